@@ -1,0 +1,14 @@
+"""German news entity extraction: read -> normalize -> NER -> link -> write.
+
+Public API::
+
+    from pipeline import run, load
+    result = run(["Wladimir Putin traf Kim Jong Un."])
+    result.entities
+"""
+
+__version__ = "0.1.0"
+
+from .api import Result, load, run  # noqa: E402
+
+__all__ = ["run", "load", "Result", "__version__"]

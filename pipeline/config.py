@@ -1,0 +1,194 @@
+"""Typed configuration: defaults from ``configs/default.toml``, file merges, ``--set``
+overrides, validation that collects every problem, and a stable hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+
+def configs_dir() -> Path:
+    """The folder holding default.toml: the repo's ``configs/`` in a checkout or editable
+    install, else the copy packaged as ``pipeline.configs``."""
+    repo = Path(__file__).resolve().parents[1] / "configs"
+    if (repo / "default.toml").exists():
+        return repo
+    return Path(str(resources.files("pipeline.configs")))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class InputConfig(_Section):
+    glob: str = Field(min_length=1)
+    text_col: str = Field(min_length=1)
+    id_col: str
+    encoding: str
+    max_control_ratio: float = Field(ge=0.0, le=1.0)
+    html: Literal["strip", "flag", "keep"]
+    strict: bool
+    duplicate_ids: Literal["error", "suffix"]
+    date_line: bool
+
+
+class NormalizeConfig(_Section):
+    unicode_nfc: bool
+    spaces: bool
+    soft_hyphens: bool
+    quotes: bool
+    dashes: bool
+    mojibake: bool
+
+
+class NerConfig(_Section):
+    model: str = Field(min_length=1)
+    batch_size: int = Field(ge=1)
+    max_chunk_chars: int = Field(ge=1000)
+    derivs: bool
+    parts: bool
+    propagate: bool
+
+
+class LinkConfig(_Section):
+    cross_document: bool
+    link_derivs: bool
+    country_aliases: bool
+    abbreviations: bool
+    aliases_file: str
+    fuzzy_threshold: float = Field(ge=0, le=100)
+    previous_entities: str
+
+
+class OutputConfig(_Section):
+    formats: list[Literal["csv", "parquet"]] = Field(min_length=1)
+    batch_docs: int = Field(ge=1)
+
+    @field_validator("formats", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
+
+
+class Config(_Section):
+    """The whole resolved configuration of a run."""
+
+    input: InputConfig
+    normalize: NormalizeConfig
+    ner: NerConfig
+    link: LinkConfig
+    output: OutputConfig
+    #: folder that relative paths in the config (aliases_file, ...) are resolved against
+    base_dir: str = ""
+
+    def resolve_path(self, value: str) -> Path | None:
+        if not value:
+            return None
+        p = Path(value).expanduser()
+        if not p.is_absolute():
+            p = Path(self.base_dir or configs_dir()) / p
+        return p
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"base_dir"})
+
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of every setting (not of where the file lay)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any], where: str, problems: list[str]) -> None:
+    for key, value in over.items():
+        if key not in base:
+            problems.append(f"{where}: unknown key {key!r} (known: {', '.join(sorted(base))})")
+        elif isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                problems.append(f"{where}: {key!r} must be a section")
+            else:
+                _merge(base[key], value, f"{where}.{key}" if where else key, problems)
+        else:
+            base[key] = value
+
+
+def _parse_value(raw: str) -> Any:
+    """Parse the right-hand side of ``--set key=value`` as a TOML value, else a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """``["ner.batch_size=16", ...]`` -> nested dict; malformed items raise ConfigError."""
+    out: dict[str, Any] = {}
+    problems = []
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) != 2 or not all(parts):
+            problems.append(f"--set {item!r}: expected section.key=value")
+            continue
+        out.setdefault(parts[0], {})[parts[1]] = _parse_value(raw.strip())
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | list[str] | None = None,
+    **sections: dict[str, Any],
+) -> Config:
+    """Defaults, then ``path`` merged over them, then ``overrides`` and keyword sections.
+
+    Every unknown key and invalid value is collected and raised once as ConfigError.
+    """
+    defaults_path = configs_dir() / "default.toml"
+    data = _read_toml(defaults_path)
+    problems: list[str] = []
+    base_dir = str(defaults_path.parent)
+    if path is not None:
+        _merge(data, _read_toml(Path(path)), str(path), problems)
+        base_dir = str(Path(path).resolve().parent)
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides)
+    for name, over in [("--set", overrides or {}), ("argument", sections)]:
+        _merge(data, over, "", problems) if over else None
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return Config(**data, base_dir=base_dir)
+    except ValidationError as exc:
+        raise ConfigError(
+            [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
+             for e in exc.errors()]
+        ) from None
+
+
+def as_config(config: Config | str | Path | dict[str, Any] | None) -> Config:
+    """Accept what the API accepts: a Config, a TOML path, a nested dict or None."""
+    if config is None:
+        return load_config()
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        return load_config(overrides=config)
+    return load_config(config)

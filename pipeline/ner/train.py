@@ -1,0 +1,344 @@
+"""`pipeline train`: build the bundled NER model reproducibly from corpora on disk.
+
+Steps: (1) read the labelled corpora named in ``configs/train.toml`` and write spaCy
+DocBins, (2) train floret subword vectors on raw German text plus the training text,
+(3) run ``spacy train`` with ``configs/ner.cfg``, (4) package the best model with a
+``meta.json`` that states its sources, licences and scores.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+import shutil
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, InputError
+from .corpora import ALL_MODEL_LABELS, Sentence, iter_sentences
+
+log = logging.getLogger("pipeline")
+
+ATTRIBUTIONS = {
+    "germeval": {
+        "name": "GermEval 2014 NER (NoSta-D)",
+        "url": "https://sites.google.com/site/germeval2014ner/",
+        "license": "CC BY 4.0",
+        "author": "Benikova, Biemann, Reznicek (LREC 2014); Benikova et al. (KONVENS 2014)",
+    },
+    "conll2003": {
+        "name": "DFKI MobIE",
+        "url": "https://github.com/DFKI-NLP/MobIE",
+        "license": "CC BY 4.0",
+        "author": "Hennig, Truong, Gabryszak (KONVENS 2021)",
+    },
+    "europeana": {
+        "name": "Europeana Newspapers NER (German)",
+        "url": "https://github.com/EuropeanaNewspapers/ner-corpora",
+        "license": "CC0 1.0",
+        "author": "Neudecker (LREC 2016)",
+    },
+}
+RAW_ATTRIBUTION = {
+    "name": "raw-de (ELTeC, GerDraCor, Bundesgesetze, LER courts, Common Voice, NTREX-128, UD German-GSD)",
+    "license": "public domain / CC0 1.0 / CC BY 4.0 / CC BY-SA 4.0 (see each SOURCE.md)",
+    "use": "unlabelled text for the floret static vectors only",
+}
+
+
+@dataclass
+class TrainRecipe:
+    """What `configs/train.toml` says: corpora, vector settings, model name."""
+
+    name: str
+    version: str
+    spacy_config: Path
+    seed: int
+    train: list[dict[str, Any]]
+    dev: list[dict[str, Any]]
+    vectors: dict[str, Any] = field(default_factory=dict)
+    pretrain: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "TrainRecipe":
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        model = raw.get("model", {})
+        problems = [f"{path}: missing [[{k}]] corpora" for k in ("train", "dev") if not raw.get(k)]
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            name=model.get("name", "de_news_ner"),
+            version=model.get("version", "0.0.0"),
+            spacy_config=Path(path).parent / model.get("spacy_config", "ner.cfg"),
+            seed=int(model.get("seed", 0)),
+            train=list(raw["train"]),
+            dev=list(raw["dev"]),
+            vectors=dict(raw.get("vectors", {})),
+            pretrain=dict(raw.get("pretrain", {})),
+        )
+
+
+def sentences_from(entries: Iterable[dict[str, Any]], data_dir: Path) -> Iterator[Sentence]:
+    for entry in entries:
+        path = data_dir / entry["path"]
+        if not path.exists():
+            raise InputError(f"training corpus not found: {path} (set --data to the corpora folder)")
+        limit = int(entry.get("max_sentences", 0))
+        for i, sent in enumerate(iter_sentences(entry["format"], [path])):
+            if limit and i >= limit:
+                break
+            yield sent
+
+
+def to_docbin(sentences: Iterable[Sentence], out: Path, per_doc: int = 1) -> int:
+    """Write sentences as a spaCy DocBin (``per_doc`` sentences per Doc); return the count."""
+    import spacy
+    from spacy.tokens import Doc, DocBin
+    from spacy.training import iob_to_biluo, biluo_tags_to_spans
+
+    vocab = spacy.blank("de").vocab
+    db = DocBin(attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
+    n = 0
+    buf_words: list[str] = []
+    buf_tags: list[str] = []
+    buf_starts: list[bool] = []
+
+    def flush() -> None:
+        if not buf_words:
+            return
+        doc = Doc(vocab, words=buf_words, sent_starts=buf_starts)
+        doc.ents = biluo_tags_to_spans(doc, iob_to_biluo(buf_tags))
+        db.add(doc)
+        buf_words.clear(), buf_tags.clear(), buf_starts.clear()
+
+    for i, (words, tags) in enumerate(sentences):
+        buf_words.extend(words)
+        buf_tags.extend(tags)
+        buf_starts.extend([True] + [False] * (len(words) - 1))
+        n += 1
+        if (i + 1) % per_doc == 0:
+            flush()
+    flush()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(out)
+    return n
+
+
+def _raw_lines(path: Path, max_lines: int) -> Iterator[str]:
+    files = sorted(p for p in (path.iterdir() if path.is_dir() else [path])
+                   if p.name.endswith((".txt", ".txt.gz")) and p.name not in ("laws-included.txt",))
+    n = 0
+    for f in files:
+        opener = gzip.open if f.name.endswith(".gz") else open
+        with opener(f, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if line:
+                    yield line
+                    n += 1
+                    if max_lines and n >= max_lines:
+                        return
+
+
+def build_vectors(recipe: TrainRecipe, data_dir: Path, train_text: Iterable[str], work: Path) -> Path:
+    """Train floret vectors and convert them into a spaCy vectors folder."""
+    import floret
+    import spacy
+    from spacy.tokenizer import Tokenizer  # noqa: F401  (tokenizer comes from the blank pipeline)
+
+    v = recipe.vectors
+    tok = spacy.blank("de").tokenizer
+    text_file = work / "vectors-text.txt"
+    n_tokens = 0
+    with open(text_file, "w", encoding="utf-8") as out:
+        for line in train_text:
+            out.write(line + "\n")
+            n_tokens += line.count(" ") + 1
+        for src in v.get("sources", []):
+            for line in _raw_lines(data_dir / src["path"], int(src.get("max_lines", 0))):
+                words = [t.text for t in tok(line)]
+                out.write(" ".join(words) + "\n")
+                n_tokens += len(words)
+    log.info("floret: %s tokens of text", f"{n_tokens:,}")
+    model = floret.train_unsupervised(
+        str(text_file),
+        model="cbow",
+        mode="floret",
+        dim=int(v.get("dim", 64)),
+        bucket=int(v.get("bucket", 40000)),
+        minn=int(v.get("minn", 4)),
+        maxn=int(v.get("maxn", 5)),
+        hashCount=int(v.get("hash_count", 2)),
+        epoch=int(v.get("epochs", 3)),
+        minCount=int(v.get("min_count", 3)),
+        thread=int(v.get("threads", 1)),
+        verbose=0,
+    )
+    floret_path = work / "vectors.floret"
+    model.save_floret_vectors(str(floret_path))
+    vec_dir = work / "vectors"
+    from spacy.cli.init_pipeline import init_vectors_cli  # noqa: F401  (ensures CLI deps)
+    from spacy.training.initialize import convert_vectors
+
+    nlp = spacy.blank("de")
+    convert_vectors(nlp, floret_path, truncate=0, prune=-1, mode="floret")
+    nlp.to_disk(vec_dir)
+    (work / "vectors-stats.json").write_text(json.dumps({"tokens": n_tokens}), encoding="utf-8")
+    return vec_dir
+
+
+def build_pretrain_text(recipe: "TrainRecipe", data_dir: Path, train_text: Iterable[str], out: Path) -> int:
+    """Write the raw-text JSONL (``{"text": ...}`` per line) for ``spacy pretrain``."""
+    n = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        for line in train_text:
+            fh.write(json.dumps({"text": line}, ensure_ascii=False) + "\n")
+            n += line.count(" ") + 1
+        for src in recipe.pretrain.get("sources", []):
+            for line in _raw_lines(data_dir / src["path"], int(src.get("max_lines", 0))):
+                fh.write(json.dumps({"text": line}, ensure_ascii=False) + "\n")
+                n += line.count(" ") + 1
+    return n
+
+
+def pretrain_tok2vec(recipe: "TrainRecipe", data_dir: Path, train_text: Iterable[str], work: Path,
+                     vectors_dir: Path | None) -> Path:
+    """Run ``spacy pretrain`` (character objective) and return the last epoch's weights."""
+    from spacy.training.pretrain import pretrain
+    from spacy.util import load_config
+
+    text_path = work / "pretrain-text.jsonl"
+    n_words = build_pretrain_text(recipe, data_dir, train_text, text_path)
+    log.info("pretrain: %s words of raw text", f"{n_words:,}")
+    epochs = int(recipe.pretrain.get("max_epochs", 4))
+    overrides = {"paths.raw_text": str(text_path), "pretraining.max_epochs": epochs,
+                 "system.seed": recipe.seed}
+    if vectors_dir is not None:
+        overrides["paths.vectors"] = str(vectors_dir)
+    else:
+        overrides["components.tok2vec.model.embed.include_static_vectors"] = False
+    config = load_config(recipe.spacy_config, overrides=overrides, interpolate=False).interpolate()
+    out = work / "pretrain"
+    out.mkdir(parents=True, exist_ok=True)
+    pretrain(config, out, silent=False)
+    weights = sorted(out.glob("model*.bin"), key=lambda p: p.stat().st_mtime)
+    if not weights:
+        raise InputError(f"spacy pretrain wrote no weights into {out}")
+    return weights[-1]
+
+
+def train_model(
+    recipe_path: Path,
+    data_dir: Path,
+    out_dir: Path,
+    work_dir: Path,
+    *,
+    max_steps: int | None = None,
+    vectors: bool | None = None,
+    pretrain: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the whole training recipe; return the packaged model's meta."""
+    import spacy
+    from spacy.cli.train import train as spacy_train
+    from spacy.util import fix_random_seed
+
+    recipe = TrainRecipe.from_file(recipe_path)
+    fix_random_seed(recipe.seed)
+    random.seed(recipe.seed)
+    work_dir.mkdir(parents=True, exist_ok=True)
+
+    train_sents = list(sentences_from(recipe.train, data_dir))
+    dev_sents = list(sentences_from(recipe.dev, data_dir))
+    n_train = to_docbin(train_sents, work_dir / "train.spacy")
+    n_dev = to_docbin(dev_sents, work_dir / "dev.spacy")
+    log.info("corpora: %d train / %d dev sentences", n_train, n_dev)
+
+    cfg_overrides: dict[str, Any] = {
+        "paths.train": str(work_dir / "train.spacy"),
+        "paths.dev": str(work_dir / "dev.spacy"),
+        "system.seed": recipe.seed,
+    }
+    use_vectors = recipe.vectors.get("enabled", False) if vectors is None else vectors
+    if use_vectors:
+        vec_dir = work_dir / "vectors"
+        if not (vec_dir / "vocab" / "vectors").exists():
+            vec_dir = build_vectors(recipe, data_dir, (" ".join(w) for w, _ in train_sents), work_dir)
+        cfg_overrides["paths.vectors"] = str(vec_dir)
+    else:
+        cfg_overrides["components.tok2vec.model.embed.include_static_vectors"] = False
+    use_pretrain = recipe.pretrain.get("enabled", False) if pretrain is None else pretrain
+    if use_pretrain:
+        weights = work_dir / "pretrain" / "final.bin"
+        if not weights.exists():
+            last = pretrain_tok2vec(recipe, data_dir, (" ".join(w) for w, _ in train_sents), work_dir,
+                                    Path(cfg_overrides["paths.vectors"]) if use_vectors else None)
+            shutil.copy(last, weights)
+        cfg_overrides["paths.init_tok2vec"] = str(weights)
+    if max_steps is not None:
+        cfg_overrides["training.max_steps"] = max_steps
+        cfg_overrides["training.eval_frequency"] = max(1, min(500, max_steps // 2))
+    cfg_overrides.update(overrides or {})
+
+    train_out = work_dir / "spacy-output"
+    spacy_train(recipe.spacy_config, output_path=train_out, overrides=cfg_overrides)
+    best = train_out / "model-best"
+
+    nlp = spacy.load(best)
+    meta = nlp.meta
+    meta.update(
+        {
+            "name": recipe.name,
+            "lang": "de",
+            "version": recipe.version,
+            "description": "German news NER (PER, LOC, ORG, MISC and GermEval deriv/part subtypes), "
+            "trained by `pipeline train` from open corpora.",
+            "license": "CC BY 4.0 (inherits from GermEval 2014 training data)",
+            "author": "pipeline project",
+            "labels": {"ner": sorted(nlp.get_pipe("ner").labels)},
+            "sources": [ATTRIBUTIONS.get(e["format"], {"name": e["path"]}) | {"path": e["path"]}
+                        for e in recipe.train]
+            + ([RAW_ATTRIBUTION] if use_vectors else []),
+            "training": {
+                "recipe": str(recipe_path),
+                "spacy_config": str(recipe.spacy_config),
+                "seed": recipe.seed,
+                "train_sentences": n_train,
+                "dev_sentences": n_dev,
+                "vectors": bool(use_vectors),
+                "pretrained_tok2vec": bool(use_pretrain),
+            },
+        }
+    )
+    nlp.meta.update(meta)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    nlp.to_disk(out_dir)
+    prune_strings(nlp, out_dir)
+    return nlp.meta
+
+
+def prune_strings(nlp, model_dir: Path) -> None:
+    """Keep only the strings inference needs (a blank German vocab plus the labels).
+
+    The saved string store otherwise lists every training word (2+ MB); features are
+    hashed, so predictions do not depend on it (checked in tests/test_ner_model.py).
+    """
+    import spacy
+
+    keep = set(spacy.blank(nlp.lang).vocab.strings)
+    for _, proc in nlp.pipeline:
+        keep |= set(getattr(proc, "labels", ()))
+    (Path(model_dir) / "vocab" / "strings.json").write_text(
+        json.dumps(sorted(keep), ensure_ascii=False), encoding="utf-8")
+
+
+__all__ = ["TrainRecipe", "train_model", "to_docbin", "build_vectors", "ALL_MODEL_LABELS"]

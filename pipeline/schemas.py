@@ -1,0 +1,147 @@
+"""Column names and dtypes of every table the pipeline reads or writes.
+
+This module is the output contract: other tools read these exact names. Every stage
+returns frames built with :func:`conform`, so empty input still gives typed tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import pyarrow as pa
+
+STRING = pa.string()
+INT = pa.int64()
+FLOAT = pa.float64()
+LIST = pa.list_(pa.string())
+
+#: table name -> ordered (column, pyarrow type, nullable)
+TABLES: dict[str, list[tuple[str, pa.DataType, bool]]] = {
+    "documents": [
+        ("doc_id", STRING, False),
+        ("source", STRING, False),
+        ("date", STRING, True),
+        ("n_chars", INT, False),
+        ("n_sentences", INT, False),
+        ("n_mentions", INT, False),
+        ("status", STRING, False),  # ok | empty | error
+        ("error", STRING, True),
+        ("encoding", STRING, True),  # detected encoding of file inputs
+        ("notes", STRING, True),  # repairs applied: "mojibake repaired; html stripped"
+        ("text", STRING, False),  # the original decoded text; all offsets point here
+    ],
+    "mentions": [
+        ("mention_id", STRING, False),
+        ("doc_id", STRING, False),
+        ("sentence_index", INT, False),
+        ("start_char", INT, False),
+        ("end_char", INT, False),
+        ("text", STRING, False),
+        ("label", STRING, False),  # PER | LOC | ORG | MISC
+        ("kind", STRING, False),  # name | deriv | part
+        ("entity_id", STRING, True),
+        ("key", STRING, True),  # normalised matching key used by the linker
+        ("link_rule", STRING, True),  # the rule that attached the mention to its entity
+        ("link_score", FLOAT, True),
+    ],
+    "entities": [
+        ("entity_id", STRING, False),
+        ("label", STRING, False),
+        ("canonical_name", STRING, False),
+        ("aliases", LIST, False),
+        ("n_mentions", INT, False),
+        ("n_docs", INT, False),
+    ],
+    "cooccurrences": [
+        ("entity_a", STRING, False),
+        ("entity_b", STRING, False),
+        ("n_docs", INT, False),
+        ("n_sentences", INT, False),
+    ],
+}
+
+STATUSES = ("ok", "empty", "error")
+LABELS = ("PER", "LOC", "ORG", "MISC")
+KINDS = ("name", "deriv", "part")
+
+
+def columns(table: str) -> list[str]:
+    """The ordered column names of ``table``."""
+    return [name for name, _, _ in TABLES[table]]
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The explicit pyarrow schema used for Parquet output."""
+    return pa.schema([pa.field(n, t, nullable=nul) for n, t, nul in TABLES[table]])
+
+
+def _pandas_dtype(t: pa.DataType) -> object:
+    if t == INT:
+        return "int64"
+    if t == FLOAT:
+        return "float64"
+    if t == STRING:
+        return "object"
+    return "object"
+
+
+def empty(table: str) -> pd.DataFrame:
+    """An empty, correctly typed frame."""
+    return pd.DataFrame({n: pd.Series([], dtype=_pandas_dtype(t)) for n, t, _ in TABLES[table]})
+
+
+def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.DataFrame:
+    """Select and order the contract columns of ``table`` and cast them to their dtypes.
+
+    Missing nullable columns are filled with None; a missing non-nullable column is a
+    programming error and raises ``KeyError``. Extra columns are dropped.
+    """
+    if df is None:
+        return empty(table)
+    if not isinstance(df, pd.DataFrame):
+        df = pd.DataFrame(df)
+    if len(df) == 0:
+        return empty(table)
+    out = {}
+    for name, t, nullable in TABLES[table]:
+        if name in df.columns:
+            col = df[name]
+        elif nullable:
+            col = pd.Series([None] * len(df), index=df.index)
+        else:
+            raise KeyError(f"table {table!r} lacks required column {name!r}")
+        if t == INT:
+            col = col.astype("int64")
+        elif t == FLOAT:
+            col = pd.to_numeric(col, errors="coerce").astype("float64")
+        elif t == LIST:
+            col = col.map(lambda v: list(v) if v is not None else [])
+        else:
+            col = pd.Series([_as_str(v) for v in col], dtype=object)
+        out[name] = col.reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def _as_str(v: object) -> str | None:
+    """A string or None; pandas' missing markers (NaN, NA, NaT) become None."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return v if isinstance(v, str) else str(v)
+
+
+def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    """Convert a conformed frame into a pyarrow Table with the explicit schema."""
+    df = conform(df, table)
+    schema = arrow_schema(table)
+    arrays = []
+    for field in schema:
+        values = df[field.name].tolist()
+        arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def from_arrow(table: pa.Table, name: str) -> pd.DataFrame:
+    """Read an Arrow table back into a conformed frame (lists stay Python lists)."""
+    data = {col: table.column(col).to_pylist() for col in table.column_names}
+    return conform(pd.DataFrame(data, columns=table.column_names), name)

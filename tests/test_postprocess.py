@@ -1,0 +1,59 @@
+"""Span post-processing (pure functions, no model)."""
+
+from pipeline.ner.postprocess import map_label, part_prefix_candidates, propagate, split_compound
+
+
+def test_map_label_subtypes_and_foreign_labels():
+    assert map_label("LOCderiv") == ("LOC", "deriv")
+    assert map_label("ORGpart") == ("ORG", "part")
+    assert map_label("MISCpart") == ("MISC", "part")
+    assert map_label("PER") == ("PER", "name")
+    assert map_label("PERSON") == ("PER", "name")  # OntoNotes-style models
+    assert map_label("GPE") == ("LOC", "name")
+    assert map_label("CARDINAL") is None
+    assert map_label("DATE") is None
+
+
+def test_part_span_covers_only_the_name():
+    text = "Kreml-Sprecher Peskow und Nordkorea-Machthaber Kim"
+    assert split_compound(text, (0, 14, "ORG", "part")) == [(0, 5, "ORG", "part")]
+    s = text.index("Nordkorea-")
+    assert split_compound(text, (s, s + 20, "LOC", "part")) == [(s, s + 9, "LOC", "part")]
+
+
+def test_unhyphenated_part_needs_a_known_name():
+    text = "Kremlsprecher Peskow"
+    assert split_compound(text, (0, 13, "ORG", "part"), known={"Kreml"}) == [(0, 5, "ORG", "part")]
+    assert split_compound(text, (0, 13, "ORG", "part"), known=set()) == [(0, 13, "ORG", "part")]
+
+
+def test_coordinated_derivs_are_split_but_lexicalised_ones_are_not():
+    text = "des russisch-nordkoreanischen Gipfels mit US-amerikanischen Truppen"
+    s = text.index("russisch")
+    got = split_compound(text, (s, s + len("russisch-nordkoreanischen"), "LOC", "deriv"))
+    assert [text[a:b] for a, b, _, _ in got] == ["russisch", "nordkoreanischen"]
+    u = text.index("US-")
+    assert split_compound(text, (u, u + len("US-amerikanischen"), "LOC", "deriv")) == [
+        (u, u + len("US-amerikanischen"), "LOC", "deriv")]
+
+
+def test_propagate_adds_other_occurrences_and_genitive():
+    text = "Putin traf Kim. Später sprach Kim mit Putins Beratern. Kimchi ist kein Name."
+    spans = [(0, 5, "PER", "name"), (11, 14, "PER", "name")]
+    got = propagate(text, spans)
+    forms = [text[s:e] for s, e, _, _ in got]
+    assert forms == ["Putin", "Kim", "Kim", "Putins"]
+    assert all(label == "PER" for _, _, label, _ in got)
+
+
+def test_propagate_never_overlaps_existing_spans_and_skips_short_forms():
+    text = "Kim Jong Un und Kim. Er sagte es."
+    spans = [(0, 10, "PER", "name"), (16, 19, "PER", "name"), (21, 23, "PER", "name")]
+    got = propagate(text, spans)
+    assert got == sorted(spans)  # "Er" (2 chars, not an acronym) is not propagated
+
+
+def test_part_prefix_candidates_tags_compounds_of_known_names():
+    text = "Der Kreml schweigt. Kremlsprecher Peskow sagte nichts."
+    got = part_prefix_candidates(text, [(4, 9, "ORG", "name")])
+    assert (20, 25, "ORG", "part") in got

@@ -1,0 +1,50 @@
+"""Writing and reading tables: explicit schemas, atomic files, CSV list columns."""
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import schemas
+from pipeline.write import atomic_path, read_table, write_table
+
+
+def _entities():
+    return pd.DataFrame({
+        "entity_id": ["PER:a", "LOC:b"], "label": ["PER", "LOC"],
+        "canonical_name": ["Anna Berg", "Köln"], "aliases": [["Anna Berg", "Berg"], ["Köln"]],
+        "n_mentions": [2, 1], "n_docs": [1, 1],
+    })
+
+
+def test_parquet_schema_is_explicit(tmp_path):
+    write_table(_entities(), "entities", tmp_path, ["parquet", "csv"])
+    t = pq.read_table(tmp_path / "entities.parquet")
+    assert t.schema.equals(schemas.arrow_schema("entities"))
+    assert t.schema.field("aliases").type.value_type == "string"
+    assert str(t.schema.field("n_mentions").type) == "int64"
+    csv_text = (tmp_path / "entities.csv").read_text(encoding="utf-8")
+    assert csv_text.splitlines()[0] == ",".join(schemas.columns("entities"))
+    assert "Anna Berg|Berg" in csv_text
+
+
+def test_round_trip_csv_and_parquet(tmp_path):
+    write_table(_entities(), "entities", tmp_path, ["csv"])
+    back = read_table(tmp_path, "entities")
+    assert back["aliases"].tolist() == [["Anna Berg", "Berg"], ["Köln"]]
+    assert back["n_mentions"].dtype == "int64"
+
+
+def test_empty_tables_keep_their_columns(tmp_path):
+    write_table(schemas.empty("mentions"), "mentions", tmp_path, ["parquet", "csv"])
+    assert pq.read_table(tmp_path / "mentions.parquet").num_rows == 0
+    assert list(read_table(tmp_path, "mentions").columns) == schemas.columns("mentions")
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    final = tmp_path / "x.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(final) as tmp:
+            tmp.write_text("half", encoding="utf-8")
+            raise RuntimeError("killed")
+    assert not final.exists()
+    assert list(tmp_path.iterdir()) == []
