@@ -57,3 +57,60 @@ def test_part_prefix_candidates_tags_compounds_of_known_names():
     text = "Der Kreml schweigt. Kremlsprecher Peskow sagte nichts."
     got = part_prefix_candidates(text, [(4, 9, "ORG", "name")])
     assert (20, 25, "ORG", "part") in got
+
+
+# ---- refine_spans: boundary and label fixes from in-document evidence ----------------
+from pipeline.ner.model import is_country, is_title  # noqa: E402
+from pipeline.ner.postprocess import refine_spans  # noqa: E402
+
+
+def _refine(text, spans):
+    return [(text[s:e], label) for s, e, label, _ in refine_spans(text, spans, is_title=is_title, country=is_country)]
+
+
+def test_span_never_crosses_a_line_break():
+    text = "Quelle: Reuters\nAnna Berg sprach."
+    assert _refine(text, [(8, 25, "ORG", "name")]) == [("Reuters", "ORG"), ("Anna Berg", "ORG")]
+
+
+def test_place_class_noun_is_dropped_and_rest_is_a_place():
+    text = "Er landete am Flughafen Tegel."
+    s = text.index("Flughafen")
+    assert _refine(text, [(s, s + len("Flughafen Tegel"), "ORG", "name")]) == [("Tegel", "LOC")]
+
+
+def test_titles_leave_person_spans_and_lowercase_words_cut_them():
+    text = "Regierungssprecher Jan Brandt sagte, Brandt lud Olga Weiß ein."
+    s = text.index("Regierungssprecher")
+    got = _refine(text, [(s, s + len("Regierungssprecher Jan Brandt"), "PER", "name")])
+    assert got == [("Jan Brandt", "PER")]
+    s = text.index("Brandt lud")
+    got = _refine(text, [(s, s + len("Brandt lud Olga Weiß"), "PER", "name")])
+    assert got == [("Brandt", "PER"), ("Olga Weiß", "PER")]
+    # name particles stay inside
+    text = "Ursula von der Leyen kam."
+    assert _refine(text, [(0, 20, "PER", "name")]) == [("Ursula von der Leyen", "PER")]
+
+
+def test_span_of_two_known_names_is_split_with_their_labels():
+    text = "Olga Weiß traf Bremen. Dann Olga Weiß Bremen erneut."
+    spans = [(0, 9, "PER", "name"), (15, 21, "LOC", "name"), (28, 44, "PER", "name")]
+    assert _refine(text, spans) == [("Olga Weiß", "PER"), ("Bremen", "LOC"), ("Olga Weiß", "PER"), ("Bremen", "LOC")]
+
+
+def test_full_name_is_not_split_by_a_known_surname():
+    text = "Brandt sagte, Jan Brandt komme."
+    spans = [(0, 6, "PER", "name"), (14, 24, "PER", "name")]
+    assert _refine(text, spans) == [("Brandt", "PER"), ("Jan Brandt", "PER")]
+
+
+def test_leading_genitive_of_a_known_name_ends_the_span():
+    text = "Bremen wächst. Bremens Bürgermeisterin sprach."
+    spans = [(0, 6, "LOC", "name"), (15, 38, "PER", "name")]
+    assert _refine(text, spans) == [("Bremen", "LOC"), ("Bremens", "LOC")]
+
+
+def test_country_names_and_their_genitives_are_loc():
+    text = "Frankreich und Italiens Regierung"
+    spans = [(0, 10, "ORG", "name"), (15, 23, "ORG", "name")]
+    assert _refine(text, spans) == [("Frankreich", "LOC"), ("Italiens", "LOC")]

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from ..config import NerConfig
 from ..errors import ModelNotFoundError
-from .postprocess import Span, map_label, part_prefix_candidates, propagate, split_compound
+from .postprocess import (
+    Span,
+    map_label,
+    part_prefix_candidates,
+    propagate,
+    refine_spans,
+    split_compound,
+)
 
 log = logging.getLogger("pipeline")
 
@@ -186,7 +193,7 @@ class NerTagger:
             )
 
     def _postprocess(self, text: str, spans: list[Span]) -> list[Span]:
-        spans = sorted(set(spans))
+        spans = refine_spans(text, sorted(set(spans)), is_title=is_title, country=is_country)
         if self.cfg.propagate:
             spans = propagate(text, spans)
             if self.cfg.parts:
@@ -205,6 +212,24 @@ class NerTagger:
             if e > s:
                 clean.append((s, e, label, kind))
         return sorted(set(clean))
+
+
+def is_title(token: str) -> bool:
+    """A title or function word that is never part of a person's name (linker lexicon)."""
+    from ..link.keys import _is_title
+
+    return _is_title(token)
+
+
+def is_country(form: str) -> bool:
+    """A country name in German (CLDR via the linker), or its genitive."""
+    from ..link.aliases import countries
+    from ..link.keys import name_key
+
+    table = countries().by_key
+    if name_key(form, "LOC") in table:
+        return True
+    return len(form) > 3 and form.endswith("s") and name_key(form[:-1], "LOC") in table
 
 
 def _sentence_of(starts: list[int], pos: int) -> int:

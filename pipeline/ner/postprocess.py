@@ -128,3 +128,133 @@ def part_prefix_candidates(text: str, spans: list[Span]) -> list[Span]:
         if not any(occupied[s : m.end()]) and _is_boundary(text, m.end()):
             new.append((s, e, names[m.group(1)], "part"))
     return sorted(spans + new)
+
+
+# --------------------------------------------------------------------------- span refinement
+
+#: lower-case words that may sit inside a person's name
+NAME_PARTICLES = frozenset(
+    "von vom van der den de del della di da das dos du le la al el bin ibn ben ten ter zu zum zur y e".split()
+)
+#: class nouns of places and facilities: outside the span, the name is a place
+#: ("Flughafen Tegel" -> "Tegel", "Region Amur" -> "Amur"); see the annotation guidelines
+PLACE_CLASS_NOUNS = frozenset(
+    """Flughafen Hafen Bahnhof Hauptbahnhof Kosmodrom Kosmodroms Weltraumbahnhof Weltraumbahnhofs
+    Raumfahrtzentrum Stützpunkt Militärstützpunkt Luftwaffenstützpunkt Atomkraftwerk Kraftwerk
+    Region Provinz Bezirk Landkreis Kreis Distrikt Bundesstaat Bundesland Oblast Gouvernement
+    Stadt Hauptstadt Gemeinde Dorf Insel Halbinsel Fluss Berg Gebirge Tal Stadion""".split()
+)
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _tokens(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    return [(s + m.start(), s + m.end()) for m in _TOKEN.finditer(text[s:e])]
+
+
+def _majority(labels: dict[str, Counter], form: str) -> str | None:
+    c = labels.get(form)
+    return c.most_common(1)[0][0] if c else None
+
+
+def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -> list[Span]:
+    """Fix span boundaries and labels with in-document evidence (general rules only).
+
+    1. a span never crosses a line break;
+    2. a leading place class noun is dropped and the rest is a place
+       ("Kosmodrom Wostotschny" -> "Wostotschny", LOC);
+    3. a person span loses leading titles ("Kremlsprecher Peskow" -> "Peskow") and is
+       cut at lower-case words that are not name particles ("Kim lud Putin");
+    4. a span made of two or more names found elsewhere in the same text is split into
+       them ("Kim Jong-un Putin"), each with its majority label;
+    5. a leading genitive of a known name ends the name: "Nordkoreas Artilleriegeschosse"
+       -> "Nordkoreas";
+    6. country names (CLDR, and their genitives) are LOC.
+
+    ``is_title(token) -> bool`` and ``country(text) -> bool`` come from the linker's
+    lexicons; either may be None.
+    """
+    out: list[Span] = []
+    for s, e, label, kind in spans:
+        pos = s
+        for piece in re.split(r"(\n+)", text[s:e]):
+            ps, pe = pos, pos + len(piece)
+            pos = pe
+            if "\n" in piece or not piece.strip():
+                continue
+            out.append((ps, pe, label, kind))
+    spans = out
+
+    out = []
+    for s, e, label, kind in spans:
+        toks = _tokens(text, s, e)
+        if kind == "name" and len(toks) > 1 and text[toks[0][0]:toks[0][1]] in PLACE_CLASS_NOUNS:
+            s, label = toks[1][0], "LOC"
+            toks = toks[1:]
+        if kind == "name" and label == "PER" and is_title is not None:
+            while len(toks) > 1 and is_title(text[toks[0][0]:toks[0][1]]):
+                toks = toks[1:]
+            s = toks[0][0]
+        if kind == "name" and label == "PER" and len(toks) > 1:
+            run: list[tuple[int, int]] = []
+            for ts, te in toks + [(e, e)]:
+                word = text[ts:te]
+                if ts == te or (word[:1].islower() and word not in NAME_PARTICLES):
+                    if run:
+                        out.append((run[0][0], run[-1][1], label, kind))
+                    run = []
+                else:
+                    run.append((ts, te))
+            continue
+        out.append((s, e, label, kind))
+    spans = out
+
+    labels: dict[str, Counter] = {}
+    for s, e, label, kind in spans:
+        if kind == "name":
+            labels.setdefault(text[s:e], Counter())[label] += 1
+
+    def known(form: str) -> str | None:
+        lab = _majority(labels, form)
+        if lab is None and len(form) > 3 and form[-1] == "s":
+            lab = _majority(labels, form[:-1])
+        if lab is None and country is not None and country(form):
+            lab = "LOC"
+        return lab
+
+    out = []
+    for s, e, label, kind in spans:
+        toks = _tokens(text, s, e)
+        if kind != "name" or len(toks) < 2:
+            out.append((s, e, label, kind))
+            continue
+        whole = text[s:e]
+        pieces: list[tuple[int, int, str | None]] = []
+        i = 0
+        while i < len(toks):
+            for j in range(len(toks), i, -1):
+                form = text[toks[i][0]:toks[j - 1][1]]
+                lab = known(form) if form != whole else None
+                if lab is not None:
+                    pieces.append((toks[i][0], toks[j - 1][1], lab))
+                    i = j
+                    break
+            else:
+                pieces.append((toks[i][0], toks[i][1], None))
+                i += 1
+        n_known = sum(1 for p in pieces if p[2] is not None)
+        first = pieces[0]
+        genitive_head = (first[2] is not None and text[first[0]:first[1]].endswith("s")
+                         and text[first[0]:first[1]] not in labels and len(pieces) > 1)
+        if n_known >= 2:
+            out.extend((ps, pe, lab or label, kind) for ps, pe, lab in pieces
+                       if lab is not None or text[ps:pe][:1].isupper())
+        elif genitive_head:
+            out.append((first[0], first[1], first[2], kind))
+        else:
+            out.append((s, e, label, kind))
+
+    if country is not None:
+        out = [(s, e, "LOC" if kind == "name" and label != "LOC" and country(text[s:e]) else label, kind)
+               for s, e, label, kind in out]
+    return sorted(set(out))

@@ -1,0 +1,108 @@
+"""The bundled NER model and model selection (real model, loaded once per session)."""
+
+import json
+
+import pytest
+import spacy
+
+from pipeline.config import load_config
+from pipeline.errors import ModelNotFoundError
+from pipeline.ner.model import NerTagger, bundled_model_path, chunk_text, load_model, model_info
+
+SENTENCES = [
+    ("Bundeskanzler Olaf Scholz reiste am Montag nach Paris.",
+     {("Olaf Scholz", "PER"), ("Paris", "LOC")}),
+    ("Angela Merkel sprach in Berlin mit Emmanuel Macron.",
+     {("Angela Merkel", "PER"), ("Berlin", "LOC"), ("Emmanuel Macron", "PER")}),
+    ("Die Deutsche Bahn und die Lufthansa streiken in Frankfurt.",
+     {("Deutsche Bahn", "ORG"), ("Lufthansa", "ORG"), ("Frankfurt", "LOC")}),
+]
+
+
+def test_bundled_model_is_shipped_small_and_attributed():
+    path = bundled_model_path()
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    assert size < 25_000_000
+    assert any("GermEval" in s.get("name", "") and s.get("license") == "CC BY 4.0" for s in meta["sources"])
+    assert "performance" in meta and meta["performance"]["ents_f"] > 0.6
+    nlp = spacy.load(path)  # a plain spaCy pipeline folder
+    assert "ner" in nlp.pipe_names
+
+
+def test_label_set(tagger):
+    labels = set(tagger.info.labels)
+    assert {"PER", "LOC", "ORG", "MISC"} <= labels
+    assert {"LOCderiv", "ORGpart"} <= labels
+    assert tagger.info.source == "bundled"
+
+
+def test_only_ner_components_run(tagger):
+    assert tagger.nlp.pipe_names[-1] == "sentencizer"
+    assert set(tagger.nlp.pipe_names) <= {"tok2vec", "ner", "sentencizer"}
+
+
+@pytest.mark.parametrize("text,expected", SENTENCES)
+def test_unambiguous_entities(tagger, text, expected):
+    (tagged,) = tagger.tag([text])
+    found = {(text[s:e], label) for s, e, label, kind, _ in tagged.spans if kind == "name"}
+    assert expected <= found
+
+
+def test_deriv_and_part_kinds(tagger):
+    text = "Der russische Präsident traf einen Kreml-Sprecher."
+    (tagged,) = tagger.tag([text])
+    got = {(text[s:e], label, kind) for s, e, label, kind, _ in tagged.spans}
+    assert ("russische", "LOC", "deriv") in got
+    assert ("Kreml", "ORG", "part") in got
+
+
+def test_sentence_index_and_long_texts_are_chunked(tagger, cfg):
+    para = "Angela Merkel besuchte Paris. " * 40
+    text = "\n\n".join([para] * 10)  # ~12,000 characters
+    small = NerTagger(tagger.nlp, cfg.ner.model_copy(update={"max_chunk_chars": 1000}))
+    (tagged,) = small.tag([text])
+    merkel = [s for s in tagged.spans if text[s[0]:s[1]] == "Angela Merkel"]
+    assert len(merkel) == 400
+    assert [s[4] for s in merkel] == list(range(400))  # one sentence each, counted across chunks
+    assert tagged.n_sentences == 400
+
+
+def test_chunk_text_prefers_paragraphs_and_covers_everything():
+    text = ("Satz eins. Satz zwei.\n\n" * 200) + "x" * 3000
+    pieces = chunk_text(text, 1000)
+    assert "".join(c for _, c in pieces) == text
+    assert all(len(c) <= 1000 for _, c in pieces)
+    assert all(text[o:o + len(c)] == c for o, c in pieces)
+    assert pieces[0][1].endswith("\n\n")
+
+
+def test_missing_package_says_how_to_install():
+    with pytest.raises(ModelNotFoundError, match="python -m spacy download de_core_news_xx"):
+        load_model("de_core_news_xx")
+
+
+def test_bad_paths(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="not found"):
+        load_model(str(tmp_path / "nope" / "model"))
+    with pytest.raises(ModelNotFoundError, match="no config.cfg"):
+        load_model(str(tmp_path))
+
+
+def test_foreign_model_by_path_with_label_mapping(tmp_path):
+    """Any spaCy pipeline works: here an OntoNotes-style one (PERSON/GPE/DATE)."""
+    nlp = spacy.blank("de")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([
+        {"label": "PERSON", "pattern": "Erika Mustermann"},
+        {"label": "GPE", "pattern": "Bonn"},
+        {"label": "DATE", "pattern": "Montag"},
+    ])
+    nlp.to_disk(tmp_path / "m")
+    cfg = load_config(overrides={"ner": {"model": str(tmp_path / "m")}})
+    tagger = NerTagger.from_config(cfg.ner)
+    assert model_info(tagger.nlp).source == "path"
+    text = "Erika Mustermann war am Montag in Bonn."
+    (tagged,) = tagger.tag([text])
+    assert {(text[s:e], label) for s, e, label, _, _ in tagged.spans} == {
+        ("Erika Mustermann", "PER"), ("Bonn", "LOC")}
