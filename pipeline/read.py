@@ -1,0 +1,734 @@
+"""Inputs -> raw documents: text files in a folder, one text file, JSONL/CSV/Parquet tables,
+or texts in memory.
+
+Everything streams: files are read one at a time, tables line by line (JSONL, CSV) or
+row group by row group (Parquet), so memory holds one document (and, with
+``duplicate_ids = "suffix"``, the set of ids seen). Nothing disappears silently: a file
+that cannot be decoded or a malformed table line becomes a document with status
+``error`` and a message saying why; with ``input.strict`` a malformed line fails the run.
+
+The text of a document is never changed here; repairs for the model happen in
+:mod:`pipeline.normalize`, and what was noticed (detected encoding, mojibake, HTML) goes
+into :attr:`RawDoc.notes`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .config import InputConfig
+from .errors import InputError
+from .normalize import find_html, looks_like_mojibake
+
+log = logging.getLogger("pipeline")
+
+__all__ = ["RawDoc", "iter_documents", "documents_from_texts", "check_input", "input_fingerprint"]
+
+TABLE_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".htm", ".html")
+_MAX_LISTED = 20
+
+
+@dataclass
+class RawDoc:
+    """One input document before normalization."""
+
+    doc_id: str
+    source: str  # file path (as given / relative to it) or "table.jsonl:line 17"
+    text: str = ""  # the decoded original text ("" when status is error or empty)
+    status: str = "ok"  # ok | empty | error
+    error: str | None = None  # what went wrong and what to do, when not ok
+    encoding: str | None = None  # "utf-8", "utf-8-sig", "cp1252", ...; None for tables/memory
+    notes: list[str] = field(default_factory=list)
+    date: str | None = None  # from a leading " date 2023-09" token pair
+    hidden_spans: list[tuple[int, int]] = field(default_factory=list)  # the model must not see these
+
+
+# --------------------------------------------------------------------------- text checks
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_CONTROL_RE = re.compile("[" + re.escape(_CONTROL_BYTES.decode("ascii")) + "]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_DATE_RE = re.compile(r"\s*(date\s+(\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?))(?=\s|\Z)")
+
+
+def _pct(ratio: float) -> str:
+    return f"{ratio:.0%}" if ratio >= 0.01 or ratio == 0 else f"{ratio:.1%}"
+
+
+def _binary_problem(n_control: int, n_total: int, nul_at: int, cfg: InputConfig, unit: str) -> str | None:
+    ratio = n_control / n_total if n_total else 0.0
+    if nul_at < 0 and ratio <= cfg.max_control_ratio:
+        return None
+    msg = f"not valid text: {_pct(ratio)} control {unit}"
+    if nul_at >= 0:
+        msg += f", NUL at {unit[:-1]} {nul_at}"
+    return msg + " (a binary file?)"
+
+
+def _text_problem(text: str, cfg: InputConfig) -> str | None:
+    """Binary-looking content in decoded text (NULs, too many control characters)."""
+    n_control = len(_CONTROL_RE.findall(text))
+    if not n_control:
+        return None
+    return _binary_problem(n_control, len(text), text.find("\x00"), cfg, "characters")
+
+
+def _finish(doc: RawDoc, text: str | None, cfg: InputConfig) -> RawDoc:
+    """Fill in status, date line, notes of a document whose text has been decoded."""
+    if text is None or not text.strip():
+        doc.status, doc.text = "empty", ""
+        return doc
+    problem = _text_problem(text, cfg)
+    if problem:
+        doc.status, doc.error, doc.text = "error", problem, ""
+        return doc
+    if _SURROGATE_RE.search(text):
+        # lone surrogates (from JSON "\ud800" escapes) cannot be written as UTF-8
+        text = _SURROGATE_RE.sub("\ufffd", text)
+        doc.notes.append("lone surrogates replaced by U+FFFD")
+    doc.text = text
+    if cfg.date_line:
+        m = _DATE_RE.match(text)
+        if m:
+            doc.date = m.group(2)
+            doc.hidden_spans = [m.span(1)]
+            if not text[m.end() :].strip():
+                doc.status, doc.text, doc.hidden_spans = "empty", "", []
+                return doc
+    if looks_like_mojibake(text):
+        doc.notes.append("mojibake")
+    if cfg.html != "keep" and find_html(text):
+        doc.notes.append("html")
+    return doc
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _canonical(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
+
+
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's best guess on a sample, preferring cp1252 (German news) when
+    cp1252 gives the same text as the guess."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is None:
+        return None
+    if "cp1252" in best.could_be_from_charset:
+        return "cp1252"
+    return best.encoding
+
+
+def decode_bytes(data: bytes, cfg: InputConfig) -> tuple[str | None, str | None, list[str], str | None]:
+    """Decode a text file's bytes: ``(text, encoding, notes, error)``.
+
+    UTF-8 first (a BOM is dropped and reported as ``utf-8-sig``), UTF-16/32 with a BOM,
+    else charset-normalizer detection; ``cfg.encoding`` other than "auto" forces a codec.
+    """
+    notes: list[str] = []
+    if not data or data.isspace():
+        return None, None, notes, None
+    if cfg.encoding != "auto":
+        enc = _canonical(cfg.encoding)
+        try:
+            text = data.decode("utf-8-sig" if enc == "utf-8" else enc)
+        except UnicodeDecodeError as exc:
+            return None, enc, notes, (f"undecodable at byte {exc.start} as {enc} "
+                                      f"(input.encoding = {cfg.encoding!r}; try \"auto\")")
+        if enc == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            enc = "utf-8-sig"
+        return text, enc, notes, None
+
+    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc, notes, None
+            except UnicodeDecodeError:
+                break  # not really UTF-16/32; go on as with any other bytes
+
+    n_control = len(data.translate(None, _NOT_CONTROL))
+    problem = _binary_problem(n_control, len(data), data.find(b"\x00"), cfg, "bytes")
+    if problem:
+        return None, None, notes, problem
+
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig", notes, None
+        return data.decode("utf-8"), "utf-8", notes, None
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+
+    # mostly UTF-8 with a few stray bytes: keep UTF-8 rather than turn every umlaut into mojibake
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    lenient = body.decode("utf-8", errors="replace")
+    n_bad = lenient.count("\ufffd") - body.count("\ufffd".encode())
+    n_good = sum(1 for c in lenient if c > "\x7f" and c != "\ufffd") if n_bad < 1000 else 0
+    if n_good >= 3 and n_bad <= max(1, n_good // 20):
+        notes.append(f"{n_bad} invalid UTF-8 byte sequence(s) at byte {utf8_error.start} and later "
+                     "replaced by U+FFFD")
+        return lenient, "utf-8", notes, None
+
+    enc = _detect(data)
+    if enc:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            enc2 = _detect_full(data)
+            if enc2 is None:
+                enc = None
+            else:
+                enc, text = enc2, data.decode(enc2)
+    if not enc:
+        return None, None, notes, (f"undecodable at byte {utf8_error.start}: not UTF-8 and no "
+                                   "other encoding fits (set input.encoding to force one)")
+    enc = _canonical(enc)
+    notes.append(f"decoded as {enc} (detected)")
+    return text, enc, notes, None
+
+
+def _detect_full(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return None if best is None else best.encoding
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _input_kind(path: Path, cfg: InputConfig) -> str:
+    """"dir", "text", "jsonl", "csv" or "parquet"; InputError when missing or unknown."""
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if path.is_dir():
+        return "dir"
+    suffix = path.suffix.lower()
+    if suffix in TABLE_KINDS:
+        return TABLE_KINDS[suffix]
+    if suffix in TEXT_SUFFIXES or fnmatchcase(path.name, cfg.glob):
+        return "text"
+    raise InputError(
+        f"unknown input type: {path} (expected a folder, a text file matching {cfg.glob!r} or "
+        f"ending in {', '.join(TEXT_SUFFIXES)}, or a table: {', '.join(TABLE_KINDS)})")
+
+
+def _walk(root: Path, pattern: str) -> list[str]:
+    """Relative POSIX paths of the files under ``root`` matching ``pattern``, sorted.
+    Hidden folders are skipped and symlinked folders not followed."""
+    out = []
+    if pattern.startswith("**/") and "/" not in pattern[3:]:
+        pattern = pattern[3:]  # the walk is recursive anyway
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel_dir = Path(dirpath).relative_to(root)
+        for name in filenames:
+            rel = (rel_dir / name).as_posix()
+            match = PurePosixPath(rel).match(pattern) if "/" in pattern else fnmatchcase(name, pattern)
+            if match and (Path(dirpath) / name).is_file():
+                out.append(rel)
+    return sorted(out)
+
+
+def _check_encoding(cfg: InputConfig) -> None:
+    if cfg.encoding != "auto":
+        try:
+            codecs.lookup(cfg.encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding input.encoding = {cfg.encoding!r} "
+                             "(use \"auto\" or a Python codec name such as \"cp1252\")") from None
+
+
+def _missing_column(path: Path, what: str, col: str, columns: Iterable[str], setting: str) -> InputError:
+    cols = ", ".join(repr(c) for c in columns) or "none"
+    hint = " or set input.id_col = \"\" to number the rows" if setting == "id_col" else ""
+    return InputError(f"{path}: no {what} column {col!r}; the columns are: {cols} "
+                      f"(set input.{setting}{hint})")
+
+
+def _table_columns(path: Path, kind: str) -> list[str]:
+    """The column names of a table input, read cheaply (header / first object / schema)."""
+    if kind == "csv":
+        with _open_text_lines(path) as lines:
+            reader = csv.reader(lines, delimiter=_delimiter(path))
+            try:
+                return next(reader)
+            except StopIteration:
+                raise InputError(f"{path}: empty CSV file (expected a header line)") from None
+            except csv.Error as exc:
+                raise InputError(f"{path}: cannot read the CSV header: {exc}") from None
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as exc:
+            raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if n > 1000:
+                break
+            try:
+                obj = json.loads(raw.removeprefix(codecs.BOM_UTF8)) if raw.strip() else None
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                return list(obj)
+    raise InputError(f"{path}: no JSON object in the first 1000 lines (expected one object per line)")
+
+
+def _check_columns(path: Path, kind: str, cfg: InputConfig) -> None:
+    cols = _table_columns(path, kind)
+    if cfg.text_col not in cols:
+        raise _missing_column(path, "text", cfg.text_col, cols, "text_col")
+    if cfg.id_col and cfg.id_col not in cols:
+        raise _missing_column(path, "id", cfg.id_col, cols, "id_col")
+    if kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        t = pq.ParquetFile(path).schema_arrow.field(cfg.text_col).type
+        if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
+                or pa.types.is_string_view(t)):
+            raise InputError(f"{path}: text column {cfg.text_col!r} holds {t}, not strings")
+
+
+def check_input(path: str | Path, cfg: InputConfig) -> None:
+    """Fail early, with a message saying what to do, when ``path`` cannot be read as a
+    whole: missing, unknown type, empty folder, missing columns, unknown encoding, or
+    duplicate ids when ``duplicate_ids = "error"``."""
+    path = Path(path)
+    _check_encoding(cfg)
+    kind = _input_kind(path, cfg)
+    if kind == "dir":
+        if not _walk(path, cfg.glob):
+            others = sorted(p.name for p in path.rglob("*") if p.is_file())[:5]
+            seen = f" (found e.g. {', '.join(others)}; set input.glob)" if others else " (the folder is empty)"
+            raise InputError(f"no files matching {cfg.glob!r} in {path}{seen}")
+        return
+    if kind == "text":
+        return
+    _check_columns(path, kind, cfg)
+    if cfg.id_col and cfg.duplicate_ids == "error":
+        counts: dict[str, int] = {}
+        for doc_id in _table_ids(path, kind, cfg):
+            counts[doc_id] = counts.get(doc_id, 0) + 1
+        dups = [k for k, v in counts.items() if v > 1]
+        if dups:
+            more = f" and {len(dups) - _MAX_LISTED} more" if len(dups) > _MAX_LISTED else ""
+            raise InputError(
+                f"{path}: duplicate document ids in column {cfg.id_col!r}: "
+                f"{', '.join(repr(d) for d in dups[:_MAX_LISTED])}{more} "
+                "(set input.duplicate_ids = \"suffix\" to rename them id~2, id~3, ...)")
+
+
+def _table_ids(path: Path, kind: str, cfg: InputConfig) -> Iterator[str]:
+    """The ids of a table's well-formed rows (only the id column is read)."""
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(columns=[cfg.id_col], batch_size=65536):
+            for v in batch.column(0).to_pylist():
+                if v is not None:
+                    yield _id_str(v)
+        return
+    if kind == "csv":
+        with _open_text_lines(path) as lines:
+            reader = csv.reader(lines, delimiter=_delimiter(path))
+            header = next(reader, [])
+            col = header.index(cfg.id_col)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error:
+                    continue
+                if len(row) == len(header) and row[col] != "":
+                    yield row[col]
+        return
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.removeprefix(codecs.BOM_UTF8))
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and obj.get(cfg.id_col) is not None:
+                yield _id_str(obj[cfg.id_col])
+
+
+def _id_str(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+class _Ids:
+    """Renames repeated ids to ``id~2``, ``id~3`` when ``duplicate_ids = "suffix"``;
+    with "error" ids pass unchanged (check_input and the run refuse duplicates)."""
+
+    def __init__(self, mode: str):
+        self.suffix = mode == "suffix"
+        self.seen: set[str] = set()
+        self.next: dict[str, int] = {}
+
+    def __call__(self, doc: RawDoc) -> RawDoc:
+        if not self.suffix:
+            return doc
+        doc_id = doc.doc_id
+        if doc_id in self.seen:
+            k = self.next.get(doc_id, 1)
+            new = doc_id
+            while new in self.seen:
+                k += 1
+                new = f"{doc_id}~{k}"
+            self.next[doc_id] = k
+            doc.notes.append(f"duplicate id {doc_id!r} renamed to {new!r}")
+            doc.doc_id = new
+        self.seen.add(doc.doc_id)
+        return doc
+
+
+def iter_documents(path: str | Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    """Stream the documents of a folder (recursive, ``cfg.glob``, sorted by relative
+    path), a text file, or a ``.jsonl`` / ``.csv`` / ``.parquet`` table.
+
+    The input type and table columns are checked at once (InputError); files that cannot
+    be read or decoded and malformed table lines come out as ``status="error"`` documents.
+    """
+    p = Path(path)
+    _check_encoding(cfg)
+    kind = _input_kind(p, cfg)
+    if kind not in ("dir", "text"):
+        _check_columns(p, kind, cfg)
+    gen = {"dir": _iter_dir, "text": _iter_file, "jsonl": _iter_jsonl,
+           "csv": _iter_csv, "parquet": _iter_parquet}[kind](p, cfg)
+    ids = _Ids(cfg.duplicate_ids)
+    return (ids(doc) for doc in gen)
+
+
+def _read_file(fp: Path, doc_id: str, source: str, cfg: InputConfig) -> RawDoc:
+    doc = RawDoc(doc_id=doc_id, source=source)
+    try:
+        data = fp.read_bytes()
+    except OSError as exc:
+        doc.status, doc.error = "error", f"cannot read the file: {exc.strerror or exc}"
+        return doc
+    text, enc, notes, error = decode_bytes(data, cfg)
+    del data
+    doc.encoding, doc.notes = enc, notes
+    if error:
+        doc.status, doc.error = "error", error
+        return doc
+    return _finish(doc, text, cfg)
+
+
+def _iter_dir(root: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    for rel in _walk(root, cfg.glob):
+        yield _read_file(root / rel, rel, str(root / rel), cfg)
+
+
+def _iter_file(fp: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    yield _read_file(fp, fp.name, str(fp), cfg)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class _LineDecoder:
+    """Decodes a byte stream line by line: UTF-8, else cp1252 for that line (reported)."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.line_no = 0
+        self.fallback: set[int] = set()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        raw = self.fh.readline()
+        if not raw:
+            raise StopIteration
+        self.line_no += 1
+        if self.line_no == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.fallback.add(self.line_no)
+            return raw.decode("cp1252", errors="replace")
+
+
+class _open_text_lines:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> _LineDecoder:
+        self.fh = open(self.path, "rb")
+        return _LineDecoder(self.fh)
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+
+def _delimiter(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def _malformed(path: Path, n: int, msg: str, cfg: InputConfig, doc_id: str | None = None,
+               unit: str = "line") -> RawDoc:
+    if cfg.strict:
+        raise InputError(f"{path}: {msg} (input.strict is on; fix the line or turn strict off "
+                         "to report such lines as failed documents)")
+    return RawDoc(doc_id=doc_id or f"{path.name}:{unit} {n}", source=f"{path}:{unit} {n}",
+                  status="error", error=msg)
+
+
+def _type_name(v: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list",
+            dict: "an object"}.get(type(v), type(v).__name__)
+
+
+def _iter_jsonl(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    record = 0
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if n == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if not raw.strip():
+                continue
+            record += 1
+            try:
+                obj = json.loads(raw)
+            except UnicodeDecodeError as exc:
+                yield _malformed(path, n, f"line {n} is not UTF-8 (byte {exc.start})", cfg)
+                continue
+            except json.JSONDecodeError as exc:
+                yield _malformed(path, n, f"malformed JSON at line {n}: {exc.msg}", cfg)
+                continue
+            except ValueError as exc:
+                yield _malformed(path, n, f"malformed JSON at line {n}: {exc}", cfg)
+                continue
+            if not isinstance(obj, dict):
+                yield _malformed(path, n, f"line {n}: expected a JSON object, got {_type_name(obj)}", cfg)
+                continue
+            doc_id = _row_id(obj.get(cfg.id_col) if cfg.id_col else None, cfg, record)
+            notes = []
+            if doc_id is None:
+                doc_id = f"{path.name}:line {n}"
+                notes.append(f"no {cfg.id_col!r} value; id made from the line number")
+            if cfg.text_col not in obj:
+                yield _malformed(path, n, f"line {n}: no {cfg.text_col!r} field "
+                                 f"(fields: {', '.join(map(repr, list(obj)[:20]))})", cfg, doc_id)
+                continue
+            text = obj[cfg.text_col]
+            if text is not None and not isinstance(text, str):
+                yield _malformed(path, n, f"line {n}: {cfg.text_col!r} is {_type_name(text)}, "
+                                 "expected a string", cfg, doc_id)
+                continue
+            doc = RawDoc(doc_id=doc_id, source=f"{path}:line {n}", notes=notes)
+            yield _finish(doc, text, cfg)
+
+
+def _row_id(value: Any, cfg: InputConfig, record: int) -> str | None:
+    if not cfg.id_col:
+        return f"row-{record:06d}"
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return _id_str(value)
+
+
+def _iter_csv(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    limit = csv.field_size_limit()
+    if limit < 2**31 - 1:
+        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a 20 MB article is one field
+    with _open_text_lines(path) as lines:
+        reader = csv.reader(lines, delimiter=_delimiter(path))
+        header = next(reader)
+        width = len(header)
+        t_col = header.index(cfg.text_col)
+        i_col = header.index(cfg.id_col) if cfg.id_col else -1
+        record = 0
+        while True:
+            start = lines.line_no + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                record += 1
+                yield _malformed(path, start, f"malformed CSV at line {start}: {exc}", cfg)
+                continue
+            if not row:
+                continue  # blank line
+            record += 1
+            doc_id = _row_id(row[i_col] if 0 <= i_col < len(row) else None, cfg, record)
+            if len(row) != width:
+                yield _malformed(path, start, f"malformed CSV at line {start}: expected {width} "
+                                 f"fields, got {len(row)}", cfg, doc_id)
+                continue
+            notes = []
+            if doc_id is None:
+                doc_id = f"{path.name}:line {start}"
+                notes.append(f"no {cfg.id_col!r} value; id made from the line number")
+            bad = sorted(n for n in lines.fallback if start <= n <= lines.line_no)
+            if bad:
+                notes.append(f"line {bad[0]} is not UTF-8; decoded as cp1252")
+                lines.fallback.difference_update(bad)
+            doc = RawDoc(doc_id=doc_id, source=f"{path}:line {start}", notes=notes)
+            yield _finish(doc, row[t_col], cfg)
+
+
+def _iter_parquet(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    cols = [cfg.text_col] + ([cfg.id_col] if cfg.id_col and cfg.id_col != cfg.text_col else [])
+    record = 0
+    for batch in pf.iter_batches(columns=cols, batch_size=256):
+        texts = batch.column(0).to_pylist()
+        ids = batch.column(1).to_pylist() if len(cols) > 1 else texts if cfg.id_col else None
+        for k, text in enumerate(texts):
+            record += 1
+            doc_id = _row_id(ids[k] if ids is not None else None, cfg, record)
+            notes = []
+            if doc_id is None:
+                doc_id = f"{path.name}:row {record}"
+                notes.append(f"no {cfg.id_col!r} value; id made from the row number")
+            doc = RawDoc(doc_id=doc_id, source=f"{path}:row {record}", notes=notes)
+            yield _finish(doc, text, cfg)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:
+        import pandas as pd
+
+        return v is pd.NA or v is pd.NaT
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def documents_from_texts(
+    texts: Iterable[str | None] | Mapping[str, str] | Any,
+    ids: Iterable[Any] | None = None,
+    cfg: InputConfig | None = None,
+) -> Iterator[RawDoc]:
+    """Documents from texts in memory: a list of texts (ids ``row-000001``, ... unless
+    ``ids`` is given), a ``{doc_id: text}`` mapping, or a pandas DataFrame with the columns
+    ``cfg.text_col`` / ``cfg.id_col`` (``id_col = ""`` numbers the rows).
+
+    Columns and duplicate ids (``duplicate_ids = "error"``) are checked at once.
+    """
+    if cfg is None:
+        from .config import load_config
+
+        cfg = load_config().input
+    kind = "texts"
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(texts, pd.DataFrame):
+        df = texts
+        cols = [str(c) for c in df.columns]
+        if cfg.text_col not in df.columns:
+            raise _missing_column(Path("DataFrame"), "text", cfg.text_col, cols, "text_col")
+        if ids is None and cfg.id_col:
+            if cfg.id_col not in df.columns:
+                raise _missing_column(Path("DataFrame"), "id", cfg.id_col, cols, "id_col")
+            ids = df[cfg.id_col].tolist()
+        texts = df[cfg.text_col]
+        kind = "dataframe"
+    elif isinstance(texts, Mapping):
+        if ids is None:
+            ids = list(texts.keys())
+        texts = list(texts.values())
+    elif isinstance(texts, str):
+        texts = [texts]
+    id_list = None
+    if ids is not None:
+        id_list = [None if _is_missing(v) else _id_str(v) for v in ids]
+        if hasattr(texts, "__len__") and len(texts) != len(id_list):
+            raise InputError(f"{len(texts)} texts but {len(id_list)} ids")
+        if cfg.duplicate_ids == "error":
+            counts: dict[str, int] = {}
+            for v in id_list:
+                if v is not None:
+                    counts[v] = counts.get(v, 0) + 1
+            dups = [k for k, v in counts.items() if v > 1]
+            if dups:
+                raise InputError(
+                    f"duplicate document ids: {', '.join(map(repr, dups[:_MAX_LISTED]))}"
+                    f"{f' and {len(dups) - _MAX_LISTED} more' if len(dups) > _MAX_LISTED else ''}"
+                    " (set input.duplicate_ids = \"suffix\" to rename them id~2, id~3, ...)")
+
+    def gen() -> Iterator[RawDoc]:
+        fix = _Ids(cfg.duplicate_ids)
+        for i, text in enumerate(texts):
+            doc_id = id_list[i] if id_list is not None and i < len(id_list) else None
+            doc_id = doc_id if doc_id is not None else f"row-{i + 1:06d}"
+            source = f"dataframe:row {i + 1}" if kind == "dataframe" else f"texts[{i}]"
+            doc = RawDoc(doc_id=doc_id, source=source)
+            if _is_missing(text):
+                text = None
+            elif not isinstance(text, str):
+                doc.status, doc.error = "error", f"text is {_type_name(text)}, expected a string"
+                yield fix(doc)
+                continue
+            yield fix(_finish(doc, text, cfg))
+
+    return gen()
+
+
+# --------------------------------------------------------------------------- fingerprint
+
+
+def input_fingerprint(path: str | Path, cfg: InputConfig) -> str:
+    """sha256 identifying the input: for a folder, the (relative path, size, mtime_ns) of
+    every matching file; for a single file or table, its bytes."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"input not found: {p}")
+    h = hashlib.sha256()
+    if p.is_dir():
+        h.update(b"dir\0")
+        for rel in _walk(p, cfg.glob):
+            st = (p / rel).stat()
+            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    else:
+        h.update(b"file\0")
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
