@@ -1,0 +1,239 @@
+"""Known aliases: country names (CLDR/pycountry), place adjectives, the analyst alias file.
+
+Everything here is built from maintained, general resources, never from the texts:
+
+* German country names: ``babel.Locale('de').territories`` (CLDR) for the usual short
+  name, plus pycountry's ISO 3166 names, official names and common names *translated to
+  German* with pycountry's own gettext catalogues ("Demokratische Volksrepublik Korea",
+  "Russische Föderation", "Vereinigte Staaten von Amerika"), plus alpha-2/alpha-3 codes
+  for all-caps mentions ("USA", "US"). A key that two countries share is dropped.
+* A few common German names of former states and of official names that neither source
+  has (``EXTRA_STATE_NAMES``) — a general table, not taken from any text.
+* Place adjectives: ``data/de_place_adjectives.csv`` (generated, see
+  ``data/generate_place_adjectives.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .keys import adjective_candidates, adjective_stem, fold, name_key
+
+log = logging.getLogger("pipeline")
+
+DATA = Path(__file__).with_name("data")
+ADJECTIVES_CSV = DATA / "de_place_adjectives.csv"
+
+#: CLDR "territories" that are not countries
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+
+#: German names of states missing from CLDR/pycountry-de (former states, everyday
+#: official forms). Key: ISO-like code; the first name is the canonical German name.
+EXTRA_STATE_NAMES: dict[str, list[str]] = {
+    "SU": ["Sowjetunion", "UdSSR", "Union der Sozialistischen Sowjetrepubliken"],
+    "DD": ["Deutsche Demokratische Republik", "DDR"],
+    "YU": ["Jugoslawien"],
+    "CS": ["Tschechoslowakei"],
+    "US": ["Vereinigte Staaten von Amerika", "Amerika"],
+    "GB": ["Großbritannien", "UK"],
+    "RU": ["Russische Föderation"],
+    "KR": ["Republik Korea"],
+    "KP": ["Demokratische Volksrepublik Korea", "DVRK"],
+    "CN": ["Volksrepublik China", "VR China"],
+    "DE": ["Bundesrepublik Deutschland"],
+    "NL": ["Holland"],
+    "CZ": ["Tschechische Republik"],
+    "BY": ["Weißrussland"],
+    "MD": ["Moldawien"],
+}
+
+
+@dataclass(frozen=True)
+class Countries:
+    """Folded name key -> country code, and code -> canonical German (CLDR) name."""
+
+    by_key: dict[str, str]
+    by_code_upper: dict[str, str]  # "USA" -> "US" (only for all-caps mentions)
+    names: dict[str, str]
+
+    def code(self, key: str, surface: str | None = None) -> str | None:
+        """The country code of a mention, by its name key, else by an all-caps code."""
+        c = self.by_key.get(key)
+        if c is None and surface is not None and surface.isupper():
+            c = self.by_code_upper.get(surface.strip())
+        return c
+
+    def canonical_key(self, code: str) -> str:
+        return name_key(self.names[code], "LOC")
+
+
+def _uninvert(name: str) -> str:
+    """ISO style "Korea, Republik" -> "Republik Korea"."""
+    if ", " in name and "(" not in name:
+        a, b = name.split(", ", 1)
+        return f"{b} {a}"
+    return name
+
+
+@lru_cache(maxsize=1)
+def countries() -> Countries:
+    """Build the country alias table once (babel + pycountry, German)."""
+    from babel import Locale
+
+    names: dict[str, str] = {
+        c: n for c, n in Locale("de").territories.items()
+        if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES
+    }
+    variants: dict[str, set[str]] = {c: {n} for c, n in names.items()}
+    upper: dict[str, set[str]] = {}
+    try:
+        import pycountry
+
+        try:
+            de = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["de"]).gettext
+        except OSError:  # catalogue missing: English names are of little use here
+            de = None
+        for c in pycountry.countries:
+            code = c.alpha_2
+            if code not in names:
+                continue
+            for attr in ("name", "official_name", "common_name"):
+                v = getattr(c, attr, None)
+                if v and de is not None:
+                    t = de(v)
+                    variants[code].update({t, _uninvert(t)})
+            upper.setdefault(c.alpha_3, set()).add(code)
+            upper.setdefault(c.alpha_2, set()).add(code)
+    except ImportError:  # pragma: no cover - pycountry is a dependency
+        log.warning("pycountry not installed: official country names are not linked")
+    for code, extra in EXTRA_STATE_NAMES.items():
+        if code not in names:
+            names[code] = extra[0]
+        variants.setdefault(code, set()).update(extra)
+    upper.setdefault("UK", set()).add("GB")
+    by_key: dict[str, set[str]] = {}
+    for code, vs in variants.items():
+        for v in vs:
+            by_key.setdefault(name_key(v, "LOC"), set()).add(code)
+    return Countries(
+        by_key={k: next(iter(v)) for k, v in by_key.items() if len(v) == 1 and k},
+        by_code_upper={k: next(iter(v)) for k, v in upper.items() if len(v) == 1},
+        names=names,
+    )
+
+
+# --------------------------------------------------------------------------- adjectives
+
+
+@dataclass(frozen=True)
+class PlaceAdjectives:
+    """Folded adjective lemma -> German place name."""
+
+    table: dict[str, str] = field(default_factory=dict)
+
+    def lookup(self, surface: str) -> tuple[str | None, str]:
+        """(place name or None, folded lemma) for a derived word."""
+        cands = adjective_candidates(surface)
+        for c in cands:
+            place = self.table.get(c)
+            if place:
+                return place, cands[0]
+        return None, cands[0]
+
+
+@lru_cache(maxsize=4)
+def place_adjectives(path: str | None = None) -> PlaceAdjectives:
+    p = Path(path) if path else ADJECTIVES_CSV
+    table: dict[str, str] = {}
+    with p.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            table[fold(row["adjective"])] = row["place"]
+    return PlaceAdjectives(table)
+
+
+def stem_prefix_match(lemma: str, sorted_keys: list[str]) -> str | None:
+    """Fallback for adjectives not in the table: strip ending and -isch/-anisch/-esisch and
+    find the one place key (already in the corpus) that starts with the stem.
+
+    ``sorted_keys`` must be sorted; returns None unless exactly one key matches.
+    """
+    import bisect
+
+    stem = adjective_stem(lemma)
+    if len(stem) < 4:
+        return None
+    i = bisect.bisect_left(sorted_keys, stem)
+    hits = []
+    while i < len(sorted_keys) and sorted_keys[i].startswith(stem):
+        k = sorted_keys[i]
+        if " " not in k and len(k) - len(stem) <= 4:
+            hits.append(k)
+        i += 1
+        if len(hits) > 1:
+            return None
+    return hits[0] if hits else None
+
+
+# --------------------------------------------------------------------------- alias file
+
+ALIAS_COLUMNS = ["canonical_name", "alias", "label", "action"]
+
+
+def load_aliases(path: str | Path | None) -> pd.DataFrame:
+    """Read the analyst alias CSV (canonical_name, alias, label[, action]).
+
+    ``action`` is ``merge`` (default) or ``split``. A missing or empty path gives an
+    empty table; a file lacking required columns raises ``ValueError`` naming them.
+    """
+    if path is None or str(path) == "":
+        return pd.DataFrame(columns=ALIAS_COLUMNS)
+    p = Path(path)
+    if not p.exists():
+        log.warning("aliases file %s not found; no analyst aliases used", p)
+        return pd.DataFrame(columns=ALIAS_COLUMNS)
+    df = pd.read_csv(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
+    return normalize_aliases(df, where=str(p))
+
+
+def normalize_aliases(df: pd.DataFrame | None, where: str = "aliases") -> pd.DataFrame:
+    """Check columns and fill defaults (action=merge, label='' = any label)."""
+    if df is None or len(df) == 0:
+        return pd.DataFrame(columns=ALIAS_COLUMNS)
+    df = df.copy()
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in ("canonical_name", "alias") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{where}: missing column(s) {', '.join(missing)}; "
+                         f"expected {', '.join(ALIAS_COLUMNS)}")
+    for c in ("label", "action"):
+        if c not in df.columns:
+            df[c] = ""
+    df = df[ALIAS_COLUMNS].fillna("").astype(str)
+    for c in ALIAS_COLUMNS:
+        df[c] = df[c].str.strip()
+    df["action"] = df["action"].str.lower().replace("", "merge")
+    df["label"] = df["label"].str.upper()
+    bad = sorted(set(df["action"]) - {"merge", "split"})
+    if bad:
+        raise ValueError(f"{where}: unknown action(s) {', '.join(bad)} (use merge or split)")
+    return df[(df["canonical_name"] != "") & (df["alias"] != "")].reset_index(drop=True)
+
+
+def resolve_aliases_path(value: str) -> Path | None:
+    """``LinkConfig.aliases_file`` -> path; relative paths are taken from the configs folder
+    (the same rule as ``Config.resolve_path`` without a base_dir)."""
+    if not value:
+        return None
+    p = Path(value).expanduser()
+    if not p.is_absolute():
+        from ..config import configs_dir
+
+        p = configs_dir() / p
+    return p

@@ -1,0 +1,229 @@
+"""Comparison levels (Splink style): named, ordered, each with a fixed score.
+
+Pairwise view (``compare_names``) for tests and for analysts; the linker itself uses
+the vectorised edge builders below, which only compare names that share a blocking key
+so work grows about linearly with the number of distinct names.
+
+========================  ======  ===================================================
+level                     score   meaning
+========================  ======  ===================================================
+``exact``                 1.00    same surface string as the canonical name
+``key``                   0.98    same normalised key (case, ß/ss, ä/ae, hyphens, ...)
+``genitive``              0.95    German genitive of an attested base ("Putins")
+``alias_file``            1.00    analyst alias file, action=merge
+``previous_entity``       1.00    matches a name of an entity of an earlier run
+``country_alias``         0.95    CLDR/pycountry country name, code or official name
+``abbreviation``          0.90    "Long Form (LF)" defined in the same text
+``translit``              0.90    same transliteration key (Sergej/Sergei, -ow/-ov)
+``deriv``                 0.90    derived adjective of a place (table); 0.70 by stem
+``partial_name``          0.90    part of exactly one full name in the document
+                          0.60    part of several: the most frequent one is taken
+``surname``               0.75    bare surname, one full name with it in the corpus
+``fuzzy``                 ratio   rapidfuzz ratio >= threshold, names >= 8 chars
+``singleton``             1.00    the entity's only mention
+========================  ======  ===================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .keys import name_key, translit_key
+
+log = logging.getLogger("pipeline")
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    score: float
+
+
+EXACT = Level("exact", 1.0)
+KEY = Level("key", 0.98)
+GENITIVE = Level("genitive", 0.95)
+ALIAS_FILE = Level("alias_file", 1.0)
+PREVIOUS = Level("previous_entity", 1.0)
+COUNTRY = Level("country_alias", 0.95)
+ABBREVIATION = Level("abbreviation", 0.9)
+TRANSLIT = Level("translit", 0.9)
+DERIV = Level("deriv", 0.9)
+DERIV_STEM = Level("deriv", 0.7)
+PARTIAL = Level("partial_name", 0.9)
+PARTIAL_AMBIGUOUS = Level("partial_name", 0.6)
+SURNAME = Level("surname", 0.75)
+FUZZY = "fuzzy"
+SINGLETON = Level("singleton", 1.0)
+
+#: names shorter than this (folded key) never take the fuzzy level
+FUZZY_MIN_CHARS = 8
+#: larger fuzzy blocks are skipped (a common surname with hundreds of given names)
+FUZZY_MAX_BLOCK = 400
+
+
+def fuzzy_allowed(a: str, b: str, label: str) -> bool:
+    """Guards of the fuzzy level on two folded keys.
+
+    Persons: same number of tokens; every differing token pair has both tokens of at
+    least 4 characters and the same initial (so "kim jong un" / "kim jong il" and
+    "hans mueller" / "jens mueller" never qualify). All labels: digits must be equal
+    ("sojus 2" / "sojus 3").
+    """
+    if len(a) < FUZZY_MIN_CHARS or len(b) < FUZZY_MIN_CHARS:
+        return False
+    if [c for c in a if c.isdigit()] != [c for c in b if c.isdigit()]:
+        return False
+    if label == "PER":
+        ta, tb = a.split(" "), b.split(" ")
+        if len(ta) != len(tb):
+            return False
+        for x, y in zip(ta, tb):
+            if x != y and (len(x) < 4 or len(y) < 4 or x[0] != y[0]):
+                return False
+    return True
+
+
+def compare_names(a: str, b: str, label: str = "PER", fuzzy_threshold: float = 92) -> Level | None:
+    """The first (strongest) comparison level two names of one label meet, or None.
+
+    Name-to-name levels only; partial names, derivs and aliases need context (the
+    document, the corpus) and are decided by the linker.
+    """
+    if a == b:
+        return EXACT
+    ka, kb = name_key(a, label), name_key(b, label)
+    if ka == kb:
+        return KEY
+    if translit_key(ka) == translit_key(kb):
+        return TRANSLIT
+    if fuzzy_allowed(ka, kb, label):
+        from rapidfuzz import fuzz
+
+        r = fuzz.ratio(ka, kb)
+        if r >= fuzzy_threshold:
+            return Level(FUZZY, round(r / 100.0, 4))
+    return None
+
+
+# --------------------------------------------------------------------------- blocking
+
+
+def block_key(key: str, label: str) -> str:
+    """Blocking key: transliteration key of the last token (persons: the surname) or of
+    the first token (other labels)."""
+    toks = key.split(" ")
+    return translit_key(toks[-1] if label == "PER" else toks[0])
+
+
+def contiguous_parts(tokens: list[str]) -> list[str]:
+    """All contiguous token sequences shorter than the name ("a b c" -> a, b, c, a b, b c)."""
+    n = len(tokens)
+    return [" ".join(tokens[i:j]) for size in range(1, n) for i in range(n - size + 1)
+            for j in (i + size,)]
+
+
+# --------------------------------------------------------------------------- partial names
+
+
+def resolve_partials(per: pd.DataFrame, forbidden: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Within-document partial-name level.
+
+    ``per``: one row per PER name/part mention with columns doc, key, tkey (translit key
+    of key), ntok, start. A mention whose translit key equals a contiguous part of a
+    longer full name of the same document (a surname "Putin", a family name "Kim", a
+    given name, "Jong Un") is linked to that full name. With several candidates (Kim
+    Jong Un and Kim Jong Il) the full name mentioned most often in the document wins,
+    then the one mentioned first; the link then gets the lower score. ``forbidden``
+    holds (short key, full key) pairs that must not link (analyst splits).
+
+    Returns one row per linked (doc, key): doc, key, target, n_candidates.
+    """
+    cols = ["doc", "key", "target", "n_candidates"]
+    full = per[per["ntok"] >= 2]
+    if len(full) == 0:
+        return pd.DataFrame(columns=cols)
+    fstat = (full.groupby(["doc", "key"], sort=False, observed=True)
+             .agg(count=("start", "size"), first=("start", "min")).reset_index())
+    ufull = pd.unique(fstat["key"])
+    parts_rows = [(fk, p) for fk in ufull for p in contiguous_parts(translit_key(fk).split(" "))]
+    parts = pd.DataFrame(parts_rows, columns=["key", "part"]).drop_duplicates()
+    cand = fstat.merge(parts, on="key").rename(columns={"key": "target"})
+    short = per[["doc", "key", "tkey"]].drop_duplicates()
+    hits = short.merge(cand, left_on=["doc", "tkey"], right_on=["doc", "part"])
+    hits = hits[hits["key"] != hits["target"]]
+    if forbidden and len(hits):
+        bad = [(k, t) in forbidden for k, t in zip(hits["key"], hits["target"])]
+        hits = hits[~np.asarray(bad, dtype=bool)]
+    if len(hits) == 0:
+        return pd.DataFrame(columns=cols)
+    hits = hits.drop_duplicates(["doc", "key", "target"])
+    n = hits.groupby(["doc", "key"], sort=False)["target"].transform("size")
+    hits = hits.assign(n_candidates=n.to_numpy())
+    hits = hits.sort_values(["doc", "key", "count", "first", "target"],
+                            ascending=[True, True, False, True, True], kind="stable")
+    best = hits.drop_duplicates(["doc", "key"])[cols].reset_index(drop=True)
+    # a partial of a partial ("Kim" -> "Kim Jong" -> "Kim Jong Un"): follow the chain
+    nxt = dict(zip(zip(best["doc"], best["key"]), best["target"]))
+    targets = []
+    for d, t in zip(best["doc"], best["target"]):
+        seen = 0
+        while (d, t) in nxt and seen < 5:
+            t = nxt[(d, t)]
+            seen += 1
+        targets.append(t)
+    best["target"] = targets
+    return best
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def group_edges(group: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edges joining every node to the first (smallest) node of its group (a star)."""
+    if len(nodes) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    df = pd.DataFrame({"g": group, "n": nodes}).drop_duplicates().sort_values(["g", "n"])
+    first = df.groupby("g", sort=False)["n"].transform("min").to_numpy()
+    mask = first != df["n"].to_numpy()
+    return first[mask].astype(np.int64), df["n"].to_numpy()[mask].astype(np.int64)
+
+
+def fuzzy_edges(
+    keys: list[str], labels: list[str], blocks: list[str], roots: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fuzzy level inside blocks: pairs of nodes (indices into ``keys``) of one block, of
+    different clusters, with rapidfuzz ratio >= threshold and :func:`fuzzy_allowed`.
+
+    Returns (a, b, score) with score in [0, 1].
+    """
+    from rapidfuzz import fuzz, process
+
+    a_out, b_out, s_out = [], [], []
+    df = pd.DataFrame({"b": blocks, "r": roots, "i": np.arange(len(keys))})
+    n_roots = df.groupby("b", sort=True)["r"].transform("nunique")
+    df = df[n_roots.to_numpy() > 1]
+    skipped = 0
+    for _, idx in df.groupby("b", sort=True)["i"]:
+        idx = idx.to_numpy()
+        if len(idx) > FUZZY_MAX_BLOCK:
+            skipped += 1
+            continue
+        ks = [keys[i] for i in idx]
+        mat = process.cdist(ks, ks, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8,
+                            workers=1)
+        ii, jj = np.nonzero(np.triu(mat, 1))
+        for x, y in zip(ii.tolist(), jj.tolist()):
+            p, q = idx[x], idx[y]
+            if roots[p] == roots[q] or not fuzzy_allowed(keys[p], keys[q], labels[p]):
+                continue
+            a_out.append(p)
+            b_out.append(q)
+            s_out.append(fuzz.ratio(keys[p], keys[q]) / 100.0)
+    if skipped:
+        log.info("fuzzy level skipped %d blocks larger than %d names", skipped, FUZZY_MAX_BLOCK)
+    return (np.asarray(a_out, dtype=np.int64), np.asarray(b_out, dtype=np.int64),
+            np.asarray(s_out, dtype=np.float64))

@@ -1,0 +1,287 @@
+"""String -> key functions used by the linker. Pure functions, no pandas, no spaCy.
+
+Keys are *comparison values*, never rewrites of the text: the original surface string
+of every mention is kept in the mentions table, keys only decide what may be linked.
+
+Levels of folding (each one a comparison level in :mod:`pipeline.link.compare`):
+
+``name_key``      case, ß/ss, umlaut transliteration (ä/ae), other diacritics,
+                  hyphens vs spaces, punctuation; for non-person names also the
+                  adjective endings of non-final tokens ("Demokratischen Volksrepublik
+                  Korea" == "Demokratische Volksrepublik Korea").
+``translit_key``  a phonetic-ish folding on top of ``name_key`` for the spelling
+                  variants German, English and other transliterations of Cyrillic (and
+                  Korean) names produce: Sergej/Sergei/Sergey, Dmitri/Dmitrij/Dmitry,
+                  Juri/Yuri, Lawrow/Lavrov/Lavroff, sch/sh, tsch/ch, w/v, j/y, ck/k.
+``genitive_bases``  candidate base keys of a German genitive ("Putins" -> "putin");
+                  the linker only uses one when the base is attested.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# --------------------------------------------------------------------------- basic folding
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe"})
+# hyphens, dashes, slashes, underscores and dots separate tokens ("Jong-un", "Sojus-2")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―/_.·:;,+&]+")
+# everything else that is not a letter or digit is dropped ("Klaus'", "„Tass“")
+_DROP = re.compile(r"[^\w ]+|_")
+_WS = re.compile(r"\s+")
+
+#: adjective endings folded on non-final tokens of non-person names (longest first)
+ADJ_ENDINGS = ("em", "en", "er", "es", "e")
+
+
+@lru_cache(maxsize=1 << 18)
+def fold(text: str) -> str:
+    """Casefold, transliterate umlauts/ß, strip other diacritics, unify separators.
+
+    >>> fold("Kim Jong-un")
+    'kim jong un'
+    >>> fold("Östlichen Wirtschaftsforum")
+    'oestlichen wirtschaftsforum'
+    """
+    s = unicodedata.normalize("NFKC", text).casefold().translate(_UMLAUTS)
+    if not s.isascii():
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+        s = unicodedata.normalize("NFKC", s).casefold().translate(_UMLAUTS)
+    s = _SEPARATORS.sub(" ", s)
+    s = _DROP.sub("", s)
+    return _WS.sub(" ", s).strip()
+
+
+def _fold_adjective(token: str) -> str:
+    if not token.isalpha():
+        return token
+    for end in ADJ_ENDINGS:
+        if token.endswith(end) and len(token) - len(end) >= 3:
+            return token[: -len(end)]
+    return token
+
+
+def name_key(text: str, label: str = "PER") -> str:
+    """The normalised matching key of a name (titles must already be stripped).
+
+    For labels other than PER the adjective endings of non-final tokens are folded, so
+    inflected multiword names share a key. Person names keep every token as it is
+    (given names like "Steffen" are not adjectives).
+    """
+    key = fold(text)
+    if label != "PER" and " " in key:
+        toks = key.split(" ")
+        key = " ".join([_fold_adjective(t) for t in toks[:-1]] + [toks[-1]])
+    return key
+
+
+# --------------------------------------------------------------------------- titles
+
+#: titles, functions and forms of address that never belong to a person's name
+TITLES = frozenset(
+    fold(t)
+    for t in """
+    Herr Herrn Frau Fräulein Dr Prof Professor Professorin Mr Mrs Ms Miss Sir Lord Lady Dame
+    Präsident Präsidentin Präsidenten Vizepräsident Vizepräsidentin Staatspräsident
+    Staatspräsidentin Ministerpräsident Ministerpräsidentin Bundespräsident
+    Bundespräsidentin Kanzler Kanzlerin Bundeskanzler Bundeskanzlerin Vizekanzler
+    Vizekanzlerin Minister Ministerin Premierminister Premierministerin Premier
+    Regierungschef Regierungschefin Staatschef Staatschefin Machthaber Diktator Führer
+    König Königin Kaiser Kaiserin Prinz Prinzessin Fürst Fürstin Herzog Herzogin Papst
+    Kardinal Bischof Pfarrer Rabbi Imam Scheich Emir Sultan Kronprinz Kronprinzin
+    Sprecher Sprecherin Pressesprecher Pressesprecherin Regierungssprecher
+    Regierungssprecherin Chef Chefin Direktor Direktorin Generaldirektor Generalsekretär
+    Generalsekretärin Vorsitzender Vorsitzende Parteichef Parteichefin General Generalin
+    Oberst Major Leutnant Hauptmann Admiral Marschall Feldmarschall Kommandeur Senator
+    Senatorin Abgeordneter Abgeordnete Bürgermeister Bürgermeisterin Oberbürgermeister
+    Oberbürgermeisterin Gouverneur Gouverneurin Botschafter Botschafterin Gesandter
+    Richter Richterin Staatsanwalt Staatsanwältin Kommissar Kommissarin Kosmonaut
+    Kosmonautin Astronaut Astronautin Trainer Trainerin Kapitän Autor Autorin Reporter
+    Reporterin Korrespondent Korrespondentin Fotograf Fotografin Genosse Genossin
+    Oppositionsführer Oppositionsführerin Oppositionspolitiker Oppositionspolitikerin
+    Diplomat Diplomatin Unternehmer Unternehmerin Milliardär Oligarch
+    """.split()
+)
+
+#: a leading token ending in one of these is a (compound) title: "Außenminister",
+#: "Kreml-Sprecher", "Verteidigungsministerin", "Konzernchef", "Nordkorea-Machthaber"
+TITLE_SUFFIXES = tuple(
+    fold(s)
+    for s in """minister ministerin sprecher sprecherin chef chefin präsident präsidentin
+    kanzler kanzlerin machthaber führer führerin direktor direktorin sekretär sekretärin
+    botschafter botschafterin vorsitzender vorsitzende kommissar kommissarin general
+    gouverneur gouverneurin bürgermeister bürgermeisterin berater beraterin""".split()
+)
+
+_TOKEN_SPLIT = re.compile(r"\s+")
+
+
+def _is_title(token: str) -> bool:
+    t = fold(token)
+    if not t:
+        return True
+    if t in TITLES:
+        return True
+    # compounds: "Kreml-Sprecher" folds to "kreml sprecher"; "Außenminister" ends in one
+    last = t.split(" ")[-1]
+    return last in TITLES or any(last.endswith(s) and len(last) > len(s) for s in TITLE_SUFFIXES)
+
+
+@lru_cache(maxsize=1 << 16)
+def strip_titles(text: str) -> str:
+    """Remove leading titles/forms of address from a person span, keeping the name.
+
+    >>> strip_titles("Kreml-Sprecher Dmitri Peskow")
+    'Dmitri Peskow'
+    >>> strip_titles("Herrn Dr. Müller")
+    'Müller'
+
+    A span made only of title words is returned unchanged (nothing else to link on).
+    """
+    toks = [t for t in _TOKEN_SPLIT.split(text.strip()) if t]
+    i = 0
+    while i < len(toks) - 1 and _is_title(toks[i]):
+        i += 1
+    return " ".join(toks[i:]) if i else text.strip()
+
+
+# --------------------------------------------------------------------------- genitive
+
+_NO_GENITIVE_S_AFTER = ("s", "x", "z")  # ß is already folded to "ss"
+
+
+def genitive_bases(key: str) -> list[str]:
+    """Candidate base keys if ``key`` is a German genitive, best first.
+
+    ``-s`` is a candidate unless the base would end in s/ß/x/z (those names take an
+    apostrophe, "Klaus'", which :func:`fold` removes already); ``-ens`` likewise. Only
+    the final token is inflected. The caller accepts a candidate only when the base is
+    attested (another mention of the corpus, or a known country name).
+
+    >>> genitive_bases("kim jong uns")
+    ['kim jong un']
+    >>> genitive_bases("strauss")
+    []
+    """
+    if not key or key[-1] != "s":
+        return []
+    head, _, last = key.rpartition(" ")
+    prefix = head + " " if head else ""
+    out = []
+    for end in ("ens", "s"):
+        if last.endswith(end) and len(last) - len(end) >= 2:
+            base = last[: -len(end)]
+            if base.endswith(_NO_GENITIVE_S_AFTER) or not base[-1].isalpha():
+                continue
+            out.append(prefix + base)
+    return out
+
+
+# --------------------------------------------------------------------------- transliteration
+
+# ordered (pattern, replacement) rules; "\x01" protects German "tsch" from the "ch" rule
+_TRANSLIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"ae", "a"), (r"oe", "o"), (r"ue", "u"),  # Pjöngjang/Pyongyang, Müller/Muller
+        # German tsch = English ch (Tschaikowski/Chaikovsky); German ch = English kh
+        (r"tsch", "\x01"), (r"sch", "sh"), (r"zh", "sh"),  # Schukow/Zhukov
+        (r"kh", "ch"), ("\x01", "ch"),  # Chodorkowski/Khodorkovsky
+        (r"ck", "k"), (r"ph", "f"), (r"w", "v"), (r"[jy]", "i"), (r"x", "ks"),
+        (r"ts", "s"), (r"z", "s"),  # Zar/Tsar, Selenski/Zelensky
+        (r"(.)\1+", r"\1"),  # doubled letters: Dmitrij -> dmitrii -> dmitri, Smirnoff
+        (r"of$", "ov"),  # -off/-ow/-ov
+    )
+)
+
+
+@lru_cache(maxsize=1 << 18)
+def translit_token(token: str) -> str:
+    """Phonetic-ish folding of one folded token (see module docstring)."""
+    t = token
+    for pat, rep in _TRANSLIT_RULES:
+        t = pat.sub(rep, t)
+    return t
+
+
+def translit_key(key: str) -> str:
+    """Transliteration key of a folded name key.
+
+    >>> translit_key("sergej lawrow") == translit_key("sergei lavrov")
+    True
+    """
+    return " ".join(translit_token(t) for t in key.split(" ")) if key else key
+
+
+# --------------------------------------------------------------------------- adjectives
+
+_ADJ_INFLECTION = ("en", "em", "er", "es", "e")
+
+
+def adjective_lemma(text: str) -> str:
+    """Uninflected, folded form of a derived adjective ("Nordkoreanischen" -> "nordkoreanisch").
+
+    Keeps the hyphenated prefix ("US-amerikanischen" -> "us amerikanisch").
+    """
+    k = fold(text)
+    for end in _ADJ_INFLECTION:
+        if k.endswith(end) and len(k) - len(end) >= 3 and (
+            k[: -len(end)].endswith(("isch", "sch", "lich", "ig"))
+        ):
+            return k[: -len(end)]
+    return k
+
+
+def adjective_candidates(text: str) -> list[str]:
+    """Lookup candidates for a derived word: its lemma, then the lemma of its last
+    hyphen component ("deutsch-russischen" -> "russisch"), then a city adjective with
+    "-er" removed ("Berliner" -> "berlin")."""
+    lemma = adjective_lemma(text)
+    out = [lemma]
+    if " " in lemma:
+        out.append(lemma.rsplit(" ", 1)[1])
+    k = fold(text)
+    if k.endswith("er") and len(k) > 5 and not lemma.endswith("isch"):
+        out.append(k[:-2])
+    return list(dict.fromkeys(out))
+
+
+_ADJ_SUFFIXES = ("ianisch", "anisch", "esisch", "ländisch", "aendisch", "isch", "lich", "sch")
+
+
+def adjective_stem(lemma: str) -> str:
+    """Strip the derivational suffix: "koreanisch" -> "kore", "japanisch" -> "japan"."""
+    last = lemma.rsplit(" ", 1)[-1]
+    for suf in _ADJ_SUFFIXES:
+        suf = fold(suf)
+        if last.endswith(suf) and len(last) - len(suf) >= 3:
+            return last[: -len(suf)]
+    return last
+
+
+# --------------------------------------------------------------------------- ids
+
+_SLUG_DROP = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """ASCII slug for entity ids: "Kim Jong Un" -> "kim-jong-un", "Östliches ..." -> "oestliches-..."."""
+    s = _SLUG_DROP.sub("-", fold(text)).strip("-")
+    return s or "x"
+
+
+def n_tokens(text: str) -> int:
+    """Tokens of a surface string, hyphen parts counted ("Kim Jong-un" -> 3)."""
+    k = fold(text)
+    return k.count(" ") + 1 if k else 0
+
+
+def is_abbreviation(text: str) -> bool:
+    """An all-caps short form such as "EEF", "KCNA", "UN", "G7" (2-10 chars)."""
+    t = text.strip()
+    letters = [c for c in t if c.isalpha()]
+    return 2 <= len(t) <= 10 and len(letters) >= 1 and all(c.isupper() for c in letters) and all(
+        c.isalnum() or c in "-&." for c in t
+    )

@@ -1,0 +1,692 @@
+"""The linking stage: mentions -> mentions with entity ids, and the entities table.
+
+Steps (each one testable on its own, see ``keys``, ``compare``, ``cluster``, ``aliases``):
+
+1. Keys per *distinct* surface (text, label, kind), not per mention: titles stripped,
+   name key, genitive base when attested, derived adjective -> place.
+2. Within each document: partial names ("Kim", "Putins") -> the full name they belong
+   to (``compare.resolve_partials``).
+3. Nodes = (scope, label, key) groups of mentions; scope is the whole corpus when
+   ``cross_document`` is on, else the document. Virtual nodes stand for places only
+   reached through derivs or country aliases, for alias-file canonical names and for
+   the entities of a previous run.
+4. Edges by comparison level, strongest first (alias file, previous entity, country
+   alias, abbreviation, transliteration), union-find with cannot-link (analyst split);
+   then bare surnames and the fuzzy level, each comparing only inside blocks.
+5. Canonical name, deterministic entity id, and per mention the rule and score of the
+   link that attached it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .. import schemas
+from ..config import LinkConfig
+from . import compare as C
+from .aliases import countries, load_aliases, normalize_aliases, place_adjectives, \
+    resolve_aliases_path, stem_prefix_match
+from .cluster import UnionFind, components, explain
+from .keys import fold, genitive_bases, is_abbreviation, n_tokens, name_key, slug, \
+    strip_titles, translit_key
+
+log = logging.getLogger("pipeline")
+
+_SEP = "\x1f"
+LABEL_ORDER = {lab: i for i, lab in enumerate(schemas.LABELS)}
+
+
+# --------------------------------------------------------------------------- per surface
+
+
+class _Surfaces:
+    """Key data of each distinct (text, label, kind); arrays indexed by surface code."""
+
+    def __init__(self, texts: list[str], labels: list[str], kinds: list[str]):
+        n = len(texts)
+        self.text, self.label, self.kind = texts, labels, kinds
+        self.stripped: list[str] = [""] * n
+        self.key0: list[str] = [""] * n  # before genitive handling
+        derivs = []
+        for i, (t, lab, k) in enumerate(zip(texts, labels, kinds)):
+            if k == "deriv":
+                derivs.append(i)
+                self.stripped[i] = t.strip()
+                continue
+            s = strip_titles(t) if lab == "PER" else t.strip()
+            key = name_key(s, lab) or t.strip().casefold() or "?"
+            self.stripped[i], self.key0[i] = s, key
+        self.deriv_idx = derivs
+
+    def resolve_genitives(self, countries_by_key: dict[str, str]) -> None:
+        """Strip a genitive ending when the base is attested (another name of the same
+        label in the corpus, a token of a longer person name, or a country name)."""
+        n = len(self.text)
+        attested: set[tuple[str, str]] = set()
+        tokens_of_long: set[tuple[str, str]] = set()
+        for i in range(n):
+            if self.kind[i] == "deriv":
+                continue
+            lab, key = self.label[i], self.key0[i]
+            attested.add((lab, key))
+            if " " in key:
+                for tok in key.split(" "):
+                    tokens_of_long.add((lab, tok))
+        self.key = list(self.key0)
+        self.genitive = [False] * n
+        for i in range(n):
+            key = self.key0[i]
+            if self.kind[i] == "deriv" or not key.endswith("s"):
+                continue
+            lab = self.label[i]
+            # a key that is itself a token of a longer name, or a country, is a real name
+            if (lab, key) in tokens_of_long or (lab == "LOC" and key in countries_by_key):
+                continue
+            for base in genitive_bases(key):
+                if ((lab, base) in attested or (lab, base) in tokens_of_long
+                        or (lab == "LOC" and base in countries_by_key)):
+                    self.key[i], self.genitive[i] = base, True
+                    break
+
+
+def _mention_frame(mentions: pd.DataFrame) -> pd.DataFrame:
+    need = ["mention_id", "doc_id", "start_char", "end_char", "text", "label", "kind"]
+    missing = [c for c in need if c not in mentions.columns]
+    if missing:
+        raise KeyError(f"link(): mentions lack column(s) {', '.join(missing)}")
+    return mentions.reset_index(drop=True)
+
+
+def _as_list(v: object) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        s = v.strip()
+        if s.startswith("["):
+            try:
+                return [str(x) for x in json.loads(s)]
+            except ValueError:
+                pass
+        return [p.strip() for p in s.replace(";", "|").split("|") if p.strip()]
+    if isinstance(v, float) and np.isnan(v):
+        return []
+    if isinstance(v, Iterable):
+        return [str(x) for x in v if x is not None]
+    return [str(v)]
+
+
+# --------------------------------------------------------------------------- link
+
+
+def link(
+    mentions: pd.DataFrame,
+    cfg: LinkConfig,
+    *,
+    previous_entities: pd.DataFrame | None = None,
+    aliases: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """mentions (schema 'mentions', entity_id/key/link_rule/link_score empty) -> (mentions
+    with those four columns filled, entities table (schema 'entities')).
+
+    ``aliases``: the analyst alias table (canonical_name, alias, label, action); None
+    loads ``cfg.aliases_file``. ``previous_entities``: an earlier run's entities table;
+    its ids are kept for the names it lists. An optional ``next_chars`` column (the
+    characters after each mention) enables abbreviations defined in the text.
+    """
+    if mentions is None or len(mentions) == 0:
+        return schemas.empty("mentions"), schemas.empty("entities")
+    m = _mention_frame(mentions)
+    if aliases is None:
+        aliases = load_aliases(resolve_aliases_path(cfg.aliases_file))
+    aliases = normalize_aliases(aliases)
+    ctry = countries() if cfg.country_aliases else None
+    adjs = place_adjectives()
+
+    n = len(m)
+    texts = m["text"].astype(str)
+    labels_s = m["label"].astype(str)
+    kinds_s = m["kind"].astype(str)
+    sig = texts + _SEP + labels_s + _SEP + kinds_s
+    s_code, s_uniq = pd.factorize(sig, sort=False)
+    parts = [u.split(_SEP) for u in s_uniq]
+    S = _Surfaces([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
+    S.resolve_genitives(ctry.by_key if ctry else {})
+    U = len(parts)
+
+    # ---- derivs -> place key (node key) ------------------------------------------------
+    node_key_u = list(S.key)  # node key per surface (before partial names)
+    node_label_u = list(S.label)
+    mkey_u = list(S.key)  # the mention's own key (output column `key`)
+    deriv_rule_u: list[C.Level | None] = [None] * U
+    display: dict[tuple[str, str], str] = {}  # (label, key) of virtual nodes -> name
+    if S.deriv_idx:
+        loc_keys = sorted({S.key[i] for i in range(U) if S.label[i] == "LOC" and S.kind[i] != "deriv"})
+        for i in S.deriv_idx:
+            place, lemma = adjs.lookup(S.text[i])
+            mkey_u[i] = lemma
+            if not cfg.link_derivs:
+                node_key_u[i], deriv_rule_u[i] = "~" + lemma, None
+                display[(S.label[i], "~" + lemma)] = lemma
+                continue
+            if place is not None:
+                pk = name_key(place, "LOC")
+                node_key_u[i], node_label_u[i], deriv_rule_u[i] = pk, "LOC", C.DERIV
+                display.setdefault(("LOC", pk), place)
+                continue
+            hit = stem_prefix_match(lemma, loc_keys)
+            if hit is not None:
+                node_key_u[i], node_label_u[i], deriv_rule_u[i] = hit, "LOC", C.DERIV_STEM
+            else:
+                node_key_u[i] = "~" + lemma
+                display[(S.label[i], "~" + lemma)] = lemma
+
+    # ---- per mention arrays --------------------------------------------------------------
+    doc = _shared_objects(m["doc_id"].astype(str))
+    start = m["start_char"].astype("int64").to_numpy()
+    lab_m = np.asarray(node_label_u, dtype=object)[s_code]
+    key_m = np.asarray(node_key_u, dtype=object)[s_code]
+    kind_u = np.asarray(S.kind, dtype=object)
+    is_deriv = kind_u[s_code] == "deriv"
+
+    # ---- analyst splits (cannot-link), needed before partial names -------------------------
+    splits = aliases[aliases["action"] == "split"]
+    merges = aliases[aliases["action"] == "merge"]
+
+    def _akey(text: str, label: str) -> str:
+        lab = label or "PER"
+        return name_key(strip_titles(text) if lab == "PER" else text, lab)
+
+    forbidden_pairs: set[tuple[str, str]] = set()
+    for r in splits.itertuples(index=False):
+        a, b = _akey(r.alias, r.label), _akey(r.canonical_name, r.label)
+        forbidden_pairs.update({(a, b), (b, a)})
+
+    # ---- within-document partial names ------------------------------------------------------
+    partial_level = np.full(n, None, dtype=object)
+    short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
+    per_mask = (lab_m == "PER") & ~is_deriv
+    if per_mask.any():
+        per_keys_u = {k for k, lab, kd in zip(node_key_u, node_label_u, S.kind)
+                      if lab == "PER" and kd != "deriv"}
+        tk = {k: translit_key(k) for k in per_keys_u}
+        idx = np.nonzero(per_mask)[0]
+        pk = key_m[idx]
+        per = pd.DataFrame({
+            "doc": doc[idx], "key": pk, "tkey": [tk[k] for k in pk],
+            "ntok": [k.count(" ") + 1 for k in pk], "start": start[idx], "row": idx,
+        })
+        best = C.resolve_partials(per, forbidden_pairs)
+        if len(best):
+            hit = per.merge(best, on=["doc", "key"])
+            rows = hit["row"].to_numpy()
+            key_m[rows] = hit["target"].to_numpy(dtype=object)
+            partial_level[rows] = [C.PARTIAL if c == 1 else C.PARTIAL_AMBIGUOUS
+                                   for c in hit["n_candidates"].tolist()]
+            # short forms that may stand for the name in other documents: the surname, and
+            # a family name written first when it was used alone for it (Kim for Kim Jong
+            # Un, Xi for Xi Jinping); a given name used alone ("Klaus") is not carried over
+            for k, t in set(zip(best["key"], best["target"])):
+                if " " in k:
+                    continue
+                toks = t.split(" ")
+                if k == toks[-1] or (k == toks[0] and (len(toks) >= 3 or len(k) <= 2)):
+                    short_forms.setdefault(t, set()).add(tk[k])
+
+    # ---- nodes -----------------------------------------------------------------------------
+    if cfg.cross_document:
+        scope_m = np.zeros(n, dtype=np.int64)
+        scopes = [""]
+    else:
+        scope_m, scopes_idx = pd.factorize(pd.Series(doc), sort=True)
+        scope_m = scope_m.astype(np.int64)
+        scopes = list(scopes_idx)
+
+    # node triples of mentions, then the virtual ones
+    lk_m = pd.Series(lab_m + _SEP + key_m)  # label+key per mention
+    lk_code, lk_uniq = pd.factorize(lk_m, sort=False)
+    lk_pairs = [tuple(x.split(_SEP, 1)) for x in lk_uniq]
+    pair_scope = pd.DataFrame({"s": scope_m, "p": lk_code}).drop_duplicates()
+
+    extra_triples: list[tuple[int, str, str]] = []
+    country_of_pair: dict[int, str] = {}
+    if ctry is not None:
+        country_key_of_pair: dict[int, str] = {}
+        # all-caps code mentions ("USA", "US") need the surface; take any surface of the pair
+        first_row = pd.Series(np.arange(n)).groupby(lk_code).first().to_numpy()
+        for p, (lab, key) in enumerate(lk_pairs):
+            if lab != "LOC" or key.startswith("~"):
+                continue
+            surf = S.stripped[s_code[first_row[p]]]
+            code = ctry.code(key, surf if not is_deriv[first_row[p]] else None)
+            if code is not None:
+                country_of_pair[p] = code
+                ck = ctry.canonical_key(code)
+                display.setdefault(("LOC", ck), ctry.names[code])
+                country_key_of_pair[p] = ck
+        for s, p in zip(pair_scope["s"].tolist(), pair_scope["p"].tolist()):
+            if p in country_key_of_pair:
+                extra_triples.append((s, "LOC", country_key_of_pair[p]))
+
+    alias_targets: list[tuple[str, str, str, str]] = []  # (label or "", alias key, canon key, canon)
+    for r in merges.itertuples(index=False):
+        lab = r.label
+        alias_targets.append((lab, _akey(r.alias, lab), _akey(r.canonical_name, lab), r.canonical_name))
+    forced_canonical: dict[tuple[str, str], str] = {}
+    alias_hits: list[tuple[int, str]] = []  # (label+key pair, canonical key)
+    if alias_targets:
+        by_key: dict[str, list[int]] = {}
+        for p, (lab, key) in enumerate(lk_pairs):
+            by_key.setdefault(key, []).append(p)
+        for lab, ak, ck, canon in alias_targets:
+            for p in by_key.get(ak, []):
+                plab = lk_pairs[p][0]
+                if lab and plab != lab:
+                    continue
+                forced_canonical[(plab, ck)] = canon
+                display.setdefault((plab, ck), canon)
+                alias_hits.append((p, ck))
+        if alias_hits:
+            hp = pd.DataFrame(alias_hits, columns=["p", "ck"]).merge(pair_scope, on="p")
+            for s, p, ck in zip(hp["s"].tolist(), hp["p"].tolist(), hp["ck"].tolist()):
+                extra_triples.append((s, lk_pairs[p][0], ck))
+
+    # previous run's entities: (label, key) of each name -> its row (unique keys only)
+    prev_rows: list[dict] = []
+    prev_key_to_row: dict[tuple[str, str], int] = {}
+    if previous_entities is not None and len(previous_entities):
+        by_lk: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+        for j, r in enumerate(previous_entities.reset_index(drop=True).itertuples(index=False)):
+            lab = str(r.label)
+            prev_rows.append({"entity_id": str(r.entity_id), "label": lab,
+                              "canonical_name": str(r.canonical_name),
+                              "aliases": _as_list(getattr(r, "aliases", None))})
+            names = [str(r.canonical_name)] + prev_rows[-1]["aliases"]
+            for i_name, nm in enumerate(dict.fromkeys(names)):
+                k = _akey(nm, lab)
+                if k:
+                    by_lk.setdefault((lab, k), []).append((j, i_name == 0))
+        for lk_, hits in sorted(by_lk.items()):
+            ids = sorted({j for j, _ in hits})
+            if len(ids) > 1:  # a name two previous entities share: only a canonical name counts
+                ids = sorted({j for j, is_c in hits if is_c})
+            if len(ids) == 1:
+                prev_key_to_row[lk_] = ids[0]
+        if cfg.cross_document:
+            extra_triples.extend((0, lab, k) for lab, k in prev_key_to_row)
+
+    # deriv place nodes are ordinary triples (the place key) already; all labels/keys:
+    all_labels = sorted(set(lk_p[0] for lk_p in lk_pairs) | {t[1] for t in extra_triples},
+                        key=lambda x: (LABEL_ORDER.get(x, 99), x))
+    all_keys = sorted(set(lk_p[1] for lk_p in lk_pairs) | {t[2] for t in extra_triples})
+    lab_code = {lab: i for i, lab in enumerate(all_labels)}
+    key_code = {k: i for i, k in enumerate(all_keys)}
+    L, K = len(all_labels), len(all_keys)
+    pair_lab = np.array([lab_code[p[0]] for p in lk_pairs], dtype=np.int64)
+    pair_key = np.array([key_code[p[1]] for p in lk_pairs], dtype=np.int64)
+    code_m = scope_m * (L * K) + pair_lab[lk_code] * K + pair_key[lk_code]
+    extra_codes = np.array([s * (L * K) + lab_code[lab] * K + key_code[k] for s, lab, k in extra_triples],
+                           dtype=np.int64)
+    node_codes, inv = np.unique(np.concatenate([code_m, extra_codes]), return_inverse=True)
+    node_m = inv[:n]
+    NN = len(node_codes)
+    node_scope = node_codes // (L * K)
+    node_label = [all_labels[i] for i in ((node_codes // K) % L).tolist()]
+    node_key = [all_keys[i] for i in (node_codes % K).tolist()]
+    node_real = np.zeros(NN, dtype=bool)
+    node_real[node_m] = True
+    node_index = ({int(c): i for i, c in enumerate(node_codes.tolist())}
+                  if extra_triples else {})
+
+    def nid(s: int, lab: str, key: str) -> int:
+        return node_index[s * (L * K) + lab_code[lab] * K + key_code[key]]
+
+    # ---- previous entities: one extra node each -----------------------------------------
+    # (the key map was built before the nodes; with cross_document its names are virtual
+    # nodes, so transliteration/surname/fuzzy levels reach them like any other name)
+    prev_edges: list[tuple[int, int]] = []
+    if prev_key_to_row:
+        if cfg.cross_document:
+            for (lab, k), j in prev_key_to_row.items():
+                prev_edges.append((NN + j, nid(0, lab, k)))
+        else:
+            for i in range(NN):
+                j = prev_key_to_row.get((node_label[i], node_key[i]))
+                if j is not None:
+                    prev_edges.append((NN + j, i))
+    NP = len(prev_rows)
+    total = NN + NP
+
+    # ---- edges, strongest level first ------------------------------------------------------
+    ea, eb, erule, escore = [], [], [], []
+
+    def add(a: np.ndarray, b: np.ndarray, level: C.Level | str, score=None) -> None:
+        if len(a) == 0:
+            return
+        ea.append(np.asarray(a, dtype=np.int64))
+        eb.append(np.asarray(b, dtype=np.int64))
+        name = level.name if isinstance(level, C.Level) else level
+        erule.extend([name] * len(a))
+        escore.append(np.full(len(a), level.score) if score is None else np.asarray(score, float))
+
+    # alias file merges and country aliases: only the (scope, label+key) pairs concerned
+    alias_pair_targets: dict[int, list[str]] = {}
+    for p, ck in alias_hits:
+        if lk_pairs[p][1] != ck:
+            alias_pair_targets.setdefault(p, []).append(ck)
+    wanted = set(alias_pair_targets) | set(country_of_pair)
+    if wanted:
+        ps = pd.DataFrame({"s": scope_m, "p": lk_code, "node": node_m})
+        ps = ps[np.isin(lk_code, np.fromiter(wanted, dtype=np.int64))].drop_duplicates(["s", "p"])
+        ps_rows = list(zip(ps["s"].tolist(), ps["p"].tolist(), ps["node"].tolist()))
+        a_l, b_l = [], []
+        for s, p, nd in ps_rows:
+            for ck in alias_pair_targets.get(p, ()):
+                a_l.append(nid(s, lk_pairs[p][0], ck))
+                b_l.append(nd)
+        add(np.array(a_l), np.array(b_l), C.ALIAS_FILE)
+    if prev_edges:
+        pa_, pb_ = zip(*prev_edges)
+        add(np.array(pa_), np.array(pb_), C.PREVIOUS)
+    if country_of_pair:
+        a_l, b_l = [], []
+        for s, p, nd in ps_rows:
+            code = country_of_pair.get(p)
+            if code is not None:
+                t = nid(s, "LOC", ctry.canonical_key(code))
+                if t != nd:
+                    a_l.append(t)
+                    b_l.append(nd)
+        add(np.array(a_l), np.array(b_l), C.COUNTRY)
+    if cfg.abbreviations and "next_chars" in m.columns:
+        a, b = _abbreviation_pairs(m, node_m, S, s_code, is_deriv)
+        add(a, b, C.ABBREVIATION)
+    # transliteration level: same (scope, label, translit key)
+    tkeys = [translit_key(k) if not k.startswith("~") else k for k in node_key]
+    grp = pd.Series([f"{s}{_SEP}{lab}{_SEP}{t}" for s, lab, t in
+                     zip(node_scope.tolist(), node_label, tkeys)])
+    g_code = pd.factorize(grp)[0]
+    a, b = C.group_edges(g_code, np.arange(NN))
+    add(a, b, C.TRANSLIT)
+
+    uf = UnionFind(total)
+    if forbidden_pairs:
+        _register_splits(uf, splits, node_label, node_key, _akey)
+    cat = lambda xs: np.concatenate(xs) if xs else np.empty(0, np.int64)  # noqa: E731
+    uf.union_edges(cat(ea), cat(eb))
+
+    # ---- bare surnames across documents -----------------------------------------------
+    roots = uf.roots()
+    ntok_node = np.array([k.count(" ") + 1 for k in node_key], dtype=np.int64)
+    is_per = np.array([lab == "PER" for lab in node_label], dtype=bool)
+    full_nodes = np.nonzero(is_per & (ntok_node >= 2))[0]
+    if len(full_nodes):
+        sf_s, sf_t, sf_r, sf_n = [], [], [], []
+        for i in full_nodes.tolist():
+            forms = {tkeys[i].rsplit(" ", 1)[-1]} | short_forms.get(node_key[i], set())
+            for f in forms:
+                sf_s.append(node_scope[i]); sf_t.append(f); sf_r.append(roots[i]); sf_n.append(i)
+        sf = pd.DataFrame({"s": sf_s, "t": sf_t, "r": sf_r, "n": sf_n})
+        nroots = sf.groupby(["s", "t"])["r"].transform("nunique")
+        sf = sf[nroots.to_numpy() == 1].sort_values("n").drop_duplicates(["s", "t"])
+        comp_has_full = np.zeros(total, dtype=bool)
+        comp_has_full[roots[full_nodes]] = True
+        bare = np.nonzero(is_per & (ntok_node == 1) & ~comp_has_full[roots[:NN]])[0]
+        if len(bare) and len(sf):
+            bq = pd.DataFrame({"s": node_scope[bare], "t": [tkeys[i] for i in bare], "b": bare})
+            hit = bq.merge(sf, on=["s", "t"])
+            ok = [(node_key[x], node_key[y]) not in forbidden_pairs
+                  for x, y in zip(hit["b"].tolist(), hit["n"].tolist())]
+            hit = hit[np.asarray(ok, dtype=bool)]
+            a, b = hit["n"].to_numpy(), hit["b"].to_numpy()
+            add(a, b, C.SURNAME)
+            uf.union_edges(a, b)
+
+    # ---- fuzzy level ---------------------------------------------------------------------
+    thr = float(cfg.fuzzy_threshold)
+    if 0 < thr <= 100:
+        roots = uf.roots()
+        cand = [i for i in range(NN) if len(node_key[i]) >= C.FUZZY_MIN_CHARS
+                and not node_key[i].startswith("~")]
+        if cand:
+            keys_c = [node_key[i] for i in cand]
+            labs_c = [node_label[i] for i in cand]
+            blocks = [f"{node_scope[i]}{_SEP}{node_label[i]}{_SEP}{C.block_key(node_key[i], node_label[i])}"
+                      for i in cand]
+            fa, fb, fs = C.fuzzy_edges(keys_c, labs_c, blocks, roots[np.asarray(cand)], thr)
+            if len(fa):
+                cand_arr = np.asarray(cand)
+                fa, fb = cand_arr[fa], cand_arr[fb]
+                merged = uf.union_edges(fa, fb)
+                add(fa, fb, C.FUZZY, fs)
+                log.debug("fuzzy level merged %d clusters", int(merged.sum()))
+
+    roots = uf.roots()
+    comp = components(roots)
+
+    # ---- entities ------------------------------------------------------------------------
+    return _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
+                   display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u,
+                   deriv_rule_u, partial_level, is_deriv, cat(ea), cat(eb), erule,
+                   np.concatenate(escore) if escore else np.empty(0))
+
+
+def _register_splits(uf: UnionFind, splits: pd.DataFrame, node_label, node_key, akey) -> None:
+    by_key: dict[str, list[int]] = {}
+    for i, k in enumerate(node_key):
+        by_key.setdefault(k, []).append(i)
+    for r in splits.itertuples(index=False):
+        a, b = akey(r.alias, r.label), akey(r.canonical_name, r.label)
+        na = [i for i in by_key.get(a, []) if not r.label or node_label[i] == r.label]
+        nb = [i for i in by_key.get(b, []) if not r.label or node_label[i] == r.label]
+        if na and nb:
+            uf.forbid(na, nb)
+
+
+def _abbreviation_pairs(m, node_m, S, s_code, is_deriv) -> tuple[np.ndarray, np.ndarray]:
+    """"Long Form (LF)": a mention followed by " (" and then an all-caps mention."""
+    nc = m["next_chars"].fillna("").astype(str)
+    gap = np.where(nc.str.startswith(" (").to_numpy(), 2, np.where(nc.str.startswith("(").to_numpy(), 1, 0))
+    abbr_u = np.array([is_abbreviation(t) for t in S.text], dtype=bool)
+    is_abbr = abbr_u[s_code] & ~is_deriv
+    longs = np.nonzero((gap > 0) & ~is_abbr & ~is_deriv)[0]
+    shorts = np.nonzero(is_abbr)[0]
+    if len(longs) == 0 or len(shorts) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    end = m["end_char"].astype("int64").to_numpy()
+    st = m["start_char"].astype("int64").to_numpy()
+    doc = _shared_objects(m["doc_id"].astype(str))
+    L = pd.DataFrame({"doc": doc[longs], "pos": end[longs] + gap[longs], "a": node_m[longs]})
+    R = pd.DataFrame({"doc": doc[shorts], "pos": st[shorts], "b": node_m[shorts]})
+    hit = L.merge(R, on=["doc", "pos"])
+    hit = hit[hit["a"] != hit["b"]].drop_duplicates(["a", "b"])
+    return hit["a"].to_numpy(), hit["b"].to_numpy()
+
+
+def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
+            display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u, deriv_rule_u,
+            partial_level, is_deriv, ea, eb, erule, escore):
+    n = len(m)
+    total = NN + NP
+    comp_m = comp[node_m]
+    texts = np.asarray(S.text, dtype=object)[s_code]
+    stripped = np.asarray(S.stripped, dtype=object)[s_code]
+    gen_m = np.asarray(S.genitive, dtype=bool)[s_code]
+    doc = _shared_objects(m["doc_id"].astype(str))
+    partial_m = np.array([p is not None for p in partial_level], dtype=bool)
+
+    # canonical name candidates: name/part mentions, not genitive, not partial
+    cmask = ~is_deriv & ~gen_m & ~partial_m & (stripped != "")
+    cdf = pd.DataFrame({"comp": comp_m[cmask], "surface": stripped[cmask], "node": node_m[cmask]})
+    cdf = cdf.groupby(["comp", "surface", "node"], sort=False).size().rename("freq").reset_index()
+    if len(cdf):
+        us = pd.unique(cdf["surface"])
+        ntok = {s: n_tokens(s) for s in us}
+        hyph = {s: int("-" in s) for s in us}
+        cdf["ntok"] = cdf["surface"].map(ntok)
+        cdf["hyphen"] = cdf["surface"].map(hyph)
+        labs = np.asarray(node_label, dtype=object)[cdf["node"].to_numpy()]
+        # inflected adjectives inside non-person names ("Östlichen Wirtschaftsforum")
+        cdf["oblique"] = [0 if lab == "PER" else _oblique(s) for s, lab in zip(cdf["surface"], labs)]
+        # an inflected form whose key a known nominative name shares (a place from the
+        # adjective table, a country) is shown in that nominative form ("Ferner Osten")
+        if display:
+            keys_c = np.asarray(node_key, dtype=object)[cdf["node"].to_numpy()]
+            known = [display.get((lab, k)) if ob else None
+                     for lab, k, ob in zip(labs, keys_c, cdf["oblique"].tolist())]
+            repl = np.array([kn is not None for kn in known], dtype=bool)
+            if repl.any():
+                cdf.loc[repl, "surface"] = [kn for kn in known if kn is not None]
+                cdf.loc[repl, "oblique"] = 0
+        ctry_names = set(ctry.names.values()) if ctry is not None else set()
+        is_cn = cdf["surface"].isin(ctry_names).to_numpy()
+        has_code = np.zeros(total, dtype=bool)
+        if country_of_pair:
+            pairs_m = lk_code
+            code_rows = np.isin(pairs_m, np.fromiter(country_of_pair.keys(), dtype=np.int64))
+            has_code[comp_m[code_rows]] = True
+        country_comp = has_code[cdf["comp"].to_numpy()]
+        cdf["cldr"] = is_cn.astype(int)
+        cdf["rank_tok"] = np.where(country_comp, 0, cdf["ntok"].to_numpy())
+        cdf = cdf.sort_values(["comp", "cldr", "rank_tok", "oblique", "freq", "hyphen", "surface", "node"],
+                              ascending=[True, False, False, True, False, True, True, True], kind="stable")
+        best = cdf.drop_duplicates("comp")
+        canon = dict(zip(best["comp"].tolist(), best["surface"].tolist()))
+        anchor_of = dict(zip(best["comp"].tolist(), best["node"].tolist()))
+    else:
+        canon, anchor_of = {}, {}
+
+    comps = np.unique(comp_m)
+    anchor = np.arange(total, dtype=np.int64)  # indexed by component id (= a node id)
+    comp_nodes: dict[int, list[int]] = {}
+    # virtual / unnamed components and forced canonical names
+    node_comp = comp
+    virt = np.nonzero(~node_real[:NN])[0]
+    for i in virt.tolist():
+        comp_nodes.setdefault(int(node_comp[i]), []).append(i)
+    label_of: dict[int, str] = {}
+    eid_of: dict[int, str] = {}
+    prev_aliases: dict[int, list[str]] = {}
+    for j in range(NP):
+        c = int(node_comp[NN + j])
+        if c in eid_of:
+            log.warning("previous entities %s and %s now one cluster; keeping %s",
+                        eid_of[c], prev_rows[j]["entity_id"], eid_of[c])
+            continue
+        eid_of[c] = prev_rows[j]["entity_id"]
+        canon[c] = prev_rows[j]["canonical_name"]
+        label_of[c] = prev_rows[j]["label"]
+        anchor_of[c] = NN + j
+        prev_aliases[c] = prev_rows[j]["aliases"]
+    for c, nodes in comp_nodes.items():
+        if c in eid_of:
+            continue
+        forced = [(node_key[i], forced_canonical[(node_label[i], node_key[i])]) for i in nodes
+                  if (node_label[i], node_key[i]) in forced_canonical]
+        if forced:
+            k, name = min(forced)
+            canon[c] = name
+            anchor_of[c] = min(i for i in nodes if node_key[i] == k)
+        elif c not in canon:
+            i = min(nodes)
+            canon[c] = display.get((node_label[i], node_key[i]), node_key[i])
+            anchor_of[c] = i
+    for c in comps.tolist():
+        if c not in canon:  # only own-deriv nodes ("~lemma")
+            i = int(c)
+            canon[c] = display.get((node_label[i], node_key[i]), node_key[i].lstrip("~"))
+            anchor_of[c] = i
+        anchor[c] = anchor_of[c]
+        if c not in label_of:
+            a = anchor_of[c]
+            label_of[c] = node_label[a]
+
+    # link explanations: BFS from the anchor over the edges inside each component
+    nrule, nscore = explain(total, comp, anchor, ea, eb, erule, escore)
+
+    # ---- mention-level rule and score ----------------------------------------------------
+    comp_size = pd.Series(comp_m).value_counts()
+    single = comp_size.reindex(comp_m).to_numpy() == 1
+    canon_m = np.array([canon[c] for c in comp_m.tolist()], dtype=object)
+    anchor_m = anchor[comp_m]
+    rules = np.empty(n, dtype=object)
+    scores = np.empty(n, dtype=np.float64)
+    nrule_arr = np.asarray(nrule, dtype=object)
+    nscore_arr = np.asarray(nscore)
+    drule = np.asarray([lv.name if lv is not None else None for lv in deriv_rule_u], dtype=object)[s_code]
+    dscore = np.asarray([lv.score if lv is not None else 1.0 for lv in deriv_rule_u])[s_code]
+    for i in range(n):
+        if single[i]:
+            r, s = C.SINGLETON.name, 1.0
+        elif partial_m[i]:
+            r, s = partial_level[i].name, partial_level[i].score
+        elif is_deriv[i] and drule[i] is not None:
+            r, s = drule[i], dscore[i]
+        elif node_m[i] != anchor_m[i] and nrule_arr[node_m[i]] is not None:
+            r, s = nrule_arr[node_m[i]], nscore_arr[node_m[i]]
+        elif gen_m[i]:
+            r, s = C.GENITIVE.name, C.GENITIVE.score
+        elif stripped[i] == canon_m[i]:
+            r, s = C.EXACT.name, C.EXACT.score
+        else:
+            r, s = C.KEY.name, C.KEY.score
+        rules[i], scores[i] = r, s
+
+    # ---- entity ids ---------------------------------------------------------------------
+    used = set(eid_of.values())
+    new = [c for c in comps.tolist() if c not in eid_of]
+    base = {c: f"{label_of[c]}:{slug(canon[c])}" for c in new}
+    for c in sorted(new, key=lambda c: (base[c], c)):
+        b = base[c]
+        eid, k = b, 1
+        while eid in used:
+            k += 1
+            eid = f"{b}-{k}"
+        used.add(eid)
+        eid_of[c] = eid
+    eid_m = np.array([eid_of[c] for c in comp_m.tolist()], dtype=object)
+
+    # object columns: conform() iterates over values, which is slow on Arrow-backed strings
+    obj = lambda a: pd.Series(a, dtype=object)  # noqa: E731  (pandas 3 would infer str)
+    cols = {c: (obj(_shared_objects(m[c])) if m[c].dtype.kind not in "iuf" else m[c])
+            for c in schemas.columns("mentions") if c in m.columns}
+    cols.update(entity_id=obj(eid_m), key=obj(np.asarray(mkey_u, dtype=object)[s_code]),
+                link_rule=obj(rules), link_score=pd.Series(scores))
+    out = pd.DataFrame(cols)
+    out = schemas.conform(out, "mentions")
+
+    g = pd.DataFrame({"comp": comp_m, "text": texts, "doc": doc})
+    agg = g.groupby("comp", sort=True).agg(n_mentions=("text", "size"), n_docs=("doc", "nunique"))
+    al_df = g.drop_duplicates(["comp", "text"]).sort_values(["comp", "text"], kind="stable")
+    cuts = np.flatnonzero(np.diff(al_df["comp"].to_numpy())) + 1
+    al = dict(zip(al_df["comp"].to_numpy()[np.r_[0, cuts]].tolist(),
+                  np.split(al_df["text"].to_numpy(dtype=object), cuts)))
+    ents = pd.DataFrame({
+        "entity_id": [eid_of[c] for c in agg.index],
+        "label": [label_of[c] for c in agg.index],
+        "canonical_name": [canon[c] for c in agg.index],
+        "aliases": [sorted(set(al[c].tolist()) | set(prev_aliases.get(c, ()))) for c in agg.index],
+        "n_mentions": agg["n_mentions"].to_numpy(),
+        "n_docs": agg["n_docs"].to_numpy(),
+    }).sort_values("entity_id", kind="stable")
+    return out, schemas.conform(ents, "entities")
+
+
+def _shared_objects(col: pd.Series) -> np.ndarray:
+    """Object array of a column with one Python object per distinct value (memory)."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    arr = np.asarray(uniq, dtype=object)
+    out = arr[codes] if len(arr) else np.full(len(col), None, dtype=object)
+    if (codes < 0).any():
+        out[codes < 0] = None
+    return out
+
+
+def _oblique(surface: str) -> int:
+    """Count of non-final tokens with an oblique adjective ending (-en/-em)."""
+    toks = fold(surface).split(" ")
+    return sum(1 for t in toks[:-1] if t.endswith(("en", "em")) and len(t) > 4)
