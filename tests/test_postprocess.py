@@ -114,3 +114,13 @@ def test_country_names_and_their_genitives_are_loc():
     text = "Frankreich und Italiens Regierung"
     spans = [(0, 10, "ORG", "name"), (15, 23, "ORG", "name")]
     assert _refine(text, spans) == [("Frankreich", "LOC"), ("Italiens", "LOC")]
+
+
+def test_one_label_per_form_within_a_document():
+    from pipeline.ner.postprocess import harmonize_labels
+
+    text = "Lena Ost kam. Lena Ost ging. Lena Ost blieb. Bremen, Bremen"
+    spans = [(0, 8, "PER", "name"), (14, 22, "MISC", "name"), (29, 37, "PER", "name"),
+             (45, 51, "LOC", "name"), (53, 59, "ORG", "name")]
+    got = harmonize_labels(text, spans)
+    assert [label for _, _, label, _ in got] == ["PER", "PER", "PER", "LOC", "ORG"]  # a tie changes nothing

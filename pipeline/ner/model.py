@@ -17,6 +17,7 @@ from ..config import NerConfig
 from ..errors import ModelNotFoundError
 from .postprocess import (
     Span,
+    harmonize_labels,
     map_label,
     part_prefix_candidates,
     propagate,
@@ -198,6 +199,7 @@ class NerTagger:
             spans = propagate(text, spans)
             if self.cfg.parts:
                 spans = part_prefix_candidates(text, spans)
+        spans = harmonize_labels(text, spans)
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
         for span in spans:

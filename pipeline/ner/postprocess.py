@@ -258,3 +258,22 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
         out = [(s, e, "LOC" if kind == "name" and label != "LOC" and country(text[s:e]) else label, kind)
                for s, e, label, kind in out]
     return sorted(set(out))
+
+
+def harmonize_labels(text: str, spans: list[Span]) -> list[Span]:
+    """One label per name form within a document: each ``name`` span takes the majority
+    label of its surface form (ties keep the model's label). "Kim Jong-un" tagged PER
+    three times and MISC once is PER everywhere."""
+    labels: dict[str, Counter] = {}
+    for s, e, label, kind in spans:
+        if kind == "name":
+            labels.setdefault(text[s:e], Counter())[label] += 1
+    out = []
+    for s, e, label, kind in spans:
+        counts = labels.get(text[s:e]) if kind == "name" else None
+        if counts and len(counts) > 1:
+            (best, n), *rest = counts.most_common()
+            if n > counts[label] and (not rest or rest[0][1] < n):
+                label = best
+        out.append((s, e, label, kind))
+    return out

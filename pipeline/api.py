@@ -1,0 +1,119 @@
+"""The Python API: ``run(...)`` returns a :class:`Result`; ``load(dir)`` reads one back."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schemas
+from .config import Config, as_config
+from .errors import InputError, OutputExistsError
+from .write import TABLE_NAMES, read_table, write_json, write_table
+
+
+@dataclass
+class Result:
+    """The tables of one run. ``write(dir)`` saves them; ``load(dir)`` reads them back."""
+
+    documents: pd.DataFrame
+    mentions: pd.DataFrame
+    entities: pd.DataFrame
+    cooccurrences: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        d = self.documents
+        failed = int((d["status"] == "error").sum()) if len(d) else 0
+        model = self.manifest.get("model", {}).get("name", "?")
+        return (f"<Result: {len(d)} documents ({failed} failed), {len(self.mentions)} mentions, "
+                f"{len(self.entities)} entities, {len(self.cooccurrences)} co-occurrence pairs; model {model}>")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    def write(self, out_dir: str | Path, formats: Sequence[str] = ("csv", "parquet"), *, force: bool = False) -> Path:
+        """Write every table (atomically) and manifest.json into ``out_dir``."""
+        out = Path(out_dir)
+        if out.exists() and any(out.iterdir()) and not force:
+            raise OutputExistsError(f"{out} is not empty; pass force=True to overwrite")
+        out.mkdir(parents=True, exist_ok=True)
+        for name, df in self.tables().items():
+            write_table(df, name, out, formats)
+        write_json(self.manifest, out / "manifest.json")
+        return out
+
+    to_parquet = functools.partialmethod(write, formats=("parquet",))
+
+    def entity(self, name: str) -> pd.DataFrame:
+        """Mentions of every entity whose canonical name or alias equals ``name``."""
+        hit = self.entities[self.entities.apply(
+            lambda r: name == r["canonical_name"] or name in r["aliases"], axis=1)]
+        return self.mentions[self.mentions["entity_id"].isin(hit["entity_id"])]
+
+
+def load(run_dir: str | Path) -> Result:
+    """Read a finished run (Parquet preferred, CSV otherwise) into a :class:`Result`."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(f"no run directory at {run_dir}")
+    manifest_path = run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    return Result(**{name: read_table(run_dir, name) for name in TABLE_NAMES}, manifest=manifest)
+
+
+@functools.lru_cache(maxsize=4)
+def _tagger(ner_cfg_json: str):
+    from .config import NerConfig
+    from .ner.model import NerTagger
+
+    return NerTagger.from_config(NerConfig(**json.loads(ner_cfg_json)))
+
+
+def get_tagger(cfg: Config):
+    """A loaded tagger for ``cfg.ner``; cached so notebooks load each model once."""
+    return _tagger(cfg.ner.model_dump_json())
+
+
+def run(
+    data: str | Path | Sequence[str] | Mapping[str, str] | pd.DataFrame,
+    config: Config | str | Path | dict[str, Any] | None = None,
+    *,
+    model: str | None = None,
+) -> Result:
+    """Run the whole pipeline in memory.
+
+    ``data`` is a list of texts, a ``{doc_id: text}`` mapping, a DataFrame (columns
+    ``input.text_col`` / ``input.id_col``), or a path (folder, text file, .jsonl/.csv/.parquet).
+    ``config`` is a Config, a TOML file merged over the defaults, or a nested dict of
+    overrides such as ``{"ner": {"model": "de_core_news_sm"}}``.
+    """
+    from .read import check_input, documents_from_texts, input_fingerprint, iter_documents
+    from .run import run_in_memory
+
+    cfg = as_config(config)
+    if model:
+        cfg = cfg.model_copy(update={"ner": cfg.ner.model_copy(update={"model": model})})
+    if isinstance(data, (str, Path)):
+        check_input(data, cfg.input)
+        raw = iter_documents(data, cfg.input)
+        desc = {"kind": "path", "path": str(data), "fingerprint": input_fingerprint(data, cfg.input)}
+    else:
+        if isinstance(data, pd.DataFrame):
+            raw = documents_from_texts(data, cfg=cfg.input)
+        elif isinstance(data, Mapping):
+            raw = documents_from_texts(list(data.values()), ids=list(data.keys()), cfg=cfg.input)
+        else:
+            raw = documents_from_texts(list(data), cfg=cfg.input)
+        desc = {"kind": "memory"}
+    tables, manifest = run_in_memory(raw, cfg, tagger=get_tagger(cfg))
+    manifest["input"] = desc
+    return Result(**tables, manifest=manifest)
+
+
+__all__ = ["Result", "run", "load", "schemas"]

@@ -1,0 +1,206 @@
+"""The `pipeline` command line: a thin typer shell over the API functions.
+
+Exit codes: 0 every document succeeded; 1 some documents failed (listed in
+``documents`` with status ``error``); 2 usage errors (bad options, config, input, model).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import PipelineError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+log = logging.getLogger("pipeline")
+
+
+def _fail(exc: Exception, code: int = 2) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pipeline {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """German news entity extraction: read -> normalize -> NER -> link -> write."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("run")
+def run_cmd(
+    input: Annotated[Path, typer.Argument(help="Folder of text files, a text file, or a .jsonl/.csv/.parquet table.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default outputs/<input name>).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML file merged over configs/default.toml.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help='"bundled", an installed spaCy package, or a path.')] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="csv, parquet or csv,parquet.")] = None,
+    glob: Annotated[Optional[str], typer.Option("--glob", help="File pattern inside a folder (default *.txt).")] = None,
+    text_col: Annotated[Optional[str], typer.Option("--text-col", help="Text column of a table input.")] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="Id column of a table input.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on malformed table lines instead of reporting them.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out, reusing its batches.")] = False,
+) -> None:
+    """Extract persons, places and organisations from German articles into tables."""
+    from .api import get_tagger
+    from .config import load_config, parse_overrides
+    from .read import check_input, input_fingerprint, iter_documents
+    from .run import prepare_out_dir, run_to_dir
+
+    t_start = time.perf_counter()
+    try:
+        overrides = parse_overrides(set_)
+        for section, key, value in [("ner", "model", model), ("output", "formats", format),
+                                    ("input", "glob", glob), ("input", "text_col", text_col),
+                                    ("input", "id_col", id_col), ("input", "strict", True if strict else None)]:
+            if value is not None:
+                overrides.setdefault(section, {})[key] = value
+        cfg = load_config(config, overrides)
+        if not input.exists():
+            raise PipelineError(f"input not found: {input}")
+        out_dir = out or Path("outputs") / (input.stem if input.is_file() else input.resolve().name)
+        check_input(input, cfg.input)
+        prepare_out_dir(out_dir, input, force=force, resume=resume)
+        tagger = get_tagger(cfg)
+        desc = {"kind": "path", "path": str(input), "fingerprint": input_fingerprint(input, cfg.input)}
+        progress = _progress()
+        with progress:
+            task = progress.add_task("documents", total=None) if progress else None
+            manifest = run_to_dir(
+                iter_documents(input, cfg.input), cfg, out_dir, input_desc=desc, tagger=tagger,
+                resume=resume, on_batch=(lambda n: progress.advance(task, n)) if progress else None,
+            )
+    except PipelineError as exc:
+        _fail(exc)
+    _summary(manifest, out_dir, time.perf_counter() - t_start)
+    raise typer.Exit(1 if manifest["counts"]["documents_error"] else 0)
+
+
+class _NoProgress:
+    def __bool__(self) -> bool:
+        return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _progress():
+    """A rich progress bar on a terminal; nothing when output is piped or in CI."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), "[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+
+
+def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
+    c = manifest["counts"]
+    lines = [
+        f"documents   {c['documents']:>8}  (ok {c['documents_ok']}, empty {c['documents_empty']}, "
+        f"failed {c['documents_error']})",
+        f"mentions    {c['mentions']:>8}",
+        f"entities    {c['entities']:>8}",
+        f"model       {manifest['model']['name']} {manifest['model']['version']}",
+        f"time        {seconds:>8.1f} s",
+        f"output      {out_dir}/ (documents, mentions, entities, cooccurrences; "
+        f"{', '.join(manifest['config']['output']['formats'])}; manifest.json)",
+    ]
+    if c["documents_error"]:
+        failed = manifest.get("failed_documents", [])
+        lines.append(f"FAILED      {c['documents_error']} documents, listed in documents with status 'error'"
+                     + (f": {', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}" if failed else ""))
+    typer.echo("\n".join(lines))
+
+
+@app.command("info")
+def info_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help='"bundled", a spaCy package or a path.')] = "bundled",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Print the package version, the active model and spaCy's version."""
+    import spacy
+
+    from .ner.model import load_model, model_info
+
+    try:
+        info = model_info(load_model(model))
+    except PipelineError as exc:
+        _fail(exc)
+    data = {"version": __version__, "model_name": info.name, "model_version": info.version,
+            "model_path": info.path, "model_source": info.source, "model_labels": list(info.labels),
+            "spacy_version": spacy.__version__}
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        for k, v in data.items():
+            typer.echo(f"{k:<14} {', '.join(v) if isinstance(v, list) else v}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Folder of a finished run.")],
+    gold: Annotated[Path, typer.Option("--gold", help="Gold mentions (.jsonl, seeds-gold format).")],
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the report here (default RUN_DIR/evaluation.json).")] = None,
+) -> None:
+    """Score a run against gold mentions: NER P/R/F and linking B-cubed / pairwise."""
+    from .evaluate import evaluate_run, format_report
+    from .write import write_json
+
+    if not run_dir.is_dir():
+        _fail(PipelineError(f"no run directory at {run_dir}"))
+    if not gold.exists():
+        _fail(PipelineError(f"gold file not found: {gold}"))
+    report = evaluate_run(run_dir, gold)
+    typer.echo(format_report(report))
+    target = json_out or run_dir / "evaluation.json"
+    write_json(report, target)
+    typer.echo(f"report written to {target}")
+
+
+@app.command("train")
+def train_cmd(
+    recipe: Annotated[Path, typer.Option("--recipe", help="Training recipe (corpora, vectors).")] = Path("configs/train.toml"),
+    data: Annotated[Path, typer.Option("--data", help="Folder with the corpora named in the recipe.")] = Path("../shared/data"),
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where the packaged model goes (default: the bundled model folder).")] = None,
+    work: Annotated[Path, typer.Option("--work", help="Scratch folder (DocBins, vectors, checkpoints).")] = Path("training/work"),
+    max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Override training.max_steps.")] = None,
+    vectors: Annotated[Optional[bool], typer.Option("--vectors/--no-vectors", help="Train/use floret vectors (default: as the recipe says).")] = None,
+) -> None:
+    """Train the bundled German news NER model from corpora on disk (reproducible)."""
+    from .ner.model import bundled_model_path
+    from .ner.train import train_model
+
+    logging.getLogger("pipeline").setLevel(logging.INFO)
+    try:
+        meta = train_model(recipe, data, out or bundled_model_path(), work, max_steps=max_steps, vectors=vectors)
+    except PipelineError as exc:
+        _fail(exc)
+    perf = meta.get("performance", {})
+    typer.echo(f"model {meta['name']} {meta['version']} written to {out or bundled_model_path()}; "
+               f"dev ents_f={perf.get('ents_f', float('nan')):.3f}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

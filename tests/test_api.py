@@ -1,0 +1,50 @@
+"""The Python API: run(texts | mapping | DataFrame | path) -> Result, load(dir)."""
+
+import pandas as pd
+import pytest
+
+from pipeline import Result, load, run
+from pipeline.errors import InputError, OutputExistsError
+
+from .conftest import SEEDS
+
+
+def test_run_on_texts_returns_typed_tables():
+    res = run(["Angela Merkel traf Emmanuel Macron in Paris.", "", "Merkels Besuch endete."])
+    assert isinstance(res, Result)
+    assert list(res.documents["status"]) == ["ok", "empty", "ok"]
+    assert list(res.documents["doc_id"]) == ["row-000001", "row-000002", "row-000003"]
+    m = res.mentions
+    assert {"Angela Merkel", "Paris"} <= set(m["text"])
+    merkel = set(m.loc[m["text"].isin(["Angela Merkel", "Merkels"]), "entity_id"])
+    assert len(merkel) == 1  # genitive in another document joins the full name
+    assert "documents" in repr(res) and "entities" in repr(res)
+    assert res.mentions["start_char"].dtype == "int64"
+
+
+def test_run_on_mapping_and_dataframe():
+    res = run({"a": "Olaf Scholz reiste nach Rom.", "b": "Scholz kam zurück."})
+    assert list(res.documents["doc_id"]) == ["a", "b"]
+    df = pd.DataFrame({"id": ["x"], "text": ["Die Lufthansa streikt in Frankfurt."]})
+    res = run(df)
+    assert set(res.mentions["text"]) >= {"Lufthansa", "Frankfurt"}
+
+
+def test_run_on_a_path_and_write_load_round_trip(tmp_path):
+    res = run(SEEDS)
+    assert len(res.documents) == 5
+    res.write(tmp_path / "r")
+    with pytest.raises(OutputExistsError):
+        res.write(tmp_path / "r")
+    back = load(tmp_path / "r")
+    for name in ("documents", "mentions", "entities", "cooccurrences"):
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(back, name))
+    assert back.manifest["counts"]["documents"] == 5
+    assert not res.entity("Wladimir Putin").empty
+
+
+def test_config_as_dict_and_bad_input():
+    res = run(["Der russische Präsident sprach."], config={"ner": {"derivs": False}})
+    assert (res.mentions["kind"] != "deriv").all()
+    with pytest.raises(InputError):
+        run("/no/such/folder")
