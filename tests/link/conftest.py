@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from link_helpers import make_cfg
+from .link_helpers import make_cfg
 
 from pipeline.config import LinkConfig
 

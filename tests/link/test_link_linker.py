@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from link_helpers import by_text, make_cfg, mentions, same
+from .link_helpers import by_text, make_cfg, mentions, same
 
 from pipeline import schemas
 from pipeline.link import link, load_aliases
