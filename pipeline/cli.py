@@ -56,6 +56,7 @@ def run_cmd(
     text_col: Annotated[Optional[str], typer.Option("--text-col", help="Text column of a table input.")] = None,
     id_col: Annotated[Optional[str], typer.Option("--id-col", help="Id column of a table input.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on malformed table lines instead of reporting them.")] = False,
+    entities: Annotated[Optional[Path], typer.Option("--entities", help="A previous run's entities table (or run folder): its entity ids are kept.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out, reusing its batches.")] = False,
 ) -> None:
@@ -70,12 +71,15 @@ def run_cmd(
         overrides = parse_overrides(set_)
         for section, key, value in [("ner", "model", model), ("output", "formats", format),
                                     ("input", "glob", glob), ("input", "text_col", text_col),
-                                    ("input", "id_col", id_col), ("input", "strict", True if strict else None)]:
+                                    ("input", "id_col", id_col), ("input", "strict", True if strict else None),
+                                    ("link", "previous_entities", str(entities.resolve()) if entities else None)]:
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
         cfg = load_config(config, overrides)
         if not input.exists():
             raise PipelineError(f"input not found: {input}")
+        if entities is not None and not entities.exists():
+            raise PipelineError(f"previous entities not found: {entities} (give a run folder or its entities table)")
         out_dir = out or Path("outputs") / (input.stem if input.is_file() else input.resolve().name)
         check_input(input, cfg.input)
         prepare_out_dir(out_dir, input, force=force, resume=resume)

@@ -152,14 +152,34 @@ def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None
     prev = None
     prev_path = cfg.resolve_path(cfg.link.previous_entities)
     if prev_path:
-        from .write import read_table
-
-        prev = read_table(prev_path.parent, "entities") if prev_path.is_file() else read_table(prev_path, "entities")
+        prev = read_previous_entities(prev_path)
     linked, entities = link(mentions, cfg.link, previous_entities=prev, aliases=aliases)
     linked = schemas.conform(linked.sort_values(["doc_id", "start_char", "end_char"]), "mentions")
     co = cooccurrences(linked)
     timings.add("link", t0)
     return linked, schemas.conform(entities, "entities"), co
+
+
+def read_previous_entities(path: Path) -> pd.DataFrame:
+    """A previous run's entities: a run folder, or its entities.parquet / entities.csv."""
+    from .write import read_table
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"previous entities not found: {path} (give a run folder or its entities table)")
+    if path.is_dir():
+        return read_table(path, "entities")
+    if path.name.endswith(".parquet"):
+        return schemas.from_arrow(pq.read_table(path), "entities")
+    if path.name.endswith(".csv") and path.exists():
+        return read_table(path.parent, "entities") if path.name == "entities.csv" else _csv_entities(path)
+    raise InputError(f"previous entities not found: {path} (give a run folder or its entities table)")
+
+
+def _csv_entities(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df["aliases"] = df["aliases"].map(lambda v: v.split("|") if v else [])
+    return schemas.conform(df, "entities")
 
 
 # --------------------------------------------------------------------------- in memory

@@ -154,3 +154,23 @@ def test_killed_run_resumes_to_identical_tables(tmp_path, sig):
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], check_like=False)
     assert not (out / ".work").exists()
+
+
+def test_previous_entities_keep_their_ids(tmp_path, seeds_run):
+    first, _ = seeds_run
+    prev = pd.read_parquet(first / "entities.parquet")
+    corpus = tmp_path / "new"
+    corpus.mkdir()
+    (corpus / "x.txt").write_text("Sergei Lawrow und Wladimir Putins Sprecher trafen sich in Pjöngjang.",
+                                  encoding="utf-8")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--entities", str(first / "entities.parquet")])
+    assert r.exit_code == 0, r.output
+    m = pd.read_parquet(out / "mentions.parquet")
+    putin_before = set(prev.loc[prev["aliases"].map(lambda a: "Wladimir Putin" in a), "entity_id"])
+    assert len(putin_before) == 1
+    putin_now = set(m.loc[m["text"].str.startswith("Wladimir Putin"), "entity_id"])
+    assert putin_now == putin_before
+    assert set(m.loc[m["text"] == "Pjöngjang", "entity_id"]) <= set(prev["entity_id"])
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--entities", str(tmp_path / "nope.parquet")])
+    assert r.exit_code == 2 and "previous entities not found" in r.output

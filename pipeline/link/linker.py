@@ -63,11 +63,13 @@ class _Surfaces:
             self.stripped[i], self.key0[i] = s, key
         self.deriv_idx = derivs
 
-    def resolve_genitives(self, countries_by_key: dict[str, str]) -> None:
+    def resolve_genitives(self, countries_by_key: dict[str, str],
+                          known: set[tuple[str, str]] = frozenset()) -> None:
         """Strip a genitive ending when the base is attested (another name of the same
-        label in the corpus, a token of a longer person name, or a country name)."""
+        label in the corpus or in ``known`` (label, key) pairs such as a previous run's
+        entities, a token of a longer person name, or a country name)."""
         n = len(self.text)
-        attested: set[tuple[str, str]] = set()
+        attested: set[tuple[str, str]] = set(known)
         tokens_of_long: set[tuple[str, str]] = set()
         for i in range(n):
             if self.kind[i] == "deriv":
@@ -92,6 +94,25 @@ class _Surfaces:
                         or (lab == "LOC" and base in countries_by_key)):
                     self.key[i], self.genitive[i] = base, True
                     break
+
+
+def _akey(text: str, label: str) -> str:
+    """The key of a name given by an analyst or a previous run (titles stripped for PER)."""
+    lab = label or "PER"
+    return name_key(strip_titles(text) if lab == "PER" else text, lab)
+
+
+def _previous_names(previous_entities: pd.DataFrame | None) -> set[tuple[str, str]]:
+    """(label, key) of every canonical name and alias of a previous run's entities."""
+    if previous_entities is None or not len(previous_entities):
+        return set()
+    out = set()
+    for r in previous_entities.itertuples(index=False):
+        for nm in [str(r.canonical_name)] + _as_list(getattr(r, "aliases", None)):
+            k = _akey(nm, str(r.label))
+            if k:
+                out.add((str(r.label), k))
+    return out
 
 
 def _mention_frame(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +176,7 @@ def link(
     s_code, s_uniq = pd.factorize(sig, sort=False)
     parts = [u.split(_SEP) for u in s_uniq]
     S = _Surfaces([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
-    S.resolve_genitives(ctry.by_key if ctry else {})
+    S.resolve_genitives(ctry.by_key if ctry else {}, _previous_names(previous_entities))
     U = len(parts)
 
     # ---- derivs -> place key (node key) ------------------------------------------------
@@ -196,10 +217,6 @@ def link(
     # ---- analyst splits (cannot-link), needed before partial names -------------------------
     splits = aliases[aliases["action"] == "split"]
     merges = aliases[aliases["action"] == "merge"]
-
-    def _akey(text: str, label: str) -> str:
-        lab = label or "PER"
-        return name_key(strip_titles(text) if lab == "PER" else text, lab)
 
     forbidden_pairs: set[tuple[str, str]] = set()
     for r in splits.itertuples(index=False):
