@@ -292,9 +292,19 @@ def train_model(
     spacy_train(recipe.spacy_config, output_path=train_out, overrides=cfg_overrides)
     best = train_out / "model-best"
 
+    return package_model(best, out_dir, recipe, recipe_path, n_train=n_train, n_dev=n_dev,
+                         vectors=bool(use_vectors), pretrained=bool(use_pretrain), dev_sents=dev_sents)
+
+
+def package_model(best: Path, out_dir: Path, recipe: TrainRecipe, recipe_path: Path, *,
+                  n_train: int, n_dev: int, vectors: bool, pretrained: bool,
+                  dev_sents: list[Sentence] | None = None) -> dict[str, Any]:
+    """Copy a trained spaCy pipeline to ``out_dir`` with our meta.json (sources,
+    licences, scores) and a pruned string store."""
+    import spacy
+
     nlp = spacy.load(best)
-    meta = nlp.meta
-    meta.update(
+    nlp.meta.update(
         {
             "name": recipe.name,
             "lang": "de",
@@ -306,24 +316,57 @@ def train_model(
             "labels": {"ner": sorted(nlp.get_pipe("ner").labels)},
             "sources": [ATTRIBUTIONS.get(e["format"], {"name": e["path"]}) | {"path": e["path"]}
                         for e in recipe.train]
-            + ([RAW_ATTRIBUTION] if use_vectors else []),
+            + ([RAW_ATTRIBUTION] if vectors else []),
             "training": {
                 "recipe": str(recipe_path),
                 "spacy_config": str(recipe.spacy_config),
                 "seed": recipe.seed,
                 "train_sentences": n_train,
                 "dev_sentences": n_dev,
-                "vectors": bool(use_vectors),
-                "pretrained_tok2vec": bool(use_pretrain),
+                "vectors": vectors,
+                "pretrained_tok2vec": pretrained,
             },
         }
     )
-    nlp.meta.update(meta)
+    if dev_sents:
+        nlp.meta["scores_outer_4label"] = {"dev": score_outer(nlp, dev_sents),
+                                           "note": "strict span + label, GermEval 2014 outer level"}
     if out_dir.exists():
         shutil.rmtree(out_dir)
     nlp.to_disk(out_dir)
     prune_strings(nlp, out_dir)
     return nlp.meta
+
+
+def score_outer(nlp, sentences: list[Sentence], labels=("PER", "LOC", "ORG", "MISC")) -> dict[str, Any]:
+    """Strict span + label P/R/F1 per label on gold-tokenized sentences (GermEval outer
+    level); subtype labels (LOCderiv, ...) are left out of the 4-label score."""
+    from spacy.tokens import Doc
+    from spacy.training import biluo_tags_to_spans, iob_to_biluo
+
+    tp: dict[str, int] = {lab: 0 for lab in labels}
+    fp, fn = dict(tp), dict(tp)
+    docs = (Doc(nlp.vocab, words=words) for words, _ in sentences)
+    for (words, tags), doc in zip(sentences, nlp.pipe(docs)):
+        gold_doc = Doc(nlp.vocab, words=words)
+        gold = {(s.start, s.end, s.label_) for s in biluo_tags_to_spans(gold_doc, iob_to_biluo(tags))
+                if s.label_ in tp}
+        pred = {(e.start, e.end, e.label_) for e in doc.ents if e.label_ in tp}
+        for _, _, lab in gold & pred:
+            tp[lab] += 1
+        for _, _, lab in pred - gold:
+            fp[lab] += 1
+        for _, _, lab in gold - pred:
+            fn[lab] += 1
+
+    def prf(t: int, p: int, n: int) -> dict[str, float]:
+        pr = t / (t + p) if t + p else 0.0
+        rc = t / (t + n) if t + n else 0.0
+        return {"p": round(pr, 4), "r": round(rc, 4), "f": round(2 * pr * rc / (pr + rc), 4) if pr + rc else 0.0}
+
+    out = {lab: prf(tp[lab], fp[lab], fn[lab]) for lab in labels}
+    out["micro"] = prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
+    return out
 
 
 def prune_strings(nlp, model_dir: Path) -> None:
