@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.ner.corpora import ALL_MODEL_LABELS, BASE_LABELS, read_germeval  # noqa: E402
+from pipeline.ner.model import model_info  # noqa: E402
 
 DEFAULT_MODEL = REPO / "pipeline" / "models" / "de_news_ner"
 DEFAULT_DEV = REPO.parent / "shared" / "data" / "germeval2014" / "NER-de-dev.tsv"
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {
         "model": args.model,
         "model_path": str(model_path) if model_path else None,
-        "model_name": f"{nlp.meta.get('lang', '?')}_{nlp.meta.get('name', '?')}",
+        "model_name": model_info(nlp).name,
         "model_version": nlp.meta.get("version"),
         "size_mb": dir_size_mb(model_path),
         "spacy_version": spacy.__version__,

@@ -124,3 +124,23 @@ def test_one_label_per_form_within_a_document():
              (45, 51, "LOC", "name"), (53, 59, "ORG", "name")]
     got = harmonize_labels(text, spans)
     assert [label for _, _, label, _ in got] == ["PER", "PER", "PER", "LOC", "ORG"]  # a tie changes nothing
+
+
+def test_a_lone_title_is_not_a_person():
+    text = "Das sagte der Regierungssprecher am Montag."
+    s = text.index("Regierungssprecher")
+    assert _refine(text, [(s, s + len("Regierungssprecher"), "PER", "name")]) == []
+
+
+def test_leading_genitive_when_the_genitive_itself_is_known():
+    text = "Bremens Hafen wächst. Bremens Bürgermeisterin sprach."
+    spans = [(0, 7, "LOC", "name"), (22, 45, "PER", "name")]
+    assert _refine(text, spans) == [("Bremens", "LOC"), ("Bremens", "LOC")]
+
+
+def test_a_genitive_takes_the_label_of_its_base_form():
+    from pipeline.ner.postprocess import harmonize_labels
+
+    text = "Lena kam. Lena ging. Lenas Hund bellte."
+    spans = [(0, 4, "PER", "name"), (10, 14, "PER", "name"), (21, 26, "LOC", "name")]
+    assert [label for _, _, label, _ in harmonize_labels(text, spans)] == ["PER", "PER", "PER"]

@@ -163,8 +163,9 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
     1. a span never crosses a line break;
     2. a leading place class noun is dropped and the rest is a place
        ("Kosmodrom Wostotschny" -> "Wostotschny", LOC);
-    3. a person span loses leading titles ("Kremlsprecher Peskow" -> "Peskow") and is
-       cut at lower-case words that are not name particles ("Kim lud Putin");
+    3. a person span loses leading titles ("Kremlsprecher Peskow" -> "Peskow"), a lone
+       title is dropped, and the span is cut at lower-case words that are not name
+       particles ("Kim lud Putin");
     4. a span made of two or more names found elsewhere in the same text is split into
        them ("Kim Jong-un Putin"), each with its majority label;
     5. a leading genitive of a known name ends the name: "Nordkoreas Artilleriegeschosse"
@@ -195,6 +196,8 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
             while len(toks) > 1 and is_title(text[toks[0][0]:toks[0][1]]):
                 toks = toks[1:]
             s = toks[0][0]
+            if len(toks) == 1 and is_title(text[s:e]):
+                continue  # a lone title ("Kremlsprecher") is a function, not a name
         if kind == "name" and label == "PER" and len(toks) > 1:
             run: list[tuple[int, int]] = []
             for ts, te in toks + [(e, e)]:
@@ -244,8 +247,8 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
                 i += 1
         n_known = sum(1 for p in pieces if p[2] is not None)
         first = pieces[0]
-        genitive_head = (first[2] is not None and text[first[0]:first[1]].endswith("s")
-                         and text[first[0]:first[1]] not in labels and len(pieces) > 1)
+        genitive_head = (n_known == 1 and first[2] is not None and len(pieces) > 1
+                         and text[first[0]:first[1]].endswith("s"))
         if n_known >= 2:
             out.extend((ps, pe, lab or label, kind) for ps, pe, lab in pieces
                        if lab is not None or text[ps:pe][:1].isupper())
@@ -262,15 +265,21 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
 
 def harmonize_labels(text: str, spans: list[Span]) -> list[Span]:
     """One label per name form within a document: each ``name`` span takes the majority
-    label of its surface form (ties keep the model's label). "Kim Jong-un" tagged PER
-    three times and MISC once is PER everywhere."""
+    label of its surface form, a genitive counting with its base form (ties keep the
+    model's label). "Kim Jong-un" tagged PER three times and MISC once is PER everywhere;
+    "Kims" tagged LOC beside three PER "Kim" is PER."""
+    forms = {text[s:e] for s, e, _, kind in spans if kind == "name"}
+
+    def base(form: str) -> str:  # a genitive counts with its base form: Kims -> Kim
+        return form[:-1] if len(form) > 3 and form[-1] == "s" and form[:-1] in forms else form
+
     labels: dict[str, Counter] = {}
     for s, e, label, kind in spans:
         if kind == "name":
-            labels.setdefault(text[s:e], Counter())[label] += 1
+            labels.setdefault(base(text[s:e]), Counter())[label] += 1
     out = []
     for s, e, label, kind in spans:
-        counts = labels.get(text[s:e]) if kind == "name" else None
+        counts = labels.get(base(text[s:e])) if kind == "name" else None
         if counts and len(counts) > 1:
             (best, n), *rest = counts.most_common()
             if n > counts[label] and (not rest or rest[0][1] < n):
