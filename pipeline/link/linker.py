@@ -257,11 +257,8 @@ def link(
     # ---- nodes -----------------------------------------------------------------------------
     if cfg.cross_document:
         scope_m = np.zeros(n, dtype=np.int64)
-        scopes = [""]
     else:
-        scope_m, scopes_idx = pd.factorize(pd.Series(doc), sort=True)
-        scope_m = scope_m.astype(np.int64)
-        scopes = list(scopes_idx)
+        scope_m = pd.factorize(pd.Series(doc), sort=True)[0].astype(np.int64)
 
     # node triples of mentions, then the virtual ones
     lk_m = pd.Series(lab_m + _SEP + key_m)  # label+key per mention

@@ -152,7 +152,6 @@ def build_vectors(recipe: TrainRecipe, data_dir: Path, train_text: Iterable[str]
     """Train floret vectors and convert them into a spaCy vectors folder."""
     import floret
     import spacy
-    from spacy.tokenizer import Tokenizer  # noqa: F401  (tokenizer comes from the blank pipeline)
 
     v = recipe.vectors
     tok = spacy.blank("de").tokenizer
@@ -185,7 +184,6 @@ def build_vectors(recipe: TrainRecipe, data_dir: Path, train_text: Iterable[str]
     floret_path = work / "vectors.floret"
     model.save_floret_vectors(str(floret_path))
     vec_dir = work / "vectors"
-    from spacy.cli.init_pipeline import init_vectors_cli  # noqa: F401  (ensures CLI deps)
     from spacy.training.initialize import convert_vectors
 
     nlp = spacy.blank("de")
@@ -247,7 +245,6 @@ def train_model(
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the whole training recipe; return the packaged model's meta."""
-    import spacy
     from spacy.cli.train import train as spacy_train
     from spacy.util import fix_random_seed
 
