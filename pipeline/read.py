@@ -132,12 +132,33 @@ def _detect(data: bytes) -> str | None:
     cp1252 gives the same text as the guess."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000]).best()
+    sample = data[:200_000]
+    best = from_bytes(sample).best()
     if best is None:
         return None
     if "cp1252" in best.could_be_from_charset:
         return "cp1252"
+    # short texts fool statistical detection (German cp1252 read as cp775/cp1250): take
+    # cp1252 when it decodes and its non-ASCII characters are Western European letters
+    # and typography at least as often as under the guess
+    try:
+        as_1252 = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return best.encoding
+    share = _western_share(as_1252)
+    if share >= 0.9 and share >= _western_share(sample.decode(best.encoding, errors="replace")):
+        return "cp1252"
     return best.encoding
+
+
+_WESTERN = frozenset("äöüÄÖÜßẞéèêëàâáçïîíìôóòûùúÉÈÊÀÂÁÇÎÍÔÓÛÚñÑåÅøØæÆœŒ"
+                     "„“”‚‘’«»‹›–—…€£°§²³µ·×÷¡¿\u00a0\u00ad")
+
+
+def _western_share(text: str) -> float:
+    """Share of non-ASCII characters that are common in German/Western European text."""
+    non_ascii = [c for c in text if c > "\x7f"]
+    return sum(c in _WESTERN for c in non_ascii) / len(non_ascii) if non_ascii else 1.0
 
 
 def decode_bytes(data: bytes, cfg: InputConfig) -> tuple[str | None, str | None, list[str], str | None]:

@@ -502,3 +502,16 @@ def test_property_jsonl_never_loses_a_line(tmp_path, lines):
     assert len(out) == n_records
     assert len({d.doc_id for d in out}) == len(out)
     assert all(d.status in ("ok", "empty", "error") and (d.status != "error" or d.error) for d in out)
+
+
+def test_short_cp1252_german_is_not_taken_for_a_baltic_codepage():
+    from pipeline.config import load_config
+    from pipeline.read import decode_bytes
+
+    cfg = load_config().input
+    for text in ["Präsident Müller traf Angela Merkel in München.", "Größe: 3 m² – „Maß“ für 20 €"]:
+        decoded, enc, notes, err = decode_bytes(text.encode("cp1252"), cfg)
+        assert (decoded, enc, err) == (text, "cp1252", None)
+    koi8 = "Привет, как дела? Это русский текст в кодировке KOI8-R.".encode("koi8_r")
+    decoded, enc, _, _ = decode_bytes(koi8, cfg)
+    assert enc != "cp1252"
