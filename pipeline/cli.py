@@ -63,7 +63,7 @@ def run_cmd(
     """Extract persons, places and organisations from German articles into tables."""
     from .api import get_tagger
     from .config import load_config, parse_overrides
-    from .read import check_input, input_fingerprint, iter_documents
+    from .read import check_input, count_documents, input_fingerprint, iter_documents
     from .run import prepare_out_dir, run_to_dir
 
     t_start = time.perf_counter()
@@ -87,7 +87,7 @@ def run_cmd(
         desc = {"kind": "path", "path": str(input), "fingerprint": input_fingerprint(input, cfg.input)}
         progress = _progress()
         with progress:
-            task = progress.add_task("documents", total=None) if progress else None
+            task = progress.add_task("documents", total=count_documents(input, cfg.input)) if progress else None
             manifest = run_to_dir(
                 iter_documents(input, cfg.input), cfg, out_dir, input_desc=desc, tagger=tagger,
                 resume=resume, on_batch=(lambda n: progress.advance(task, n)) if progress else None,
@@ -113,10 +113,11 @@ def _progress():
     """A rich progress bar on a terminal; nothing when output is piped or in CI."""
     if not sys.stderr.isatty():
         return _NoProgress()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     return Progress(SpinnerColumn(), "[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+                    MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
 
 
 def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:

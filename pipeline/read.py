@@ -735,6 +735,22 @@ def documents_from_texts(
 # --------------------------------------------------------------------------- fingerprint
 
 
+def count_documents(path: str | Path, cfg: InputConfig) -> int | None:
+    """How many documents ``path`` holds, when that is cheap to know (folders, single
+    files, Parquet metadata); None for JSONL/CSV, which would need a full pass."""
+    path = Path(path)
+    kind = _input_kind(path, cfg)
+    if kind == "dir":
+        return len(_walk(path, cfg.glob))
+    if kind == "text":
+        return 1
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
 def input_fingerprint(path: str | Path, cfg: InputConfig) -> str:
     """sha256 identifying the input: for a folder, the (relative path, size, mtime_ns) of
     every matching file; for a single file or table, its bytes."""

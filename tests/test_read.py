@@ -515,3 +515,21 @@ def test_short_cp1252_german_is_not_taken_for_a_baltic_codepage():
     koi8 = "Привет, как дела? Это русский текст в кодировке KOI8-R.".encode("koi8_r")
     decoded, enc, _, _ = decode_bytes(koi8, cfg)
     assert enc != "cp1252"
+
+
+def test_count_documents_when_cheap(tmp_path):
+    import pandas as pd
+
+    from pipeline.config import load_config
+    from pipeline.read import count_documents
+
+    cfg = load_config().input
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    for name in ["a.txt", "sub/b.txt", "c.md"]:
+        (tmp_path / "d" / name).write_text("x", encoding="utf-8")
+    assert count_documents(tmp_path / "d", cfg) == 2  # the glob is *.txt
+    assert count_documents(tmp_path / "d" / "a.txt", cfg) == 1
+    pd.DataFrame({"id": ["1", "2", "3"], "text": ["a", "b", "c"]}).to_parquet(tmp_path / "t.parquet")
+    assert count_documents(tmp_path / "t.parquet", cfg) == 3
+    (tmp_path / "t.jsonl").write_text('{"id": "1", "text": "a"}\n', encoding="utf-8")
+    assert count_documents(tmp_path / "t.jsonl", cfg) is None
