@@ -84,6 +84,8 @@ def process_batch(
         n_sent = n_ment = 0
         if tag is not None:
             for note in norm.notes:
+                # "html stripped" supersedes read's "html" (detected), "mojibake repaired" its "mojibake"
+                notes = [n for n in notes if not note.startswith(n + " ")]
                 if note not in notes:
                     notes.append(note)
             seen = set()
