@@ -214,7 +214,12 @@ def evaluate_dev(nlp, components: list[str], label_map: dict[str, str], dev: Pat
 # ------------------------------------------------------------------------ throughput
 
 
-def throughput(nlp, components: list[str], seeds: Path, min_words: int, runs: int, batch_size: int) -> dict:
+def throughput(nlps: dict[str, object], components: list[str], seeds: Path, min_words: int, runs: int,
+               batch_size: int) -> dict:
+    """Time ``nlp.pipe`` over the seeds repeated to ``min_words``. ``nlps`` maps a label
+    (the CPU ops, e.g. ``numpy``/``blis``) to a loaded pipeline; with several, the runs
+    alternate between them so that machine noise hits all alike. The first is the main
+    figure."""
     base = [p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt"))]
     if not base:
         sys.exit(f"no *.txt files in {seeds}")
@@ -222,28 +227,35 @@ def throughput(nlp, components: list[str], seeds: Path, min_words: int, runs: in
     reps = -(-min_words // base_words)
     texts = base * reps
     n_words = base_words * reps
-    disabled = [n for n in nlp.pipe_names if n not in components]
-    times = []
-    with nlp.select_pipes(disable=disabled):
+    times: dict[str, list[float]] = {label: [] for label in nlps}
+    for nlp in nlps.values():
         for _ in nlp.pipe(base, batch_size=batch_size):  # warm-up, untimed
             pass
-        for i in range(runs):
-            t0 = time.perf_counter()
-            n_ents = 0
-            for doc in nlp.pipe(texts, batch_size=batch_size):
-                n_ents += len(doc.ents)
-            dt = time.perf_counter() - t0
-            times.append(dt)
-            print(f"  run {i + 1}/{runs}: {n_words / dt:10,.0f} words/s  ({dt:.2f} s, {n_ents} entities)", flush=True)
-    wps = [n_words / t for t in times]
+    for i in range(runs):
+        for label, nlp in nlps.items():
+            disabled = [n for n in nlp.pipe_names if n not in components]
+            with nlp.select_pipes(disable=disabled):
+                t0 = time.perf_counter()
+                n_ents = 0
+                for doc in nlp.pipe(texts, batch_size=batch_size):
+                    n_ents += len(doc.ents)
+                dt = time.perf_counter() - t0
+            times[label].append(dt)
+            print(f"  run {i + 1}/{runs} [{label}]: {n_words / dt:10,.0f} words/s  ({dt:.2f} s, {n_ents} entities)",
+                  flush=True)
+    by_ops = {}
+    for label, ts in times.items():
+        wps = [n_words / t for t in ts]
+        by_ops[label] = {"seconds": ts, "words_per_s": wps, "median_words_per_s": statistics.median(wps)}
+    main_label = next(iter(nlps))
     return {
         "texts": len(texts),
         "words": n_words,
         "batch_size": batch_size,
         "components": components,
-        "seconds": times,
-        "words_per_s": wps,
-        "median_words_per_s": statistics.median(wps),
+        "ops": main_label,
+        **by_ops[main_label],
+        "by_ops": by_ops,
     }
 
 
@@ -293,8 +305,13 @@ def markdown(result: dict) -> str:
             f"| {tp['words']:,} | {tp['batch_size']} |",
             "",
             f"Single process, components: {', '.join(tp['components'])}; spaCy {result['spacy_version']}, "
-            f"Python {result['python']}, {result['cpu_count']} CPUs.",
+            f"Python {result['python']}, {result['cpu_count']} CPUs; CPU matrix multiplies: {tp['ops']}.",
         ]
+        others = [k for k in tp["by_ops"] if k != tp["ops"]]
+        for other in others:
+            med = tp["by_ops"][other]["median_words_per_s"]
+            lines.append(f"Same runs, interleaved, with {other}: median {med:,.0f} words/s; "
+                         f"{tp['ops']}/{other} = {tp['median_words_per_s'] / med:.2f}x.")
     else:
         lines.append(f"Model size on disk: {size_s} MB")
     return "\n".join(lines) + "\n"
@@ -316,11 +333,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-sentences", type=int, default=None, help="only the first N dev sentences")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--gemm", choices=["numpy", "blis"], default="numpy",
+                    help="CPU matrix multiplies (pipeline/ner/cpu.py; the pipeline's default: numpy)")
+    ap.add_argument("--blas-threads", type=int, default=1, help="BLAS threads for numpy (0: one per core)")
+    ap.add_argument("--compare-gemm", action="store_true",
+                    help="also time the model with the other gemm, runs interleaved, and print the ratio")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args(argv)
 
     import spacy
 
+    from pipeline.ner.cpu import use_cpu_ops
+
+    if args.compare_gemm:  # models take the ops current when they are built
+        other = "blis" if args.gemm == "numpy" else "numpy"
+        use_cpu_ops(other, args.blas_threads)
+        other_nlp, _ = load_nlp(args.model)
+    use_cpu_ops(args.gemm, args.blas_threads)
     nlp, model_path = load_nlp(args.model)
     components = ner_components(nlp)
     labels = nlp.get_pipe("ner").labels
@@ -337,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "components": components,
         "label_map": label_map,
     }
+    result["gemm"], result["blas_threads"] = args.gemm, args.blas_threads
     print(f"model {args.model} ({result['model_name']} {result['model_version']}); NER components: "
           f"{', '.join(components)}; size "
           f"{'n/a' if result['size_mb'] is None else format(result['size_mb'], '.1f') + ' MB'}", flush=True)
@@ -349,7 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         result["dev"] = evaluate_dev(nlp, components, label_map, args.dev, args.eval_batch_size, args.max_sentences)
     if not args.skip_throughput:
         print(f"throughput: seeds repeated to >= {args.min_words:,} words, {args.runs} runs", flush=True)
-        result["throughput"] = throughput(nlp, components, args.seeds, args.min_words, args.runs, args.batch_size)
+        nlps = {args.gemm: nlp}
+        if args.compare_gemm:
+            nlps[other] = other_nlp
+        result["throughput"] = throughput(nlps, components, args.seeds, args.min_words, args.runs, args.batch_size)
         print(f"  median: {result['throughput']['median_words_per_s']:,.0f} words/s", flush=True)
 
     print()

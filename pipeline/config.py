@@ -56,6 +56,8 @@ class NerConfig(_Section):
     derivs: bool
     parts: bool
     propagate: bool
+    gemm: Literal["numpy", "blis"] = "numpy"
+    blas_threads: int = Field(default=1, ge=0)
 
 
 class LinkConfig(_Section):

@@ -106,3 +106,36 @@ def test_foreign_model_by_path_with_label_mapping(tmp_path):
     (tagged,) = tagger.tag([text])
     assert {(text[s:e], label) for s, e, label, _, _ in tagged.spans} == {
         ("Erika Mustermann", "PER"), ("Bonn", "LOC")}
+
+
+def test_numpy_gemm_gives_the_same_entities_as_blis():
+    """cpu.py swaps thinc's matrix multiply for numpy's; the predictions must not change."""
+    from thinc.api import get_current_ops, set_current_ops
+
+    from pipeline.ner.cpu import current_gemm
+    from tests.conftest import SEEDS
+
+    texts = [t for t, _ in SENTENCES] + [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    saved = get_current_ops()
+    found = {}
+    try:
+        for gemm in ("blis", "numpy"):
+            nlp = load_model("bundled", gemm=gemm, blas_threads=1)
+            assert current_gemm() == gemm
+            found[gemm] = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+    finally:
+        set_current_ops(saved)
+    assert sum(map(len, found["numpy"])) > 50
+    assert found["numpy"] == found["blis"]
+
+
+def test_cpu_ops_settings_are_validated():
+    from pipeline.errors import ConfigError
+    from pipeline.ner.cpu import use_cpu_ops
+
+    with pytest.raises(ValueError, match="gemm"):
+        use_cpu_ops("mkl")
+    with pytest.raises(ValueError, match="threads"):
+        use_cpu_ops("numpy", -1)
+    with pytest.raises(ConfigError):
+        load_config(overrides=["ner.gemm=mkl", "ner.blas_threads=-2"])

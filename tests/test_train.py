@@ -59,3 +59,55 @@ def test_tiny_training_run_produces_a_loadable_model(tmp_path):
     assert saved["name"] == "tiny" and meta["version"] == "0.0.1"
     assert any("CC BY 4.0" in s.get("license", "") for s in saved["sources"])
     assert saved["training"]["train_sentences"] == len(SENTS) * 3
+
+
+def _write_smartdata(path):
+    import gzip
+
+    docs = [
+        {"id": "a", "text": {"string": "Siemens eröffnet ein Werk in Görlitz. Joe Kaeser kommt."},
+         "conceptMentions": {"array": [
+             {"span": {"start": 0, "end": 7}, "type": "organization-company"},
+             {"span": {"start": 29, "end": 36}, "type": "location-city"},
+             {"span": {"start": 38, "end": 48}, "type": "person"},
+             {"span": {"start": 38, "end": 41}, "type": "person"},  # overlaps: dropped
+             {"span": {"start": 8, "end": 16}, "type": "trigger"},  # not an entity type
+         ]}},
+        {"id": "b", "text": "Keine Namen hier.", "conceptMentions": None},
+    ]
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for doc in docs:  # concatenated, pretty-printed JSON objects as in SmartData v1
+            fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def test_smartdata_reader_gives_bio_sentences(tmp_path):
+    _write_smartdata(tmp_path / "sd.json.gz")
+    sents = list(iter_sentences("smartdata", [tmp_path / "sd.json.gz"]))
+    tagged = [[(w, t) for w, t in zip(words, tags) if t != "O"] for words, tags in sents]
+    assert tagged == [
+        [("Siemens", "B-ORG"), ("Görlitz", "B-LOC")],
+        [("Joe", "B-PER"), ("Kaeser", "I-PER")],
+        [],
+    ]
+    assert sents[2][0] == ["Keine", "Namen", "hier", "."]
+
+
+def test_vector_text_weights_training_text_and_adds_corpora(tmp_path):
+    from pipeline.ner.train import build_vectors
+
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
+    _write_smartdata(data / "sd.json.gz")
+    (data / "raw" / "a.txt").write_text("Ein Satz aus einem Roman.\n\nNoch einer.\n", encoding="utf-8")
+    recipe = TrainRecipe(
+        name="t", version="0", spacy_config=tmp_path / "ner.cfg", seed=0, train=[], dev=[],
+        vectors={"dim": 8, "bucket": 100, "epochs": 1, "min_count": 1, "train_text_repeat": 2,
+                 "corpora": [{"format": "smartdata", "path": "sd.json.gz"}],
+                 "sources": [{"path": "raw", "max_lines": 0}]})
+    vec_dir = build_vectors(recipe, data, ["Merkel besucht Paris ."], tmp_path)
+    lines = (tmp_path / "vectors-text.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["Merkel besucht Paris ."] * 2
+    assert "Siemens eröffnet ein Werk in Görlitz ." in lines
+    assert lines[-2:] == ["Ein Satz aus einem Roman .", "Noch einer ."]
+    nlp = spacy.load(vec_dir)
+    assert nlp.vocab.vectors.mode == "floret" and nlp.vocab.vectors.shape == (100, 8)

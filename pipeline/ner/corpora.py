@@ -147,6 +147,8 @@ def read_smartdata(path: Path) -> Iterator[tuple[str, list[tuple[int, int, str]]
             break
         obj, pos = decoder.raw_decode(data, pos)
         text = obj.get("text") or ""
+        if isinstance(text, dict):  # Avro-style JSON: {"string": "..."}
+            text = text.get("string") or ""
         mentions = obj.get("conceptMentions", {})
         items = mentions.get("array", []) if isinstance(mentions, dict) else mentions
         spans = []
@@ -158,10 +160,38 @@ def read_smartdata(path: Path) -> Iterator[tuple[str, list[tuple[int, int, str]]
         yield text, spans
 
 
+def read_smartdata_sentences(path: Path) -> Iterator[Sentence]:
+    """SmartData as token-level sentences: spaCy's German tokenizer and a rule-based
+    sentencizer over each text; a mention becomes the tokens it overlaps."""
+    import spacy
+    from spacy.training import biluo_to_iob, offsets_to_biluo_tags
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    for text, spans in read_smartdata(path):
+        if not text.strip():
+            continue
+        doc = nlp(text)
+        ents, taken = [], set()
+        for start, end, label in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]))):
+            span = doc.char_span(start, end, label=label, alignment_mode="expand")
+            if span is None or taken & set(range(span.start, span.end)):
+                continue  # overlapping mentions: keep the first, longest
+            taken.update(range(span.start, span.end))
+            ents.append((span.start_char, span.end_char, label))
+        tags = biluo_to_iob(offsets_to_biluo_tags(doc, ents))
+        for sent in doc.sents:
+            words = [t.text for t in sent if not t.is_space]
+            sent_tags = [tags[t.i] for t in sent if not t.is_space]
+            if words:
+                yield words, _repair_bio(sent_tags)
+
+
 READERS = {
     "germeval": read_germeval,
     "conll2003": read_conll2003,
     "europeana": read_europeana,
+    "smartdata": read_smartdata_sentences,
 }
 
 

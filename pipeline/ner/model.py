@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import NerConfig
 from ..errors import ModelNotFoundError
+from .cpu import Gemm, use_cpu_ops
 from .postprocess import (
     Span,
     harmonize_labels,
@@ -74,12 +75,14 @@ def _resolve(name: str) -> tuple[str | Path, str]:
     )
 
 
-def load_model(name: str = "bundled"):
+def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int = 1):
     """Load a spaCy pipeline with only NER, the tok2vec layers it listens to, and a
-    sentencizer. Raises ModelNotFoundError with install instructions."""
+    sentencizer, on the CPU ops chosen by ``gemm``/``blas_threads`` (see ``cpu.py``).
+    Raises ModelNotFoundError with install instructions."""
     import spacy
 
     target, source = _resolve(name)
+    use_cpu_ops(gemm, blas_threads)
     nlp = spacy.load(target)
     if "ner" not in nlp.pipe_names:
         raise ModelNotFoundError(f"model {name!r} has no 'ner' component (it has: {nlp.pipe_names})")
@@ -161,7 +164,7 @@ class NerTagger:
 
     @classmethod
     def from_config(cls, cfg: NerConfig) -> "NerTagger":
-        return cls(load_model(cfg.model), cfg)
+        return cls(load_model(cfg.model, gemm=cfg.gemm, blas_threads=cfg.blas_threads), cfg)
 
     def tag(self, texts: Sequence[str]) -> Iterator[Tagged]:
         pieces: list[tuple[int, int]] = []  # (text index, chunk offset)

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError, InputError
 from .corpora import ALL_MODEL_LABELS, Sentence, iter_sentences
+from .cpu import use_cpu_ops
 
 log = logging.getLogger("pipeline")
 
@@ -63,6 +64,8 @@ class TrainRecipe:
     dev: list[dict[str, Any]]
     vectors: dict[str, Any] = field(default_factory=dict)
     pretrain: dict[str, Any] = field(default_factory=dict)
+    gemm: str = "numpy"
+    blas_threads: int = 1
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainRecipe":
@@ -83,6 +86,8 @@ class TrainRecipe:
             dev=list(raw["dev"]),
             vectors=dict(raw.get("vectors", {})),
             pretrain=dict(raw.get("pretrain", {})),
+            gemm=str(model.get("gemm", "numpy")),
+            blas_threads=int(model.get("blas_threads", 1)),
         )
 
 
@@ -157,10 +162,19 @@ def build_vectors(recipe: TrainRecipe, data_dir: Path, train_text: Iterable[str]
     tok = spacy.blank("de").tokenizer
     text_file = work / "vectors-text.txt"
     n_tokens = 0
+    train_text = list(train_text)
     with open(text_file, "w", encoding="utf-8") as out:
-        for line in train_text:
-            out.write(line + "\n")
-            n_tokens += line.count(" ") + 1
+        # the labelled training text is news: `train_text_repeat` copies weight it up
+        # against the mostly literary and legal raw text
+        for _ in range(max(1, int(v.get("train_text_repeat", 1)))):
+            for line in train_text:
+                out.write(line + "\n")
+                n_tokens += line.count(" ") + 1
+        # the text (not the labels) of other corpora, e.g. news from MobIE and SmartData
+        for entry in v.get("corpora", []):
+            for words, _ in sentences_from([entry], data_dir):
+                out.write(" ".join(words) + "\n")
+                n_tokens += len(words)
         for src in v.get("sources", []):
             for line in _raw_lines(data_dir / src["path"], int(src.get("max_lines", 0))):
                 words = [t.text for t in tok(line)]
@@ -249,6 +263,7 @@ def train_model(
     from spacy.util import fix_random_seed
 
     recipe = TrainRecipe.from_file(recipe_path)
+    use_cpu_ops(recipe.gemm, recipe.blas_threads)
     fix_random_seed(recipe.seed)
     random.seed(recipe.seed)
     work_dir.mkdir(parents=True, exist_ok=True)
