@@ -3,6 +3,7 @@
     python benchmarks/bench_ner.py                              # bundled model
     python benchmarks/bench_ner.py --model de_core_news_sm      # an installed package
     python benchmarks/bench_ner.py --model path/to/model --runs 3 --json bench.json
+    python benchmarks/bench_ner.py --also conll2003:../shared/data/mobie/dev.conll2003   # + another corpus
     python benchmarks/bench_ner.py --model blank --max-sentences 200 --min-words 20000 --runs 1   # smoke test
 
 (a) Accuracy: entity precision/recall/F1, strict span + label, OUTER GermEval level
@@ -39,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.ner.corpora import ALL_MODEL_LABELS, BASE_LABELS, read_germeval  # noqa: E402
+from pipeline.ner.corpora import ALL_MODEL_LABELS, BASE_LABELS, iter_sentences  # noqa: E402
 from pipeline.ner.model import model_info  # noqa: E402
 
 DEFAULT_MODEL = REPO / "pipeline" / "models" / "de_news_ner"
@@ -163,11 +164,11 @@ def score(golds: list[set], preds: list[set], labels: tuple[str, ...]) -> dict:
 
 
 def evaluate_dev(nlp, components: list[str], label_map: dict[str, str], dev: Path,
-                 batch_size: int, max_sentences: int | None) -> dict:
+                 batch_size: int, max_sentences: int | None, fmt: str = "germeval") -> dict:
     from spacy.tokens import Doc
 
     sentences = []
-    for words, tags in read_germeval(dev):
+    for words, tags in iter_sentences(fmt, [dev]):
         sentences.append((words, tags))
         if max_sentences and len(sentences) >= max_sentences:
             break
@@ -199,12 +200,16 @@ def evaluate_dev(nlp, components: list[str], label_map: dict[str, str], dev: Pat
                 spans.add((ent.start, ent.end, lab))
         preds.append(spans)
     n_words = sum(len(w) for w, _ in sentences)
+    # a corpus without some label (MobIE has no MISC) is scored on the labels it has
+    present = tuple(lab for lab in BASE_LABELS if any(s[2] == lab for g in golds for s in g))
     return {
         "path": str(dev),
+        "format": fmt,
+        "labels": present,
         "sentences": len(sentences),
         "words": n_words,
         "seconds": seconds,
-        "base": score(golds, preds, BASE_LABELS),
+        "base": score(golds, preds, present),
         "subtypes": score(golds, preds, SUBTYPE_LABELS),
         "all": score(golds, preds, ALL_MODEL_LABELS)["micro"],
         "dropped_predictions": dict(dropped),
@@ -283,7 +288,7 @@ def markdown(result: dict) -> str:
             f"GermEval 2014 dev, outer level, strict span + label, gold tokenization "
             f"({dev['sentences']} sentences, {dev['words']} tokens); P/R/F1 in %.",
             "",
-            *md_scores(dev["base"], BASE_LABELS),
+            *md_scores(dev["base"], dev["labels"]),
             "",
             "Subtypes (deriv/part):",
             "",
@@ -292,6 +297,14 @@ def markdown(result: dict) -> str:
             "",
             f"All 12 labels (GermEval outer, micro): P {pct(dev['all']['precision'])} "
             f"R {pct(dev['all']['recall'])} F1 {pct(dev['all']['f1'])}",
+            "",
+        ]
+    for extra in result.get("also", []):
+        lines += [
+            f"`{extra['path']}` ({extra['format']}, {extra['sentences']} sentences, {extra['words']} tokens), "
+            "strict span + label, gold tokenization; P/R/F1 in %.",
+            "",
+            *md_scores(extra["base"], extra["labels"]),
             "",
         ]
     tp = result.get("throughput")
@@ -325,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label-map", default=None,
                     help="'SRC=DST,...', a JSON file, or 'foreign' (pipeline.ner.postprocess mapping)")
     ap.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="GermEval 2014 dev TSV")
+    ap.add_argument("--also", action="append", default=[], metavar="FORMAT:PATH",
+                    help="also score on another corpus read by pipeline.ner.corpora, e.g. "
+                         "conll2003:../shared/data/mobie/dev.conll2003 (repeatable)")
     ap.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="folder of *.txt for throughput")
     ap.add_argument("--min-words", type=int, default=200_000, help="words per throughput run")
     ap.add_argument("--runs", type=int, default=5, help="timed throughput runs")
@@ -377,6 +393,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_accuracy:
         print(f"accuracy on {args.dev} ...", flush=True)
         result["dev"] = evaluate_dev(nlp, components, label_map, args.dev, args.eval_batch_size, args.max_sentences)
+        result["also"] = []
+        for spec in args.also:
+            fmt, _, path = spec.partition(":")
+            if not path or not Path(path).exists():
+                sys.exit(f"--also {spec!r}: expected FORMAT:PATH of an existing file")
+            print(f"accuracy on {path} ({fmt}) ...", flush=True)
+            result["also"].append(evaluate_dev(nlp, components, label_map, Path(path), args.eval_batch_size,
+                                               args.max_sentences, fmt=fmt))
     if not args.skip_throughput:
         print(f"throughput: seeds repeated to >= {args.min_words:,} words, {args.runs} runs", flush=True)
         nlps = {args.gemm: nlp}
