@@ -111,3 +111,19 @@ def test_vector_text_weights_training_text_and_adds_corpora(tmp_path):
     assert lines[-2:] == ["Ein Satz aus einem Roman .", "Noch einer ."]
     nlp = spacy.load(vec_dir)
     assert nlp.vocab.vectors.mode == "floret" and nlp.vocab.vectors.shape == (100, 8)
+
+
+def test_meta_sources_say_what_each_corpus_was_used_for(tmp_path):
+    from pipeline.ner.train import _sources
+
+    recipe = TrainRecipe(
+        name="t", version="0", spacy_config=tmp_path / "ner.cfg", seed=0,
+        train=[{"format": "germeval", "path": "g.tsv"}, {"format": "smartdata", "path": "sd.json.gz"}],
+        dev=[], vectors={"corpora": [{"format": "europeana", "path": "e.bio"}]})
+    with_vectors = _sources(recipe, vectors=True)
+    uses = {s["path"]: s["use"] for s in with_vectors if "path" in s}
+    assert uses["g.tsv"] == uses["sd.json.gz"] == "labelled training data"
+    assert "no labels" in uses["e.bio"]
+    assert all(s.get("license") for s in with_vectors)
+    # without vectors, the vector-only text is not credited
+    assert {s.get("path") for s in _sources(recipe, vectors=False)} == {"g.tsv", "sd.json.gz"}

@@ -38,6 +38,12 @@ ATTRIBUTIONS = {
         "license": "CC BY 4.0",
         "author": "Hennig, Truong, Gabryszak (KONVENS 2021)",
     },
+    "smartdata": {
+        "name": "DFKI SmartData corpus v1",
+        "url": "https://github.com/DFKI-NLP/smartdata-corpus",
+        "license": "CC BY 4.0",
+        "author": "Schiersch et al. (LREC 2018)",
+    },
     "europeana": {
         "name": "Europeana Newspapers NER (German)",
         "url": "https://github.com/EuropeanaNewspapers/ner-corpora",
@@ -326,9 +332,7 @@ def package_model(best: Path, out_dir: Path, recipe: TrainRecipe, recipe_path: P
             "license": "CC BY 4.0 (inherits from GermEval 2014 training data)",
             "author": "pipeline project",
             "labels": {"ner": sorted(nlp.get_pipe("ner").labels)},
-            "sources": [ATTRIBUTIONS.get(e["format"], {"name": e["path"]}) | {"path": e["path"]}
-                        for e in recipe.train]
-            + ([RAW_ATTRIBUTION] if vectors else []),
+            "sources": _sources(recipe, vectors),
             "training": {
                 "recipe": str(recipe_path),
                 "spacy_config": str(recipe.spacy_config),
@@ -348,6 +352,18 @@ def package_model(best: Path, out_dir: Path, recipe: TrainRecipe, recipe_path: P
     nlp.to_disk(out_dir)
     prune_strings(nlp, out_dir)
     return nlp.meta
+
+
+def _sources(recipe: TrainRecipe, vectors: bool) -> list[dict[str, Any]]:
+    """Attributions of every corpus the model was built from, and what it was used for."""
+    out = [ATTRIBUTIONS.get(e["format"], {"name": e["path"]}) | {"path": e["path"], "use": "labelled training data"}
+           for e in recipe.train]
+    if vectors:
+        out += [ATTRIBUTIONS.get(e["format"], {"name": e["path"]})
+                | {"path": e["path"], "use": "text only (no labels) for the floret static vectors"}
+                for e in recipe.vectors.get("corpora", [])]
+        out.append(RAW_ATTRIBUTION)
+    return out
 
 
 def score_outer(nlp, sentences: list[Sentence], labels=("PER", "LOC", "ORG", "MISC")) -> dict[str, Any]:
