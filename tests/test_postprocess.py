@@ -144,3 +144,27 @@ def test_a_genitive_takes_the_label_of_its_base_form():
     text = "Lena kam. Lena ging. Lenas Hund bellte."
     spans = [(0, 4, "PER", "name"), (10, 14, "PER", "name"), (21, 26, "LOC", "name")]
     assert [label for _, _, label, _ in harmonize_labels(text, spans)] == ["PER", "PER", "PER"]
+
+
+def test_a_name_cut_short_is_completed_from_a_longer_name_in_the_text():
+    from pipeline.ner.postprocess import complete_names
+
+    text = "Kim Jong Un reiste ab. Kim Jong Uns Besuch endet. Kim Jong bleibt."
+    full = (0, 11, "PER", "name")
+    cut = (23, 31, "PER", "name")  # "Kim Jong" of "Kim Jong Uns"
+    tail = (50, 58, "PER", "name")  # "Kim Jong" followed by a lower-case word
+    out = complete_names(text, [full, cut, tail])
+    assert [text[s:e] for s, e, _, _ in out] == ["Kim Jong Un", "Kim Jong Uns", "Kim Jong"]
+    # a hyphenated rest, and the label of the longer name
+    text = "Kim Jong-un kam. Dann sprach Kim Jong-un."
+    out = complete_names(text, [(0, 11, "PER", "name"), (29, 37, "LOC", "name")])
+    assert [(text[s:e], lab) for s, e, lab, _ in out] == [("Kim Jong-un", "PER"), ("Kim Jong-un", "PER")]
+
+
+def test_completing_a_name_never_swallows_another_span():
+    from pipeline.ner.postprocess import complete_names
+
+    text = "Wladimir Putin kam. Wladimir Putin Kim."
+    spans = [(0, 14, "PER", "name"), (20, 28, "PER", "name"), (29, 34, "PER", "name"), (35, 38, "PER", "name")]
+    # "Wladimir" + "Putin" would complete to the known name, but "Putin" is its own span
+    assert complete_names(text, spans) == sorted(spans)

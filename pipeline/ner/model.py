@@ -18,6 +18,7 @@ from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
 from .postprocess import (
     Span,
+    complete_names,
     harmonize_labels,
     map_label,
     part_prefix_candidates,
@@ -198,6 +199,7 @@ class NerTagger:
 
     def _postprocess(self, text: str, spans: list[Span]) -> list[Span]:
         spans = refine_spans(text, sorted(set(spans)), is_title=is_title, country=is_country)
+        spans = complete_names(text, spans)
         if self.cfg.propagate:
             spans = propagate(text, spans)
             if self.cfg.parts:

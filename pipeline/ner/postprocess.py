@@ -112,6 +112,48 @@ def propagate(text: str, spans: list[Span]) -> list[Span]:
     return sorted(spans + new)
 
 
+def complete_names(text: str, spans: list[Span]) -> list[Span]:
+    """Extend a name span cut short before the rest of a longer name found in the same
+    text: with "Kim Jong Un" tagged elsewhere, "Kim Jong" in "Kim Jong Uns Besuch"
+    becomes "Kim Jong Uns" (a genitive ``s`` or apostrophe is included, as in
+    ``propagate``). Words added after a space must start with a capital ("Jong-un"
+    after a hyphen need not), must be free of other spans, and the span takes the
+    longer name's majority label.
+    """
+    labels: dict[str, Counter] = {}
+    for s, e, label, kind in spans:
+        if kind == "name":
+            labels.setdefault(text[s:e], Counter())[label] += 1
+    if len(labels) < 2:
+        return spans
+    occupied = bytearray(len(text) + 1)
+    for s, e, _, _ in spans:
+        occupied[s:e] = b"\x01" * (e - s)
+    out: list[Span] = []
+    for s, e, label, kind in spans:
+        form = text[s:e]
+        if kind == "name":
+            best = None
+            for longer in labels:
+                if (len(longer) > len(form) and longer.startswith(form)
+                        and (longer[len(form)] == "-" or longer[len(form):len(form) + 2][-1:].isupper()
+                             and longer[len(form)] == " ")
+                        and text.startswith(longer, s) and (best is None or len(longer) > len(best))):
+                    end = s + len(longer)
+                    if end < len(text) and text[end] in "s'’" and _is_boundary(text, end + 1):
+                        end += 1
+                    elif not _is_boundary(text, end):
+                        continue
+                    if not any(occupied[e:end]):
+                        best = longer
+                        new_end = end
+            if best is not None:
+                occupied[e:new_end] = b"\x01" * (new_end - e)
+                s, e, label = s, new_end, labels[best].most_common(1)[0][0]
+        out.append((s, e, label, kind))
+    return sorted(out)
+
+
 def part_prefix_candidates(text: str, spans: list[Span]) -> list[Span]:
     """Find unhyphenated compounds that start with a name of this text (``Kremlsprecher``
     when ``Kreml`` is a name here) and tag the name as a ``part``."""
