@@ -1,10 +1,13 @@
 """`pipeline train` on a tiny corpus: the real training code path, a few steps, no vectors."""
 
 import json
+import subprocess
+import sys
 
 import spacy
 
 from pipeline.ner.corpora import iter_sentences
+from pipeline.ner.lexicon import GENITIVE, NONE, PLACE, PLACE_PART, TABLE, token_classes
 from pipeline.ner.train import TrainRecipe, train_model
 
 SENTS = [
@@ -47,7 +50,8 @@ def test_tiny_training_run_produces_a_loadable_model(tmp_path):
     recipe.write_text(
         f'[model]\nname = "tiny"\nversion = "0.0.1"\nspacy_config = "{(configs_dir() / "ner.cfg").as_posix()}"\n'
         '[[train]]\nformat = "germeval"\npath = "train.tsv"\n'
-        '[[dev]]\nformat = "germeval"\npath = "dev.tsv"\n[vectors]\nenabled = false\n',
+        '[[dev]]\nformat = "germeval"\npath = "dev.tsv"\n[vectors]\nenabled = false\n'
+        '[lexicon]\nenabled = true\n',
         encoding="utf-8")
     assert TrainRecipe.from_file(recipe).name == "tiny"
     out = tmp_path / "model"
@@ -59,6 +63,18 @@ def test_tiny_training_run_produces_a_loadable_model(tmp_path):
     assert saved["name"] == "tiny" and meta["version"] == "0.0.1"
     assert any("CC BY 4.0" in s.get("license", "") for s in saved["sources"])
     assert saved["training"]["train_sentences"] == len(SENTS) * 3
+    # the place lexicon is saved inside the model and feeds the token-to-vector layer
+    table = nlp.vocab.lookups.get_table(TABLE)
+    assert table.get("München") & PLACE and table.get("Haag") & (PLACE | PLACE_PART)
+    doc = nlp.make_doc("Sie baut in Münchens Norden .")
+    classes = list(token_classes(doc, table))
+    assert classes[2] == NONE and classes[3] & GENITIVE and classes[3] & PLACE
+    assert any("GeoNames" in s.get("name", "") for s in saved["sources"])
+    # a plain spacy.load in a fresh interpreter finds the lexicon layer via entry points
+    code = ("import sys, spacy; nlp = spacy.load(sys.argv[1]); "
+            "nlp('Sie reist nach Bozen .'); print('ok')")
+    done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 def _write_smartdata(path):
@@ -127,3 +143,19 @@ def test_meta_sources_say_what_each_corpus_was_used_for(tmp_path):
     assert all(s.get("license") for s in with_vectors)
     # without vectors, the vector-only text is not credited
     assert {s.get("path") for s in _sources(recipe, vectors=False)} == {"g.tsv", "sd.json.gz"}
+
+
+def test_repeat_weights_a_corpus_in_the_training_data(tmp_path):
+    import pytest
+
+    from pipeline.errors import ConfigError
+    from pipeline.ner.train import _repeated
+
+    _write_germeval(tmp_path / "a.tsv", SENTS)
+    _write_germeval(tmp_path / "b.tsv", SENTS[:2])
+    entries = [{"format": "germeval", "path": "a.tsv", "repeat": 3}, {"format": "germeval", "path": "b.tsv"}]
+    got = list(_repeated(entries, tmp_path))
+    assert len(got) == 3 * len(SENTS) + 2
+    assert got[: len(SENTS)] == got[len(SENTS): 2 * len(SENTS)]
+    with pytest.raises(ConfigError):
+        list(_repeated([{"format": "germeval", "path": "a.tsv", "repeat": 0}], tmp_path))

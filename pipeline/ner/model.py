@@ -82,6 +82,8 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
     Raises ModelNotFoundError with install instructions."""
     import spacy
 
+    from . import lexicon  # noqa: F401  registers the bundled model's lexicon feature layer
+
     target, source = _resolve(name)
     use_cpu_ops(gemm, blas_threads)
     nlp = spacy.load(target)

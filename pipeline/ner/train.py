@@ -22,6 +22,8 @@ from typing import Any
 from ..errors import ConfigError, InputError
 from .corpora import ALL_MODEL_LABELS, Sentence, iter_sentences
 from .cpu import use_cpu_ops
+from .lexicon import SOURCES as LEXICON_SOURCES
+from .lexicon import build_lexicon, lexicon_attributions, write_lexicon
 
 log = logging.getLogger("pipeline")
 
@@ -70,6 +72,7 @@ class TrainRecipe:
     dev: list[dict[str, Any]]
     vectors: dict[str, Any] = field(default_factory=dict)
     pretrain: dict[str, Any] = field(default_factory=dict)
+    lexicon: dict[str, Any] = field(default_factory=dict)
     gemm: str = "numpy"
     blas_threads: int = 1
 
@@ -92,6 +95,7 @@ class TrainRecipe:
             dev=list(raw["dev"]),
             vectors=dict(raw.get("vectors", {})),
             pretrain=dict(raw.get("pretrain", {})),
+            lexicon=dict(raw.get("lexicon", {})),
             gemm=str(model.get("gemm", "numpy")),
             blas_threads=int(model.get("blas_threads", 1)),
         )
@@ -107,6 +111,16 @@ def sentences_from(entries: Iterable[dict[str, Any]], data_dir: Path) -> Iterato
             if limit and i >= limit:
                 break
             yield sent
+
+
+def _repeated(entries: Iterable[dict[str, Any]], data_dir: Path) -> Iterator[Sentence]:
+    for entry in entries:
+        repeat = int(entry.get("repeat", 1))
+        if repeat < 1:
+            raise ConfigError(f"training corpus {entry['path']}: repeat must be >= 1, not {repeat}")
+        sents = list(sentences_from([entry], data_dir))
+        for _ in range(repeat):
+            yield from sents
 
 
 def to_docbin(sentences: Iterable[Sentence], out: Path, per_doc: int = 1) -> int:
@@ -276,9 +290,12 @@ def train_model(
 
     train_sents = list(sentences_from(recipe.train, data_dir))
     dev_sents = list(sentences_from(recipe.dev, data_dir))
-    n_train = to_docbin(train_sents, work_dir / "train.spacy")
+    n_train = len(train_sents)
+    # a corpus with `repeat = k` goes into the training DocBin k times (its weight against
+    # the other corpora); the vector text below still has one copy of each sentence
+    n_seen = to_docbin(_repeated(recipe.train, data_dir), work_dir / "train.spacy")
     n_dev = to_docbin(dev_sents, work_dir / "dev.spacy")
-    log.info("corpora: %d train / %d dev sentences", n_train, n_dev)
+    log.info("corpora: %d train (%d with repeats) / %d dev sentences", n_train, n_seen, n_dev)
 
     cfg_overrides: dict[str, Any] = {
         "paths.train": str(work_dir / "train.spacy"),
@@ -293,6 +310,11 @@ def train_model(
         cfg_overrides["paths.vectors"] = str(vec_dir)
     else:
         cfg_overrides["components.tok2vec.model.embed.include_static_vectors"] = False
+    if recipe.lexicon.get("enabled", False):
+        table = build_lexicon(recipe.lexicon.get("sources", LEXICON_SOURCES))
+        lexicon_path = write_lexicon(table, work_dir / "lexicon.json")
+        log.info("name lexicon: %s words", f"{len(table):,}")
+        cfg_overrides["paths.lexicon"] = str(lexicon_path)
     use_pretrain = recipe.pretrain.get("enabled", False) if pretrain is None else pretrain
     if use_pretrain:
         weights = work_dir / "pretrain" / "final.bin"
@@ -363,6 +385,9 @@ def _sources(recipe: TrainRecipe, vectors: bool) -> list[dict[str, Any]]:
                 | {"path": e["path"], "use": "text only (no labels) for the floret static vectors"}
                 for e in recipe.vectors.get("corpora", [])]
         out.append(RAW_ATTRIBUTION)
+    if recipe.lexicon.get("enabled", False):
+        out += [a | {"use": "name lexicon (an input feature, stored as hashes in vocab/lookups.bin)"}
+                for a in lexicon_attributions(recipe.lexicon.get("sources", LEXICON_SOURCES))]
     return out
 
 

@@ -1,0 +1,103 @@
+"""The place-name lexicon feature of the NER model (pipeline/ner/lexicon.py)."""
+
+import numpy
+import spacy
+
+from pipeline.ner.lexicon import (
+    FIRST_NAME,
+    GENITIVE,
+    NONE,
+    PLACE,
+    PLACE_PART,
+    SURNAME,
+    TABLE,
+    add_lexicon,
+    build_lexicon,
+    build_person_lexicon,
+    build_place_lexicon,
+    multi_hash_embed_lexicon,
+    token_classes,
+)
+
+
+def test_lexicon_keeps_latin_names_and_marks_words_of_longer_names():
+    table = build_place_lexicon(["Bozen", "Den Haag", "MUC", "mi lan", "Мюнхен", "Baden-Baden", "Rio de Janeiro"])
+    assert table["Bozen"] == PLACE
+    assert table["Haag"] == PLACE_PART and "Den" not in table  # "den" is a German function word
+    assert table["Baden"] == PLACE_PART  # hyphenated names are split into words
+    assert table["Rio"] == PLACE_PART and table["Janeiro"] == PLACE_PART
+    assert "de" not in table  # lower-case words of a longer name are left out
+    for dropped in ("MUC", "mi lan", "Мюнхен", "mi", "lan"):
+        assert dropped not in table  # codes, lower-case transliterations, other scripts
+
+
+def test_a_whole_name_wins_over_being_part_of_another():
+    table = build_place_lexicon(["Frankfurt am Main", "Frankfurt"])
+    assert table["Frankfurt"] == PLACE and table["Main"] == PLACE_PART
+    assert "am" not in table  # German function words are never PLACE_PART
+
+
+def test_person_names_get_first_name_and_surname_flags():
+    table = build_person_lexicon(first=["Claire", "Morgan", "Die"], last=["Stanley", "Morgan", "O'Neil"])
+    assert table["Claire"] == FIRST_NAME and table["Stanley"] == SURNAME
+    assert table["Morgan"] == FIRST_NAME | SURNAME
+    assert "Die" not in table and "O'Neil" not in table  # function words; only letters
+
+
+def test_the_shipped_sources_build_one_table_of_flags():
+    table = build_lexicon(["places", "persons"])
+    assert table["Bozen"] & PLACE and table["Mailand"] & PLACE  # a German exonym
+    assert table["Paris"] & PLACE and table["Paris"] & SURNAME  # flags are combined
+    assert table["Claire"] & FIRST_NAME
+    assert len(table) > 100_000
+
+
+def _nlp_with(names, persons=None):
+    nlp = spacy.blank("de")
+    add_lexicon(None)(nlp)  # an empty table first: the callback replaces it
+    nlp.vocab.lookups.remove_table(TABLE)
+    table = build_place_lexicon(names)
+    for word, flags in (persons or {}).items():
+        table[word] = table.get(word, 0) | flags
+    nlp.vocab.lookups.add_table(TABLE, table)
+    return nlp
+
+
+def test_token_classes_with_genitive_endings():
+    nlp = _nlp_with(["Kanada", "Den Haag", "Essen"], persons={"Bush": SURNAME})
+    doc = nlp.make_doc("Kanadas Botschafter in Den Haag isst Essens Reste und Kanadaes nichts , sagt Bushs Team")
+    got = dict(zip((t.text for t in doc), token_classes(doc, nlp.vocab.lookups.get_table(TABLE))))
+    assert got["Kanadas"] == PLACE | GENITIVE and got["Kanadaes"] == PLACE | GENITIVE
+    assert got["Bushs"] == SURNAME | GENITIVE
+    assert got["Den"] == NONE and got["Haag"] == PLACE_PART
+    assert got["Essens"] == PLACE | GENITIVE
+    assert got["Botschafter"] == NONE and got["in"] == NONE
+    # no table (a model trained without the lexicon): all zeros
+    assert not token_classes(doc, None).any()
+
+
+def test_embedding_layer_sees_the_lexicon():
+    nlp = _nlp_with(["Bozen"])
+    model = multi_hash_embed_lexicon(width=16, attrs=["NORM", "SHAPE"], rows=[50, 20],
+                                     include_static_vectors=False, lexicon_rows=8)
+    docs = [nlp.make_doc("Wir fahren nach Bozen"), nlp.make_doc("Wir fahren nach Bonn")]
+    model.initialize(X=docs)
+    out = model.predict(docs)
+    assert [o.shape for o in out] == [(4, 16), (4, 16)]
+    # the same first three words, the same vectors; "Bozen" and "Bonn" have the same shape
+    # ("Xxxxx" vs "Xxxx" differ, so compare a lexicon-only change instead)
+    numpy.testing.assert_allclose(out[0][:3], out[1][:3])
+    nlp.vocab.lookups.remove_table(TABLE)
+    nlp.vocab.lookups.add_table(TABLE, {})
+    without = model.predict([docs[0]])[0]
+    assert not numpy.allclose(without[3], out[0][3])  # only the lexicon class changed
+    numpy.testing.assert_allclose(without[:3], out[0][:3])
+
+
+def test_company_names_lose_their_legal_form():
+    from pipeline.ner.lexicon import COMPANY, COMPANY_PART, build_company_lexicon
+
+    table = build_company_lexicon(["Siemens AG", "Mister Car Wash, Inc.", "Deutsche Bank AG", "Nvidia Corporation"])
+    assert table["Siemens"] == COMPANY and table["Nvidia"] == COMPANY
+    assert table["Bank"] == COMPANY_PART and table["Wash"] == COMPANY_PART
+    assert "AG" not in table and "Inc." not in table
