@@ -79,6 +79,16 @@ def test_place_class_noun_is_dropped_and_rest_is_a_place():
     assert _refine(text, [(s, s + len("Flughafen Tegel"), "ORG", "name")]) == [("Tegel", "LOC")]
 
 
+def test_a_name_right_after_a_place_class_noun_is_a_place():
+    text = "Start vom Kosmodrom Baikonur. Die Region\nAmur und Stadion Nord."
+    b = text.index("Baikonur")
+    a = text.index("Amur")
+    n = text.index("Nord")
+    got = _refine(text, [(b, b + 8, "ORG", "name"), (a, a + 4, "PER", "name"), (n, n + 4, "ORG", "name")])
+    # the class noun on the line before does not count
+    assert got == [("Baikonur", "LOC"), ("Amur", "PER"), ("Nord", "LOC")]
+
+
 def test_titles_leave_person_spans_and_lowercase_words_cut_them():
     text = "Regierungssprecher Jan Brandt sagte, Brandt lud Olga Weiß ein."
     s = text.index("Regierungssprecher")

@@ -194,6 +194,17 @@ def _tokens(text: str, s: int, e: int) -> list[tuple[int, int]]:
     return [(s + m.start(), s + m.end()) for m in _TOKEN.finditer(text[s:e])]
 
 
+def _preceding_word(text: str, s: int) -> str:
+    """The word right before offset ``s`` on the same line, separated by spaces only."""
+    head = text[max(0, s - 60):s]
+    if not head.endswith((" ", "\t")):
+        return ""
+    stripped = head.rstrip(" \t")
+    if not stripped or stripped.endswith(("\n", "\r")):
+        return ""
+    return stripped.split()[-1]
+
+
 def _majority(labels: dict[str, Counter], form: str) -> str | None:
     c = labels.get(form)
     return c.most_common(1)[0][0] if c else None
@@ -204,7 +215,8 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
 
     1. a span never crosses a line break;
     2. a leading place class noun is dropped and the rest is a place
-       ("Kosmodrom Wostotschny" -> "Wostotschny", LOC);
+       ("Kosmodrom Wostotschny" -> "Wostotschny", LOC); a name right after a class noun
+       outside the span is a place too ("Kosmodrom [Wostotschny]");
     3. a person span loses leading titles ("Kremlsprecher Peskow" -> "Peskow"), a lone
        title is dropped, and the span is cut at lower-case words that are not name
        particles ("Kim lud Putin");
@@ -234,6 +246,8 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
         if kind == "name" and len(toks) > 1 and text[toks[0][0]:toks[0][1]] in PLACE_CLASS_NOUNS:
             s, label = toks[1][0], "LOC"
             toks = toks[1:]
+        elif kind == "name" and label != "LOC" and _preceding_word(text, s) in PLACE_CLASS_NOUNS:
+            label = "LOC"  # the class noun just outside the span: "Kosmodrom [Wostotschny]"
         if kind == "name" and label == "PER" and is_title is not None:
             while len(toks) > 1 and is_title(text[toks[0][0]:toks[0][1]]):
                 toks = toks[1:]
