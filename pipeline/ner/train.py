@@ -311,7 +311,9 @@ def train_model(
     else:
         cfg_overrides["components.tok2vec.model.embed.include_static_vectors"] = False
     if recipe.lexicon.get("enabled", False):
-        table = build_lexicon(recipe.lexicon.get("sources", LEXICON_SOURCES))
+        table = build_lexicon(recipe.lexicon.get("sources", LEXICON_SOURCES),
+                              home_countries=recipe.lexicon.get("home_countries", ()),
+                              home_min_population=int(recipe.lexicon.get("home_min_population", 15000)))
         lexicon_path = write_lexicon(table, work_dir / "lexicon.json")
         log.info("name lexicon: %s words", f"{len(table):,}")
         cfg_overrides["paths.lexicon"] = str(lexicon_path)
