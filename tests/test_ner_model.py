@@ -28,6 +28,11 @@ def test_bundled_model_is_shipped_small_and_attributed():
     assert "performance" in meta and meta["performance"]["ents_f"] > 0.6
     nlp = spacy.load(path)  # a plain spaCy pipeline folder
     assert "ner" in nlp.pipe_names
+    # the name lexicon its token-to-vector layer reads travels inside the model
+    from pipeline.ner.lexicon import TABLE
+
+    assert len(nlp.vocab.lookups.get_table(TABLE)) > 100_000
+    assert any("GeoNames" in s.get("name", "") for s in meta["sources"])
 
 
 def test_label_set(tagger):
