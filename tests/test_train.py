@@ -159,3 +159,56 @@ def test_repeat_weights_a_corpus_in_the_training_data(tmp_path):
     assert got[: len(SENTS)] == got[len(SENTS): 2 * len(SENTS)]
     with pytest.raises(ConfigError):
         list(_repeated([{"format": "germeval", "path": "a.tsv", "repeat": 0}], tmp_path))
+
+
+def test_finetune_stage_goes_on_from_the_first_model_on_its_own_corpora(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_germeval(data / "train.tsv", SENTS * 3)
+    _write_germeval(data / "news.tsv", SENTS[:3] * 2)
+    _write_germeval(data / "dev.tsv", SENTS, with_index=True)
+    recipe = tmp_path / "train.toml"
+    from pipeline.config import configs_dir
+
+    recipe.write_text(
+        f'[model]\nname = "tiny"\nspacy_config = "{(configs_dir() / "ner.cfg").as_posix()}"\n'
+        '[[train]]\nformat = "germeval"\npath = "train.tsv"\n'
+        '[[dev]]\nformat = "germeval"\npath = "dev.tsv"\n[vectors]\nenabled = false\n'
+        '[finetune]\nenabled = true\nmax_steps = 4\neval_frequency = 2\n'
+        '[[finetune.train]]\nformat = "germeval"\npath = "news.tsv"\n',
+        encoding="utf-8")
+    work, out = tmp_path / "work", tmp_path / "model"
+    train_model(recipe, data, out, work, max_steps=4, vectors=False)
+    stage_two = spacy.load(work / "spacy-output-finetune" / "model-last")
+    assert (work / "finetune.spacy").exists()
+    # the second stage started from the first one's weights and trained them further
+    first = spacy.load(work / "spacy-output" / "model-best")
+    w1 = first.get_pipe("ner").model.get_ref("upper").get_param("W")
+    w2 = stage_two.get_pipe("ner").model.get_ref("upper").get_param("W")
+    assert w1.shape == w2.shape and not (w1 == w2).all()
+    nlp = spacy.load(out)
+    assert {"PER", "LOC", "ORG", "MISC"} <= set(nlp.get_pipe("ner").labels)
+    recipe.write_text(recipe.read_text(encoding="utf-8").split("[[finetune.train]]")[0], encoding="utf-8")
+    import pytest
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="finetune"):
+        train_model(recipe, data, out, work, max_steps=4, vectors=False)
+
+
+def test_oversample_repeats_the_sentences_with_a_label(tmp_path):
+    import pytest
+
+    from pipeline.errors import ConfigError
+    from pipeline.ner.train import _repeated
+
+    _write_germeval(tmp_path / "a.tsv", SENTS)
+    entry = {"format": "germeval", "path": "a.tsv", "repeat": 2, "oversample": {"labels": ["ORG"], "extra": 2}}
+    got = list(_repeated([entry], tmp_path))
+    with_org = [s for s in SENTS if "B-ORG " in s[1] + " "]  # "Siemens baut ..." only, not ORGpart
+    assert len(with_org) == 1
+    assert len(got) == 2 * (len(SENTS) + 2 * len(with_org))
+    assert sum(words[0] == "Siemens" for words, _ in got) == 6
+    assert sum(words[1] == "SPD-Sprecher" for words, _ in got) == 2
+    with pytest.raises(ConfigError, match="oversample"):
+        list(_repeated([entry | {"oversample": {"extra": 1}}], tmp_path))

@@ -73,6 +73,7 @@ class TrainRecipe:
     vectors: dict[str, Any] = field(default_factory=dict)
     pretrain: dict[str, Any] = field(default_factory=dict)
     lexicon: dict[str, Any] = field(default_factory=dict)
+    finetune: dict[str, Any] = field(default_factory=dict)
     gemm: str = "numpy"
     blas_threads: int = 1
 
@@ -96,6 +97,7 @@ class TrainRecipe:
             vectors=dict(raw.get("vectors", {})),
             pretrain=dict(raw.get("pretrain", {})),
             lexicon=dict(raw.get("lexicon", {})),
+            finetune=dict(raw.get("finetune", {})),
             gemm=str(model.get("gemm", "numpy")),
             blas_threads=int(model.get("blas_threads", 1)),
         )
@@ -114,13 +116,23 @@ def sentences_from(entries: Iterable[dict[str, Any]], data_dir: Path) -> Iterato
 
 
 def _repeated(entries: Iterable[dict[str, Any]], data_dir: Path) -> Iterator[Sentence]:
+    """Each corpus ``repeat`` times (its weight against the other corpora); with
+    ``oversample = {labels = [...], extra = k}`` its sentences that contain one of those
+    labels (exactly: ``ORG`` is not ``ORGpart``) come ``k`` more times in each repeat."""
     for entry in entries:
         repeat = int(entry.get("repeat", 1))
         if repeat < 1:
             raise ConfigError(f"training corpus {entry['path']}: repeat must be >= 1, not {repeat}")
+        over = dict(entry.get("oversample", {}))
+        labels, extra = set(over.get("labels", ())), int(over.get("extra", 1 if over else 0))
+        if extra < 0 or (extra and not labels):
+            raise ConfigError(f"training corpus {entry['path']}: oversample needs labels and extra >= 0")
         sents = list(sentences_from([entry], data_dir))
+        picked = [s for s in sents if labels & {t[2:] for t in s[1] if t.startswith("B-")}] if extra else []
         for _ in range(repeat):
             yield from sents
+            for _ in range(extra):
+                yield from picked
 
 
 def to_docbin(sentences: Iterable[Sentence], out: Path, per_doc: int = 1) -> int:
@@ -333,9 +345,44 @@ def train_model(
     train_out = work_dir / "spacy-output"
     spacy_train(recipe.spacy_config, output_path=train_out, overrides=cfg_overrides)
     best = train_out / "model-best"
+    if recipe.finetune.get("enabled", False):
+        best = finetune_model(best, recipe, data_dir, work_dir, cfg_overrides)
 
     return package_model(best, out_dir, recipe, recipe_path, n_train=n_train, n_dev=n_dev,
                          vectors=bool(use_vectors), pretrained=bool(use_pretrain), dev_sents=dev_sents)
+
+
+def finetune_model(best: Path, recipe: TrainRecipe, data_dir: Path, work_dir: Path,
+                   overrides: dict[str, Any]) -> Path:
+    """Second stage: go on training the stage-one model (both components sourced from
+    it) on ``[[finetune.train]]`` corpora only, at a low constant learning rate, and
+    return the best checkpoint of that stage (which may be its first evaluation, so a
+    stage that only hurts on dev keeps close to stage one)."""
+    from spacy.cli.train import train as spacy_train
+    from spacy.util import load_config
+
+    ft = recipe.finetune
+    entries = list(ft.get("train", []))
+    if not entries:
+        raise ConfigError("[finetune] is enabled but names no [[finetune.train]] corpora")
+    n = to_docbin(_repeated(entries, data_dir), work_dir / "finetune.spacy")
+    steps = int(ft.get("max_steps", 1000))
+    log.info("fine-tuning on %d sentences for up to %d steps", n, steps)
+    config = load_config(recipe.spacy_config, interpolate=False)
+    for name in config["nlp"]["pipeline"]:
+        config["components"][name] = {"source": str(best.resolve())}
+    config["training"]["max_steps"] = steps
+    config["training"]["eval_frequency"] = int(ft.get("eval_frequency", 200))
+    config["training"]["patience"] = int(ft.get("patience", 600))
+    config["training"]["optimizer"]["learn_rate"] = float(ft.get("learn_rate", 0.0005))
+    config["training"]["batcher"]["size"] = int(ft.get("batch_words", 1000))
+    cfg_path = work_dir / "finetune.cfg"
+    config.to_disk(cfg_path)
+    out = work_dir / "spacy-output-finetune"
+    # the components come whole from stage one: no overrides of their settings
+    keep = {k: v for k, v in overrides.items() if not k.startswith("components.")}
+    spacy_train(cfg_path, output_path=out, overrides=keep | {"paths.train": str(work_dir / "finetune.spacy")})
+    return out / "model-best"
 
 
 def package_model(best: Path, out_dir: Path, recipe: TrainRecipe, recipe_path: Path, *,
