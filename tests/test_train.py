@@ -212,3 +212,88 @@ def test_oversample_repeats_the_sentences_with_a_label(tmp_path):
     assert sum(words[1] == "SPD-Sprecher" for words, _ in got) == 2
     with pytest.raises(ConfigError, match="oversample"):
         list(_repeated([entry | {"oversample": {"extra": 1}}], tmp_path))
+
+
+def test_vote_keeps_agreed_spans_and_leaves_disputed_tokens_unannotated():
+    from pipeline.ner.selftrain import vote
+
+    a = {(0, 2, "PER"), (3, 4, "LOC"), (6, 7, "ORG")}
+    b = {(0, 2, "PER"), (3, 4, "ORG")}  # same span, other label: disputed
+    c = {(0, 1, "PER"), (3, 4, "LOC")}
+    ents, outside, missing = vote([a, b], 8, min_votes=2)
+    assert ents == [(0, 2, "PER")]
+    assert missing == [3, 6] and outside == [2, 4, 5, 7]
+    # three teachers, majority of two: LOC wins on token 3; the lone (0, 1) loses
+    ents, outside, missing = vote([a, b, c], 8, min_votes=2)
+    assert ents == [(0, 2, "PER"), (3, 4, "LOC")] and missing == [6]
+    # a low threshold can back overlapping spans: the first is kept, the rest missing
+    ents, _, missing = vote([a, c], 8, min_votes=1)
+    assert (0, 2, "PER") in ents and (0, 1, "PER") not in ents and 1 not in missing
+
+
+def test_silver_docs_carry_the_teachers_entities_and_outside_tokens(tmp_path):
+    from spacy.tokens import DocBin
+
+    from pipeline.ner.model import bundled_model_path
+    from pipeline.ner.selftrain import build_silver
+
+    lines = ["Angela Merkel traf Emmanuel Macron in Paris .", "Das Wetter war schön ."]
+    stats = build_silver([bundled_model_path()] * 2, lines, tmp_path / "s.spacy", min_votes=2)
+    docs = list(DocBin().from_disk(tmp_path / "s.spacy").get_docs(spacy.blank("de").vocab))
+    assert stats["sentences"] == 2 and stats["missing_tokens"] == 0
+    assert {(e.text, e.label_) for e in docs[0].ents} >= {("Angela Merkel", "PER"), ("Paris", "LOC")}
+    assert all(t.ent_iob_ == "O" for t in docs[1])  # annotated as outside, not missing
+    assert [t.is_sent_start for t in docs[0]][:2] == [True, False]
+
+
+def test_selftrain_recipe_trains_teachers_once_and_adds_silver_data(tmp_path, caplog):
+    import logging
+
+    from spacy.tokens import DocBin
+
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
+    _write_germeval(data / "train.tsv", SENTS * 3)
+    _write_germeval(data / "dev.tsv", SENTS, with_index=True)
+    (data / "raw" / "news.txt").write_text(
+        "Olaf Scholz reiste gestern nach Rom .\nzu kurz\n\nSiemens baut ein Werk in Görlitz .\n"
+        "Die Bahn streikt wieder in Berlin .\n", encoding="utf-8")
+    recipe = tmp_path / "train.toml"
+    from pipeline.config import configs_dir
+
+    cfg = (configs_dir() / "ner.cfg").as_posix()
+    recipe.write_text(
+        f'[model]\nname = "tiny"\nspacy_config = "{cfg}"\n'
+        '[[train]]\nformat = "germeval"\npath = "train.tsv"\n'
+        '[[dev]]\nformat = "germeval"\npath = "dev.tsv"\n[vectors]\nenabled = false\n'
+        f'[selftrain]\nenabled = true\nmin_words = 4\nrepeat = 2\n'
+        f'teachers = [{{ spacy_config = "{cfg}", seed = 0 }}, {{ spacy_config = "{cfg}", seed = 1 }}]\n'
+        'sources = [{ path = "raw", max_lines = 2 }]\n',
+        encoding="utf-8")
+    work, out = tmp_path / "work", tmp_path / "model"
+    meta = train_model(recipe, data, out, work, max_steps=4, vectors=False)
+    teachers = sorted((work / "teachers").iterdir())
+    assert len(teachers) == 2 and all((t / "model-best" / "meta.json").exists() for t in teachers)
+    silver = list(DocBin().from_disk(work / "trainset" / "silver.spacy").get_docs(spacy.blank("de").vocab))
+    # the short line is skipped and max_lines counts the kept ones
+    assert [d.text for d in silver] == ["Olaf Scholz reiste gestern nach Rom .", "Siemens baut ein Werk in Görlitz ."]
+    assert (work / "trainset" / "train.spacy").read_bytes() == (work / "train.spacy").read_bytes()
+    # repeat = 2: the silver data goes into training twice
+    assert sorted(p.name for p in (work / "trainset").iterdir()) == ["silver-2.spacy", "silver.spacy", "train.spacy"]
+    st = meta["training"]["selftrain"]
+    assert st["sentences"] == 2 and st["min_votes"] == 2 and len(st["teachers"]) == 2
+    assert any("self-training" in s["use"] for s in meta["sources"])
+    # a second run finds both teachers in the cache and does not train them again
+    stamps = [(t / "model-best" / "meta.json").stat().st_mtime_ns for t in teachers]
+    with caplog.at_level(logging.INFO, logger="pipeline"):
+        train_model(recipe, data, out, work, max_steps=4, vectors=False)
+    assert [(t / "model-best" / "meta.json").stat().st_mtime_ns for t in teachers] == stamps
+    assert sum("cached" in r.message for r in caplog.records) == 2
+    # a teacher the recipe cannot find is a config error
+    recipe.write_text(recipe.read_text(encoding="utf-8").replace(f'"{cfg}", seed = 1', '"nope.cfg", seed = 1'),
+                      encoding="utf-8")
+    import pytest
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="teacher"):
+        train_model(recipe, data, out, work, max_steps=4, vectors=False)

@@ -74,6 +74,7 @@ class TrainRecipe:
     pretrain: dict[str, Any] = field(default_factory=dict)
     lexicon: dict[str, Any] = field(default_factory=dict)
     finetune: dict[str, Any] = field(default_factory=dict)
+    selftrain: dict[str, Any] = field(default_factory=dict)
     gemm: str = "numpy"
     blas_threads: int = 1
 
@@ -98,6 +99,7 @@ class TrainRecipe:
             pretrain=dict(raw.get("pretrain", {})),
             lexicon=dict(raw.get("lexicon", {})),
             finetune=dict(raw.get("finetune", {})),
+            selftrain=dict(raw.get("selftrain", {})),
             gemm=str(model.get("gemm", "numpy")),
             blas_threads=int(model.get("blas_threads", 1)),
         )
@@ -341,6 +343,10 @@ def train_model(
         cfg_overrides["training.max_steps"] = max_steps
         cfg_overrides["training.eval_frequency"] = max(1, min(500, max_steps // 2))
     cfg_overrides.update(overrides or {})
+    silver_stats = None
+    if recipe.selftrain.get("enabled", False):
+        silver_stats = self_train_data(recipe, recipe_path, data_dir, work_dir, cfg_overrides)
+        cfg_overrides["paths.train"] = str(work_dir / "trainset")
 
     train_out = work_dir / "spacy-output"
     spacy_train(recipe.spacy_config, output_path=train_out, overrides=cfg_overrides)
@@ -349,7 +355,61 @@ def train_model(
         best = finetune_model(best, recipe, data_dir, work_dir, cfg_overrides)
 
     return package_model(best, out_dir, recipe, recipe_path, n_train=n_train, n_dev=n_dev,
-                         vectors=bool(use_vectors), pretrained=bool(use_pretrain), dev_sents=dev_sents)
+                         vectors=bool(use_vectors), pretrained=bool(use_pretrain), dev_sents=dev_sents,
+                         selftrain=silver_stats)
+
+
+def self_train_data(recipe: TrainRecipe, recipe_path: Path, data_dir: Path, work_dir: Path,
+                    overrides: dict[str, Any]) -> dict[str, Any]:
+    """Train the ``[selftrain]`` teachers on the gold corpora (each cached in
+    ``work/teachers/<key>`` under a hash of its config, seed and inputs), let them label
+    the raw text, and lay out ``work/trainset/`` (gold + silver DocBins) for the model
+    that ships. Returns what goes into meta.json."""
+    from spacy.cli.train import train as spacy_train
+
+    from .selftrain import build_silver, silver_lines, teacher_key
+
+    st = recipe.selftrain
+    teachers = list(st.get("teachers", []))
+    sources = list(st.get("sources", []))
+    if not teachers or not sources:
+        raise ConfigError("[selftrain] is enabled but names no teachers or no sources")
+    min_votes = int(st.get("min_votes", len(teachers) // 2 + 1))
+    repeat = int(st.get("repeat", 1))
+    if repeat < 1:
+        raise ConfigError(f"[selftrain] repeat must be >= 1, not {repeat}")
+    gold = Path(overrides["paths.train"])
+    lexicon = Path(overrides["paths.lexicon"]) if overrides.get("paths.lexicon") else None
+    vectors = Path(overrides["paths.vectors"]) / "vocab" / "vectors" if overrides.get("paths.vectors") else None
+    teacher_dirs, described = [], []
+    for t in teachers:
+        cfg = Path(recipe_path).parent / t.get("spacy_config", "ner.cfg")
+        seed = int(t.get("seed", recipe.seed))
+        if not cfg.exists():
+            raise ConfigError(f"[selftrain] teacher config not found: {cfg}")
+        key = teacher_key(cfg, seed, [gold, lexicon, vectors], overrides)
+        out = work_dir / "teachers" / key
+        if not (out / "model-best" / "meta.json").exists():
+            log.info("self-training: teacher %s (seed %d) -> %s", cfg.name, seed, out)
+            spacy_train(cfg, output_path=out, overrides=overrides | {"system.seed": seed})
+        else:
+            log.info("self-training: teacher %s (seed %d) cached in %s", cfg.name, seed, out)
+        teacher_dirs.append(out / "model-best")
+        described.append({"spacy_config": cfg.name, "seed": seed})
+    lines = list(silver_lines(sources, data_dir, int(st.get("min_words", 4))))
+    trainset = work_dir / "trainset"
+    if trainset.exists():
+        shutil.rmtree(trainset)
+    trainset.mkdir(parents=True)
+    shutil.copy(gold, trainset / "train.spacy")
+    stats = build_silver(teacher_dirs, lines, trainset / "silver.spacy", min_votes=min_votes)
+    for i in range(2, repeat + 1):  # the silver data's weight against the gold corpora
+        shutil.copy(trainset / "silver.spacy", trainset / f"silver-{i}.spacy")
+    log.info("self-training: %(sentences)d silver sentences, %(entities)d entities, "
+             "%(missing_tokens)d disputed tokens", stats)
+    return {"teachers": described, "min_votes": min_votes, "repeat": repeat,
+            "sources": [{"path": s["path"], "max_lines": int(s.get("max_lines", 0))} for s in sources],
+            **stats}
 
 
 def finetune_model(best: Path, recipe: TrainRecipe, data_dir: Path, work_dir: Path,
@@ -387,7 +447,8 @@ def finetune_model(best: Path, recipe: TrainRecipe, data_dir: Path, work_dir: Pa
 
 def package_model(best: Path, out_dir: Path, recipe: TrainRecipe, recipe_path: Path, *,
                   n_train: int, n_dev: int, vectors: bool, pretrained: bool,
-                  dev_sents: list[Sentence] | None = None) -> dict[str, Any]:
+                  dev_sents: list[Sentence] | None = None,
+                  selftrain: dict[str, Any] | None = None) -> dict[str, Any]:
     """Copy a trained spaCy pipeline to ``out_dir`` with our meta.json (sources,
     licences, scores) and a pruned string store."""
     import spacy
@@ -412,6 +473,7 @@ def package_model(best: Path, out_dir: Path, recipe: TrainRecipe, recipe_path: P
                 "dev_sentences": n_dev,
                 "vectors": vectors,
                 "pretrained_tok2vec": pretrained,
+                **({"selftrain": selftrain} if selftrain else {}),
             },
         }
     )
@@ -434,6 +496,9 @@ def _sources(recipe: TrainRecipe, vectors: bool) -> list[dict[str, Any]]:
                 | {"path": e["path"], "use": "text only (no labels) for the floret static vectors"}
                 for e in recipe.vectors.get("corpora", [])]
         out.append(RAW_ATTRIBUTION)
+    if recipe.selftrain.get("enabled", False):
+        out.append(RAW_ATTRIBUTION | {"use": "unlabelled text, labelled by teacher models for self-training: "
+                                      + ", ".join(s["path"] for s in recipe.selftrain.get("sources", []))})
     if recipe.lexicon.get("enabled", False):
         out += [a | {"use": "name lexicon (an input feature, stored as hashes in vocab/lookups.bin)"}
                 for a in lexicon_attributions(recipe.lexicon.get("sources", LEXICON_SOURCES))]
