@@ -297,3 +297,34 @@ def test_selftrain_recipe_trains_teachers_once_and_adds_silver_data(tmp_path, ca
 
     with pytest.raises(ConfigError, match="teacher"):
         train_model(recipe, data, out, work, max_steps=4, vectors=False)
+
+
+def test_vectors_ship_as_float16_and_are_widened_when_the_model_runs(tmp_path):
+    import numpy
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_germeval(data / "train.tsv", SENTS * 3)
+    _write_germeval(data / "dev.tsv", SENTS, with_index=True)
+    recipe = tmp_path / "train.toml"
+    from pipeline.config import configs_dir
+
+    recipe.write_text(
+        f'[model]\nname = "tiny"\nversion = "0.0.1"\nspacy_config = "{(configs_dir() / "ner.cfg").as_posix()}"\n'
+        '[[train]]\nformat = "germeval"\npath = "train.tsv"\n'
+        '[[dev]]\nformat = "germeval"\npath = "dev.tsv"\n'
+        '[vectors]\nenabled = true\ndim = 8\nbucket = 100\nepochs = 1\nmin_count = 1\nthreads = 1\n'
+        'store_float16 = true\nsources = []\n[lexicon]\nenabled = false\n',
+        encoding="utf-8")
+    out = tmp_path / "model"
+    meta = train_model(recipe, data, out, tmp_path / "work", max_steps=4)
+    assert meta["training"]["vectors_dtype"] == "float16"
+    assert meta["training"]["blas"] and all(isinstance(b, str) and b for b in meta["training"]["blas"])
+    assert numpy.load(out / "vocab" / "vectors").dtype == numpy.float16  # half the bytes on disk
+    trained = numpy.load(tmp_path / "work" / "vectors" / "vocab" / "vectors")
+    assert trained.dtype == numpy.float32
+    nlp = spacy.load(out)
+    assert nlp.vocab.vectors.data.dtype == numpy.float16
+    nlp("Angela Merkel besuchte Paris .")  # BLAS needs float32: the feature layer widens them first
+    assert nlp.vocab.vectors.data.dtype == numpy.float32
+    assert numpy.array_equal(nlp.vocab.vectors.data, trained.astype(numpy.float16).astype(numpy.float32))

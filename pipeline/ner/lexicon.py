@@ -291,11 +291,22 @@ def token_classes(doc, table) -> numpy.ndarray:
 # --------------------------------------------------------------------- spaCy glue
 
 
+def _float32_vectors(vocab, ops) -> None:
+    """The packaged model stores its static vectors as float16 (half the size on disk;
+    ``pipeline.ner.train.package_model``); the matrix multiplies need float32, so the
+    table is widened in place the first time the model runs."""
+    data = getattr(vocab.vectors, "data", None)
+    if data is not None and data.dtype == numpy.float16:
+        vocab.vectors.data = ops.xp.asarray(data, dtype="float32")
+
+
 def _lexicon_features(attrs: list[str], table_name: str):
     """FeatureExtractor that appends the lexicon class to ``doc.to_array(attrs)``."""
     from thinc.api import Model
 
     def forward(model, docs, is_train: bool):
+        if docs:
+            _float32_vectors(docs[0].vocab, model.ops)
         features = []
         for doc in docs:
             arr = doc.to_array(attrs)
