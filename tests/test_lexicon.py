@@ -1,6 +1,7 @@
 """The place-name lexicon feature of the NER model (pipeline/ner/lexicon.py)."""
 
 import numpy
+import pytest
 import spacy
 
 from pipeline.ner.lexicon import (
@@ -129,3 +130,47 @@ def test_home_countries_add_their_small_towns():
     base = set(_place_names())
     home = set(_place_names(home_countries=["AT"], home_min_population=1000))
     assert base < home and set(small) <= home
+
+
+def test_affix_features_reach_the_embedding_layer():
+    from pipeline.ner.lexicon import affix_ids, parse_affixes
+
+    assert parse_affixes(["prefix3", "suffix4"]) == [(True, 3), (False, 4)]
+    with pytest.raises(ValueError, match="prefixN or suffixN"):
+        parse_affixes(["infix2"])
+    nlp = _nlp_with(["Bozen"])
+    doc = nlp.make_doc("Petrobras und Transocean WERBEN")
+    ids = affix_ids(doc, parse_affixes(["prefix3", "suffix4"]))
+    assert ids.shape == (4, 2)
+    # "Petrobras" and "Transocean" share no affix; the suffix is lower-cased, the prefix is not
+    assert ids[0, 0] != ids[2, 0] and ids[0, 1] != ids[2, 1]
+    assert ids[3, 1] == affix_ids(nlp.make_doc("werben"), parse_affixes(["suffix4"]))[0, 0]
+    assert ids[3, 0] != affix_ids(nlp.make_doc("werben"), parse_affixes(["prefix3"]))[0, 0]
+    with pytest.raises(ValueError, match="affix rows"):
+        multi_hash_embed_lexicon(width=16, attrs=["NORM"], rows=[50], include_static_vectors=False,
+                                 affixes=["suffix4"], affix_rows=[])
+    model = multi_hash_embed_lexicon(width=16, attrs=["NORM", "SHAPE"], rows=[50, 20], include_static_vectors=False,
+                                     lexicon_rows=8, affixes=["suffix4"], affix_rows=[30])
+    docs = [nlp.make_doc("Wir fahren nach Bozen"), nlp.make_doc("Wir fahren nach Bozenwerke")]
+    model.initialize(X=docs)
+    out = model.predict(docs)
+    assert [o.shape for o in out] == [(4, 16), (4, 16)]
+    numpy.testing.assert_allclose(out[0][:3], out[1][:3])
+
+
+def test_listed_companies_get_flags_of_their_own():
+    from pipeline.ner.lexicon import COMPANY, COMPANY_PART, LISTED, LISTED_PART, _listed_company_names
+
+    names = _listed_company_names()
+    assert len(names) > 30_000
+    # share classes, legal forms and all-capital spellings are normalised away
+    assert not any(n.endswith((" ADR", " Pref", " AG", " Ltd")) for n in names)
+    assert not any(n.isupper() and any(len(w) > 4 and w.isalpha() for w in n.split()) for n in names)
+    table = build_lexicon(["listed_companies"])
+    assert all(f and not f & ~(LISTED | LISTED_PART) for f in table.values())
+    one_word = [w for w, f in table.items() if f & LISTED]
+    assert len(one_word) > 5_000 and all(" " not in w for w in one_word)
+    # merged with the stock-index companies, each list keeps its own flags
+    both = build_lexicon(["companies", "listed_companies"])
+    index_only = build_lexicon(["companies"])
+    assert all(both[w] & (COMPANY | COMPANY_PART) == f for w, f in index_only.items())

