@@ -7,6 +7,13 @@ row group by row group (Parquet), so memory holds one document (and, with
 that cannot be decoded or a malformed table line becomes a document with status
 ``error`` and a message saying why; with ``input.strict`` a malformed line fails the run.
 
+A folder is read safely: only regular files are opened (FIFOs, sockets and devices are
+refused from ``stat`` alone, so nothing blocks), symbolic links to files outside the
+folder are refused unless ``input.follow_outside_symlinks``, broken links, unreadable
+files and folders and symlinked folders (never followed) are error documents, hidden
+folders are skipped with a warning, and names that are not UTF-8 are escaped (``\\xNN``).
+A CSV quote left open cannot swallow the rows after it (see :func:`_csv_records`).
+
 The text of a document is never changed here; repairs for the model happen in
 :mod:`pipeline.normalize`, and what was noticed (detected encoding, mojibake, HTML) goes
 into :attr:`RawDoc.notes`.
@@ -22,15 +29,16 @@ import logging
 import math
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from .config import InputConfig
-from .errors import InputError
+from .errors import EnvironmentProblem, InputError
 from .normalize import find_html, looks_like_mojibake
 
 log = logging.getLogger("pipeline")
@@ -174,8 +182,9 @@ def decode_bytes(data: bytes, cfg: InputConfig) -> tuple[str | None, str | None,
         enc = _canonical(cfg.encoding)
         try:
             text = data.decode("utf-8-sig" if enc == "utf-8" else enc)
-        except UnicodeDecodeError as exc:
-            return None, enc, notes, (f"undecodable at byte {exc.start} as {enc} "
+        except UnicodeError as exc:  # idna and friends raise plain UnicodeError
+            where = f"at byte {exc.start} " if isinstance(exc, UnicodeDecodeError) else ""
+            return None, enc, notes, (f"undecodable {where}as {enc} "
                                       f"(input.encoding = {cfg.encoding!r}; try \"auto\")")
         if enc == "utf-8" and data.startswith(codecs.BOM_UTF8):
             enc = "utf-8-sig"
@@ -239,73 +248,210 @@ def _detect_full(data: bytes) -> str | None:
 # --------------------------------------------------------------------------- inputs
 
 
+def _printable(s: str) -> str:
+    """``s`` as valid UTF-8 text: bytes of a file name that are not UTF-8 (which Python
+    carries as surrogate escapes) become ``\\xNN``, so ids, sources and messages can be
+    written to Parquet/CSV and printed.
+
+    >>> _printable("caf\\udce9.txt")
+    'caf\\\\xe9.txt'
+    """
+    if not _SURROGATE_RE.search(s):
+        return s
+    try:
+        return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no file name holds: escape it as \udNNN
+        return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _name_id(rel: str) -> tuple[str, list[str]]:
+    """The document id of a file name and the note saying it was escaped, if it was."""
+    doc_id = _printable(rel)
+    if doc_id == rel:
+        return rel, []
+    return doc_id, ["path is not valid UTF-8; its invalid bytes are written as \\xNN in doc_id"]
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
 def _input_kind(path: Path, cfg: InputConfig) -> str:
-    """"dir", "text", "jsonl", "csv" or "parquet"; InputError when missing or unknown."""
-    if not path.exists():
-        raise InputError(f"input not found: {path}")
-    if path.is_dir():
+    """"dir", "text", "jsonl", "csv" or "parquet"; InputError when missing, unknown or not
+    a regular file (a FIFO is refused without being opened: opening it would block)."""
+    shown = _printable(str(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        broken = " (a broken symbolic link)" if os.path.islink(path) else ""
+        raise InputError(f"input not found: {shown}{broken}") from None
+    except PermissionError:
+        raise EnvironmentProblem(f"cannot read the input {shown}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the input {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
         return "dir"
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"input {shown} is {_file_kind(st.st_mode)}, not a file or folder; "
+                         "only regular files and folders are read")
     suffix = path.suffix.lower()
     if suffix in TABLE_KINDS:
         return TABLE_KINDS[suffix]
-    if suffix in TEXT_SUFFIXES or fnmatchcase(path.name, cfg.glob):
+    if suffix in TEXT_SUFFIXES or glob_match(path.name, cfg.glob.rsplit("/", 1)[-1]):
         return "text"
     raise InputError(
-        f"unknown input type: {path} (expected a folder, a text file matching {cfg.glob!r} or "
+        f"unknown input type: {shown} (expected a folder, a text file matching {cfg.glob!r} or "
         f"ending in {', '.join(TEXT_SUFFIXES)}, or a table: {', '.join(TABLE_KINDS)})")
 
 
-def _walk(root: Path, pattern: str) -> list[str]:
-    """Relative POSIX paths of the files under ``root`` matching ``pattern``, sorted.
-    Hidden folders are skipped and symlinked folders not followed."""
-    out = []
-    if pattern.startswith("**/") and "/" not in pattern[3:]:
-        pattern = pattern[3:]  # the walk is recursive anyway
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        rel_dir = Path(dirpath).relative_to(root)
+def glob_match(rel: str, pattern: str) -> bool:
+    """Whether the relative POSIX path ``rel`` of a file in an input folder matches
+    ``input.glob``.
+
+    - A pattern without ``/`` is matched against the file name, at any depth:
+      ``*.txt`` takes every ``.txt`` file in the folder and all its subfolders.
+    - A pattern with ``/`` is matched against the whole path from the input folder,
+      segment by segment: ``*``, ``?`` and ``[...]`` never cross a ``/``, and a segment
+      ``**`` stands for any number of folders, none included. ``sub/*.txt`` takes the
+      files directly in ``sub/``; ``sub/**/*.txt`` those in ``sub/`` and below;
+      ``**/*.txt`` the same as ``*.txt``; ``sub/**`` every file below ``sub/``.
+
+    Matching is case-sensitive (``*.TXT`` does not take ``a.txt``). Hidden folders are
+    never walked, whatever the pattern.
+
+    >>> [glob_match(p, "sub/**/*.txt") for p in ("sub/a.txt", "sub/x/y/a.txt", "a.txt", "other/sub/a.txt")]
+    [True, True, False, False]
+    >>> glob_match("x/y/a.txt", "*.txt"), glob_match("x/a.txt", "sub/*.txt")
+    (True, False)
+    """
+    parts = rel.split("/")
+    if "/" not in pattern:
+        return fnmatchcase(parts[-1], pattern)
+    segs = [s for s in pattern.split("/") if s not in ("", ".")]
+    reach = {0}  # how many path segments the pattern's segments so far can consume
+    for k, seg in enumerate(segs):
+        if seg == "**":
+            last = k == len(segs) - 1  # a trailing ** takes at least one segment
+            reach = set(range(min(reach) + last, len(parts) + 1))
+        else:
+            reach = {j + 1 for j in reach if j < len(parts) and fnmatchcase(parts[j], seg)}
+        if not reach:
+            return False
+    return len(parts) in reach
+
+
+@dataclass
+class _Entry:
+    """One row a folder input yields: a file whose name matched the glob (read later,
+    when its type and symlink target are checked), or a folder that could not be walked
+    (``error`` says why)."""
+
+    rel: str  # relative POSIX path; may hold surrogate escapes (names that are not UTF-8)
+    error: str | None = None
+
+
+def _walk(root: Path, pattern: str, hidden: list[str] | None = None) -> list[_Entry]:
+    """The entries under ``root`` whose relative path matches ``pattern`` (see
+    :func:`glob_match`), sorted by path.
+
+    Every matching name is an entry, whatever it is (regular file, symlink, FIFO, ...;
+    :func:`_read_entry` decides). Folders that cannot be listed and symlinked folders
+    (not followed) are entries with an error, whatever the pattern. Hidden folders (a
+    name starting with ".") are skipped and their paths appended to ``hidden``.
+    """
+    out: list[_Entry] = []
+    root_s = os.fspath(root)
+
+    def rel_of(p: str) -> str:
+        return Path(os.path.relpath(p, root_s)).as_posix()
+
+    def onerror(exc: OSError) -> None:
+        where = exc.filename if isinstance(exc.filename, str) else root_s
+        if os.path.normpath(where) == os.path.normpath(root_s):
+            msg = f"cannot read the input folder {_printable(root_s)}: {exc.strerror or exc}"
+            if isinstance(exc, PermissionError):
+                raise EnvironmentProblem(msg) from None
+            raise InputError(msg) from None
+        out.append(_Entry(rel_of(where) + "/", f"cannot read the folder: {exc.strerror or exc}; "
+                                               "its files are not read"))
+
+    for dirpath, dirnames, filenames in os.walk(root_s, onerror=onerror):
+        keep = []
+        for d in dirnames:
+            rel = rel_of(os.path.join(dirpath, d))
+            if d.startswith("."):
+                if hidden is not None:
+                    hidden.append(rel + "/")
+            elif os.path.islink(os.path.join(dirpath, d)):
+                out.append(_Entry(rel + "/", "symbolic link to a folder, not followed (give the "
+                                             "folder itself as the input, or copy its files in)"))
+            else:
+                keep.append(d)
+        dirnames[:] = keep
+        rel_dir = rel_of(dirpath)
         for name in filenames:
-            rel = (rel_dir / name).as_posix()
-            match = PurePosixPath(rel).match(pattern) if "/" in pattern else fnmatchcase(name, pattern)
-            if match and (Path(dirpath) / name).is_file():
-                out.append(rel)
-    return sorted(out)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if glob_match(rel, pattern):
+                out.append(_Entry(rel))
+    out.sort(key=lambda e: e.rel)
+    return out
 
 
 def _check_encoding(cfg: InputConfig) -> None:
-    if cfg.encoding != "auto":
-        try:
-            codecs.lookup(cfg.encoding)
-        except LookupError:
-            raise InputError(f"unknown encoding input.encoding = {cfg.encoding!r} "
-                             "(use \"auto\" or a Python codec name such as \"cp1252\")") from None
+    if cfg.encoding == "auto":
+        return
+    try:
+        info = codecs.lookup(cfg.encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding input.encoding = {cfg.encoding!r} "
+                         "(use \"auto\" or a Python codec name such as \"cp1252\")") from None
+    # rot13, base64, zlib, hex, ... are codecs but not text encodings; "undefined" always fails
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        raise InputError(f"input.encoding = {cfg.encoding!r} is not a text encoding "
+                         "(use \"auto\" or a text codec such as \"utf-8\" or \"cp1252\")")
 
 
 def _missing_column(path: Path, what: str, col: str, columns: Iterable[str], setting: str) -> InputError:
     cols = ", ".join(repr(c) for c in columns) or "none"
     hint = " or set input.id_col = \"\" to number the rows" if setting == "id_col" else ""
-    return InputError(f"{path}: no {what} column {col!r}; the columns are: {cols} "
+    return InputError(f"{_printable(str(path))}: no {what} column {col!r}; the columns are: {cols} "
                       f"(set input.{setting}{hint})")
 
 
 def _table_columns(path: Path, kind: str) -> list[str]:
     """The column names of a table input, read cheaply (header / first object / schema)."""
     if kind == "csv":
+        _csv_field_limit()
+        shown = _printable(str(path))
         with _open_text_lines(path) as lines:
-            reader = csv.reader(lines, delimiter=_delimiter(path))
             try:
-                return next(reader)
+                header = next(_csv_reader(lines, path))
             except StopIteration:
-                raise InputError(f"{path}: empty CSV file (expected a header line)") from None
+                raise InputError(f"{shown}: empty CSV file (expected a header line)") from None
             except csv.Error as exc:
-                raise InputError(f"{path}: cannot read the CSV header: {exc}") from None
+                raise InputError(f"{shown}: cannot read the CSV header: {exc} at line "
+                                 f"{lines.line_no} (an unbalanced quote?)") from None
+            if lines.line_no > 1:
+                raise InputError(f"{shown}: the CSV header runs over {lines.line_no} lines "
+                                 "(an unbalanced quote?)")
+            return header
     if kind == "parquet":
         import pyarrow.parquet as pq
 
         try:
             return list(pq.ParquetFile(path).schema_arrow.names)
         except Exception as exc:
-            raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+            raise InputError(f"{_printable(str(path))}: not a readable Parquet file: {exc}") from None
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, 1):
             if n > 1000:
@@ -316,7 +462,7 @@ def _table_columns(path: Path, kind: str) -> list[str]:
                 continue
             if isinstance(obj, dict):
                 return list(obj)
-    raise InputError(f"{path}: no JSON object in the first 1000 lines (expected one object per line)")
+    raise InputError(f"{_printable(str(path))}: no JSON object in the first 1000 lines (expected one object per line)")
 
 
 def _check_columns(path: Path, kind: str, cfg: InputConfig) -> None:
@@ -332,7 +478,7 @@ def _check_columns(path: Path, kind: str, cfg: InputConfig) -> None:
         t = pq.ParquetFile(path).schema_arrow.field(cfg.text_col).type
         if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
                 or pa.types.is_string_view(t)):
-            raise InputError(f"{path}: text column {cfg.text_col!r} holds {t}, not strings")
+            raise InputError(f"{_printable(str(path))}: text column {cfg.text_col!r} holds {t}, not strings")
 
 
 def check_input(path: str | Path, cfg: InputConfig) -> None:
@@ -344,14 +490,16 @@ def check_input(path: str | Path, cfg: InputConfig) -> None:
     kind = _input_kind(path, cfg)
     if kind == "dir":
         if not _walk(path, cfg.glob):
-            others = sorted(p.name for p in path.rglob("*") if p.is_file())[:5]
+            others = [_printable(e.rel) for e in _walk(path, "*") if not e.error][:5]
             seen = f" (found e.g. {', '.join(others)}; set input.glob)" if others else " (the folder is empty)"
-            raise InputError(f"no files matching {cfg.glob!r} in {path}{seen}")
+            raise InputError(f"no files matching {cfg.glob!r} in {_printable(str(path))}{seen}")
         return
     if kind == "text":
         return
     _check_columns(path, kind, cfg)
-    if cfg.id_col and cfg.duplicate_ids == "error":
+    # one pass over the ids; with input.strict it also finds a damaged CSV row before
+    # anything is written (exit 2)
+    if (cfg.id_col and cfg.duplicate_ids == "error") or (cfg.strict and kind == "csv"):
         counts: dict[str, int] = {}
         for doc_id in _table_ids(path, kind, cfg):
             counts[doc_id] = counts.get(doc_id, 0) + 1
@@ -359,13 +507,14 @@ def check_input(path: str | Path, cfg: InputConfig) -> None:
         if dups:
             more = f" and {len(dups) - _MAX_LISTED} more" if len(dups) > _MAX_LISTED else ""
             raise InputError(
-                f"{path}: duplicate document ids in column {cfg.id_col!r}: "
+                f"{_printable(str(path))}: duplicate document ids in column {cfg.id_col!r}: "
                 f"{', '.join(repr(d) for d in dups[:_MAX_LISTED])}{more} "
                 "(set input.duplicate_ids = \"suffix\" to rename them id~2, id~3, ...)")
 
 
 def _table_ids(path: Path, kind: str, cfg: InputConfig) -> Iterator[str]:
-    """The ids of a table's well-formed rows (only the id column is read)."""
+    """The ids of a table's well-formed rows (only the id column is read); with
+    ``input.strict``, InputError at a damaged CSV row."""
     if kind == "parquet":
         import pyarrow.parquet as pq
 
@@ -375,18 +524,15 @@ def _table_ids(path: Path, kind: str, cfg: InputConfig) -> Iterator[str]:
                     yield _id_str(v)
         return
     if kind == "csv":
+        _csv_field_limit()
         with _open_text_lines(path) as lines:
-            reader = csv.reader(lines, delimiter=_delimiter(path))
-            header = next(reader, [])
-            col = header.index(cfg.id_col)
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error:
-                    continue
-                if len(row) == len(header) and row[col] != "":
+            header = next(_csv_reader(lines, path), [])
+            col = header.index(cfg.id_col) if cfg.id_col else -1
+            for start, row, problem in _csv_records(lines, path, len(header), cfg.strict):
+                if problem is not None:
+                    if cfg.strict:
+                        _malformed(path, start, problem, cfg)  # raises
+                elif col >= 0 and row[col] != "":
                     yield row[col]
         return
     with open(path, "rb") as fh:
@@ -404,7 +550,10 @@ def _table_ids(path: Path, kind: str, cfg: InputConfig) -> Iterator[str]:
 def _id_str(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v)
+    s = str(v)
+    if _SURROGATE_RE.search(s):  # "\udcff" from JSON cannot be written as UTF-8: escape it
+        s = s.encode("utf-8", "backslashreplace").decode("utf-8")
+    return s
 
 
 class _Ids:
@@ -439,6 +588,13 @@ def iter_documents(path: str | Path, cfg: InputConfig) -> Iterator[RawDoc]:
 
     The input type and table columns are checked at once (InputError); files that cannot
     be read or decoded and malformed table lines come out as ``status="error"`` documents.
+
+    In a folder, nothing that matches the glob disappears silently: symbolic links to
+    files outside the folder (unless ``input.follow_outside_symlinks``), broken links,
+    FIFOs, sockets and devices (never opened), unreadable files, folders that cannot be
+    listed and symlinked folders (not followed) are error documents; hidden folders are
+    skipped with a warning in the log. File names that are not UTF-8 are kept, their
+    invalid bytes written as ``\\xNN`` in the id.
     """
     p = Path(path)
     _check_encoding(cfg)
@@ -451,16 +607,77 @@ def iter_documents(path: str | Path, cfg: InputConfig) -> Iterator[RawDoc]:
     return (ids(doc) for doc in gen)
 
 
-def _read_file(fp: Path, doc_id: str, source: str, cfg: InputConfig) -> RawDoc:
-    doc = RawDoc(doc_id=doc_id, source=source)
+class _NotRegular(Exception):
+    pass
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read_regular(path: str | Path, follow: bool) -> bytes:
+    """The bytes of a regular file. Opened non-blocking and checked with fstat before
+    reading, so a FIFO swapped in after an earlier check does not hang the run;
+    ``follow=False`` refuses a final symlink (one swapped in after the check)."""
+    flags = _OPEN_FLAGS | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(path, flags)
     try:
-        data = fp.read_bytes()
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _NotRegular(_file_kind(mode))
+        fh = os.fdopen(fd, "rb")
+        fd = -1  # the file object closes it
+        with fh:
+            return fh.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _entry_target(fp: str, real_root: str, cfg: InputConfig) -> tuple[str | None, str | None]:
+    """``(path to open, None)`` for a folder entry that may be read, else ``(None, why)``:
+    symlinks are resolved and refused when their target lies outside ``real_root``
+    (unless ``input.follow_outside_symlinks``); only regular files are read."""
+    try:
+        st = os.lstat(fp)
+    except OSError as exc:
+        return None, f"cannot read the file: {exc.strerror or exc}"
+    target = fp
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(fp)
+        except FileNotFoundError:
+            try:
+                dest = f" ({_printable(os.readlink(fp))})"
+            except OSError:
+                dest = ""
+            return None, f"broken symbolic link: its target{dest} does not exist"
+        except OSError as exc:
+            return None, f"cannot follow the symbolic link: {exc.strerror or exc}"
+        target = os.path.realpath(fp)
+        inside = target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
+        if not inside and not cfg.follow_outside_symlinks:
+            return None, (f"symbolic link to a file outside the input folder ({_printable(target)}); "
+                          "not read (set input.follow_outside_symlinks = true to read such links)")
+    if not stat.S_ISREG(st.st_mode):
+        return None, f"{_file_kind(st.st_mode)}, not read (only regular files are documents)"
+    return target, None
+
+
+def _read_file(fp: str | Path, doc_id: str, source: str, cfg: InputConfig, *, follow: bool = True,
+               notes: list[str] | None = None) -> RawDoc:
+    doc = RawDoc(doc_id=doc_id, source=source, notes=list(notes or []))
+    try:
+        data = _read_regular(fp, follow)
+    except _NotRegular as exc:
+        doc.status, doc.error = "error", f"{exc}, not read (only regular files are documents)"
+        return doc
     except OSError as exc:
         doc.status, doc.error = "error", f"cannot read the file: {exc.strerror or exc}"
         return doc
-    text, enc, notes, error = decode_bytes(data, cfg)
+    text, enc, dec_notes, error = decode_bytes(data, cfg)
     del data
-    doc.encoding, doc.notes = enc, notes
+    doc.encoding = enc
+    doc.notes.extend(dec_notes)
     if error:
         doc.status, doc.error = "error", error
         return doc
@@ -468,33 +685,71 @@ def _read_file(fp: Path, doc_id: str, source: str, cfg: InputConfig) -> RawDoc:
 
 
 def _iter_dir(root: Path, cfg: InputConfig) -> Iterator[RawDoc]:
-    for rel in _walk(root, cfg.glob):
-        yield _read_file(root / rel, rel, str(root / rel), cfg)
+    hidden: list[str] = []
+    entries = _walk(root, cfg.glob, hidden)
+    if hidden:
+        shown = ", ".join(_printable(h) for h in hidden[:_MAX_LISTED])
+        more = f" and {len(hidden) - _MAX_LISTED} more" if len(hidden) > _MAX_LISTED else ""
+        log.warning("skipped %d hidden folder(s) in %s: %s%s (hidden folders are never read)",
+                    len(hidden), _printable(str(root)), shown, more)
+    real_root = os.path.realpath(root)
+    for entry in entries:
+        fp = os.path.join(root, entry.rel)
+        doc_id, notes = _name_id(entry.rel)
+        source = _printable(fp)
+        if entry.error:
+            yield RawDoc(doc_id=doc_id, source=source, status="error", error=entry.error, notes=notes)
+            continue
+        target, problem = _entry_target(fp, real_root, cfg)
+        if problem:
+            yield RawDoc(doc_id=doc_id, source=source, status="error", error=problem, notes=notes)
+            continue
+        yield _read_file(target, doc_id, source, cfg, follow=False, notes=notes)
 
 
 def _iter_file(fp: Path, cfg: InputConfig) -> Iterator[RawDoc]:
-    yield _read_file(fp, fp.name, str(fp), cfg)
+    # a single file named by the user is read even when it is a symlink
+    doc_id, notes = _name_id(fp.name)
+    yield _read_file(fp, doc_id, _printable(str(fp)), cfg, notes=notes)
 
 
 # --------------------------------------------------------------------------- tables
 
 
 class _LineDecoder:
-    """Decodes a byte stream line by line: UTF-8, else cp1252 for that line (reported)."""
+    """Decodes a byte stream line by line: UTF-8, else cp1252 for that line (reported).
+
+    :meth:`begin` marks the start of a CSV record; :meth:`rewind` goes back to the line
+    after it, so that a record that swallowed the lines after it can be re-read."""
 
     def __init__(self, fh):
         self.fh = fh
         self.line_no = 0
+        self.reads = 0  # lines read, re-reads included (work stays linear: see _csv_records)
         self.fallback: set[int] = set()
+        self._marking = False
+        self.mark: int | None = None  # byte offset after the first line since begin()
 
     def __iter__(self):
         return self
+
+    def begin(self) -> None:
+        self._marking, self.mark = True, None
+
+    def rewind(self, line_no: int) -> None:
+        """Go on reading after line ``line_no``, the first line since :meth:`begin`."""
+        self.fh.seek(self.mark)
+        self.line_no = line_no
+        self.fallback = {n for n in self.fallback if n <= line_no}
 
     def __next__(self) -> str:
         raw = self.fh.readline()
         if not raw:
             raise StopIteration
         self.line_no += 1
+        self.reads += 1
+        if self._marking:
+            self._marking, self.mark = False, self.fh.tell()
         if self.line_no == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         try:
@@ -523,10 +778,10 @@ def _delimiter(path: Path) -> str:
 def _malformed(path: Path, n: int, msg: str, cfg: InputConfig, doc_id: str | None = None,
                unit: str = "line") -> RawDoc:
     if cfg.strict:
-        raise InputError(f"{path}: {msg} (input.strict is on; fix the line or turn strict off "
-                         "to report such lines as failed documents)")
-    return RawDoc(doc_id=doc_id or f"{path.name}:{unit} {n}", source=f"{path}:{unit} {n}",
-                  status="error", error=msg)
+        raise InputError(f"{_printable(str(path))}: {msg} (input.strict is on; fix the line or "
+                         "turn strict off to report such lines as failed documents)")
+    return RawDoc(doc_id=doc_id or f"{_printable(path.name)}:{unit} {n}",
+                  source=f"{_printable(str(path))}:{unit} {n}", status="error", error=msg)
 
 
 def _type_name(v: Any) -> str:
@@ -560,7 +815,7 @@ def _iter_jsonl(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
             doc_id = _row_id(obj.get(cfg.id_col) if cfg.id_col else None, cfg, record)
             notes = []
             if doc_id is None:
-                doc_id = f"{path.name}:line {n}"
+                doc_id = f"{_printable(path.name)}:line {n}"
                 notes.append(f"no {cfg.id_col!r} value; id made from the line number")
             if cfg.text_col not in obj:
                 yield _malformed(path, n, f"line {n}: no {cfg.text_col!r} field "
@@ -571,7 +826,7 @@ def _iter_jsonl(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
                 yield _malformed(path, n, f"line {n}: {cfg.text_col!r} is {_type_name(text)}, "
                                  "expected a string", cfg, doc_id)
                 continue
-            doc = RawDoc(doc_id=doc_id, source=f"{path}:line {n}", notes=notes)
+            doc = RawDoc(doc_id=doc_id, source=f"{_printable(str(path))}:line {n}", notes=notes)
             yield _finish(doc, text, cfg)
 
 
@@ -583,44 +838,83 @@ def _row_id(value: Any, cfg: InputConfig, record: int) -> str | None:
     return _id_str(value)
 
 
-def _iter_csv(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
-    limit = csv.field_size_limit()
-    if limit < 2**31 - 1:
+def _csv_reader(lines: _LineDecoder, path: Path):
+    # strict: a quote closing a field must be followed by the delimiter or the line's end,
+    # and the file must not end inside a quoted field -- what an unbalanced quote leads to
+    return csv.reader(lines, delimiter=_delimiter(path), strict=True)
+
+
+def _csv_records(lines: _LineDecoder, path: Path, width: int,
+                 strict: bool = False) -> Iterator[tuple[int, list[str], str | None]]:
+    """The records after the header: ``(first line, fields, problem)``; ``problem`` is None
+    for a well-formed record, else a message (``fields`` may then be partial or empty).
+
+    A quoted field may run across lines (an article with paragraphs). An unbalanced quote
+    makes one run on over the rows after it; the csv module (strict) then stops at a quote
+    followed by text or at the end of the file, or the record has the wrong number of
+    fields. Such a record is reported at its first line and reading goes on from the line
+    after it, so the rows it swallowed are read as rows of their own. A runaway field ends
+    at the next quote that opens a field, so the lines read twice are those between two
+    damaged rows: the work stays linear in the file's length (``lines.reads``).
+    """
+    reader = _csv_reader(lines, path)
+    while True:
+        start = lines.line_no + 1
+        lines.begin()
+        try:
+            row = next(reader)
+            problem = None
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row, problem = [], str(exc)
+        else:
+            if not row:
+                continue  # blank line
+            if len(row) == width:
+                yield start, row, None
+                continue
+            problem = f"expected {width} fields, got {len(row)}"
+        end = lines.line_no
+        if end > start:
+            then = "" if strict else "; the lines after it are read as rows of their own"
+            yield start, row, (f"malformed CSV at line {start}: {problem} in a row running to line {end} "
+                               f"(an unbalanced quote?){then}")
+            lines.rewind(start)
+        else:
+            yield start, row, f"malformed CSV at line {start}: {problem}"
+        reader = _csv_reader(lines, path)  # a fresh parser state after an error
+
+
+def _csv_field_limit() -> None:
+    if csv.field_size_limit() < 2**31 - 1:
         csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a 20 MB article is one field
+
+
+def _iter_csv(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    _csv_field_limit()
+    name, src = _printable(path.name), _printable(str(path))
     with _open_text_lines(path) as lines:
-        reader = csv.reader(lines, delimiter=_delimiter(path))
-        header = next(reader)
+        header = next(_csv_reader(lines, path))
         width = len(header)
         t_col = header.index(cfg.text_col)
         i_col = header.index(cfg.id_col) if cfg.id_col else -1
         record = 0
-        while True:
-            start = lines.line_no + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                record += 1
-                yield _malformed(path, start, f"malformed CSV at line {start}: {exc}", cfg)
-                continue
-            if not row:
-                continue  # blank line
+        for start, row, problem in _csv_records(lines, path, width, cfg.strict):
             record += 1
             doc_id = _row_id(row[i_col] if 0 <= i_col < len(row) else None, cfg, record)
-            if len(row) != width:
-                yield _malformed(path, start, f"malformed CSV at line {start}: expected {width} "
-                                 f"fields, got {len(row)}", cfg, doc_id)
+            if problem:
+                yield _malformed(path, start, problem, cfg, doc_id)
                 continue
             notes = []
             if doc_id is None:
-                doc_id = f"{path.name}:line {start}"
+                doc_id = f"{name}:line {start}"
                 notes.append(f"no {cfg.id_col!r} value; id made from the line number")
             bad = sorted(n for n in lines.fallback if start <= n <= lines.line_no)
             if bad:
                 notes.append(f"line {bad[0]} is not UTF-8; decoded as cp1252")
                 lines.fallback.difference_update(bad)
-            doc = RawDoc(doc_id=doc_id, source=f"{path}:line {start}", notes=notes)
+            doc = RawDoc(doc_id=doc_id, source=f"{src}:line {start}", notes=notes)
             yield _finish(doc, row[t_col], cfg)
 
 
@@ -638,9 +932,9 @@ def _iter_parquet(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
             doc_id = _row_id(ids[k] if ids is not None else None, cfg, record)
             notes = []
             if doc_id is None:
-                doc_id = f"{path.name}:row {record}"
+                doc_id = f"{_printable(path.name)}:row {record}"
                 notes.append(f"no {cfg.id_col!r} value; id made from the row number")
-            doc = RawDoc(doc_id=doc_id, source=f"{path}:row {record}", notes=notes)
+            doc = RawDoc(doc_id=doc_id, source=f"{_printable(str(path))}:row {record}", notes=notes)
             yield _finish(doc, text, cfg)
 
 
@@ -685,6 +979,11 @@ def documents_from_texts(
         cols = [str(c) for c in df.columns]
         if cfg.text_col not in df.columns:
             raise _missing_column(Path("DataFrame"), "text", cfg.text_col, cols, "text_col")
+        for col, setting in ((cfg.text_col, "text_col"), (cfg.id_col, "id_col")):
+            n_same = cols.count(col) if col and (setting == "text_col" or ids is None) else 0
+            if n_same > 1:
+                raise InputError(f"DataFrame: {n_same} columns are named {col!r}; rename all but one "
+                                 f"(the one to use as input.{setting})")
         if ids is None and cfg.id_col:
             if cfg.id_col not in df.columns:
                 raise _missing_column(Path("DataFrame"), "id", cfg.id_col, cols, "id_col")
@@ -753,19 +1052,41 @@ def count_documents(path: str | Path, cfg: InputConfig) -> int | None:
 
 def input_fingerprint(path: str | Path, cfg: InputConfig) -> str:
     """sha256 identifying the input: for a folder, the (relative path, size, mtime_ns) of
-    every matching file; for a single file or table, its bytes."""
+    every matching file (and the rows that will be errors); for a single file or table,
+    its bytes. FIFOs and devices are refused (InputError) without being opened."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"input not found: {p}")
+    shown = _printable(str(p))
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        raise InputError(f"input not found: {shown}") from None
+    except PermissionError:
+        raise EnvironmentProblem(f"cannot read the input {shown}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the input {shown}: {exc.strerror or exc}") from None
     h = hashlib.sha256()
-    if p.is_dir():
+    if stat.S_ISDIR(mode):
         h.update(b"dir\0")
-        for rel in _walk(p, cfg.glob):
-            st = (p / rel).stat()
-            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-    else:
+        for entry in _walk(p, cfg.glob):
+            if entry.error:
+                line = f"{entry.rel}\0{entry.error}\n"
+            else:
+                try:
+                    st = os.stat(os.path.join(p, entry.rel))
+                    line = f"{entry.rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                except OSError as exc:  # a broken link, no permission: the error is its state
+                    line = f"{entry.rel}\0{exc.errno}\n"
+            h.update(line.encode("utf-8", "surrogateescape"))
+    elif stat.S_ISREG(mode):
         h.update(b"file\0")
-        with open(p, "rb") as fh:
+        try:
+            data_fh = os.fdopen(os.open(p, _OPEN_FLAGS), "rb")
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot read the input {shown}: {exc.strerror or exc}") from None
+        with data_fh as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
+    else:
+        raise InputError(f"input {shown} is {_file_kind(mode)}, not a file or folder; "
+                         "only regular files and folders are read")
     return h.hexdigest()

@@ -57,3 +57,68 @@ def test_nasty_corpus_end_to_end(tmp_path):
     long_merkel = m[(m["doc_id"] == "sub/long.txt") & (m["text"] == "Angela Merkel")]
     assert len(long_merkel) == 40 * 300  # chunked, nothing lost at chunk borders
     assert docs.at["sub/long.txt", "n_sentences"] == 40 * 300  # sentences counted across chunks
+
+
+SECRET = "GEHEIM-Zugangsdaten-4711"
+
+
+def _all_output_bytes(out):
+    return b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())
+
+
+def test_hostile_folder_end_to_end(tmp_path):
+    """Links out of the folder, broken links, a FIFO, a linked folder, a name that is not
+    UTF-8 and a hidden folder: every one is a row (or a warning), none leaks or hangs."""
+    import os
+
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (tmp_path / "secret_dir").mkdir()
+    (tmp_path / "secret_dir" / "s.txt").write_text(SECRET, encoding="utf-8")
+    c = tmp_path / "corpus"
+    (c / ".git").mkdir(parents=True)
+    (c / ".git" / "h.txt").write_text(SECRET, encoding="utf-8")
+    (c / "ok.txt").write_text("Angela Merkel besuchte Paris.", encoding="utf-8")
+    (c / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (c / "inner.txt").symlink_to("ok.txt")
+    (c / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    (c / "linked").symlink_to(tmp_path / "secret_dir", target_is_directory=True)
+    os.mkfifo(c / "pipe.txt")
+    with open(os.path.join(os.fsencode(c), b"M\xfcnchen.txt"), "wb") as fh:
+        fh.write("Olaf Scholz reiste nach München.".encode())
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(c), "--out", str(out), "--format", "csv,parquet"])
+    assert r.exit_code == 1, r.output  # some documents failed, no traceback
+    assert "Traceback" not in r.output
+    docs = pd.read_parquet(out / "documents.parquet").set_index("doc_id")
+    assert sorted(docs.index) == ["M\\xfcnchen.txt", "dangling.txt", "inner.txt", "leak.txt", "linked/", "ok.txt",
+                                  "pipe.txt"]
+    status = docs["status"].to_dict()
+    assert status == {"M\\xfcnchen.txt": "ok", "dangling.txt": "error", "inner.txt": "ok", "leak.txt": "error",
+                      "linked/": "error", "ok.txt": "ok", "pipe.txt": "error"}
+    assert "outside the input folder" in docs.at["leak.txt", "error"]
+    assert "named pipe" in docs.at["pipe.txt", "error"]
+    assert SECRET.encode() not in _all_output_bytes(out)
+    m = pd.read_parquet(out / "mentions.parquet")
+    assert "Olaf Scholz" in set(m.loc[m["doc_id"] == "M\\xfcnchen.txt", "text"])
+    docs_csv = pd.read_csv(out / "documents.csv", keep_default_na=False)
+    assert "M\\xfcnchen.txt" in set(docs_csv["doc_id"])
+
+
+def test_csv_with_an_unbalanced_quote_end_to_end(tmp_path):
+    fp = tmp_path / "t.csv"
+    fp.write_text('id,text\n1,Angela Merkel besuchte Paris.\n2,"Kaputt: Olaf Scholz sagt\n'
+                  '3,Emmanuel Macron traf Olaf Scholz in Berlin.\n4,"Joe Biden, ""der Präsident"""\n',
+                  encoding="utf-8")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(fp), "--out", str(out), "--format", "parquet"])
+    assert r.exit_code == 1, r.output
+    docs = pd.read_parquet(out / "documents.parquet").set_index("doc_id")
+    assert docs["status"].to_dict() == {"1": "ok", "t.csv:line 3": "error", "3": "ok", "4": "ok"}
+    assert docs.at["t.csv:line 3", "error"].startswith("malformed CSV at line 3")
+    m = pd.read_parquet(out / "mentions.parquet")
+    assert {"Emmanuel Macron", "Berlin"} <= set(m.loc[m["doc_id"] == "3", "text"])
+
+    r = runner.invoke(app, ["run", str(fp), "--out", str(tmp_path / "strict"), "--format", "parquet", "--strict"])
+    assert r.exit_code == 2, r.output
+    assert "malformed CSV at line 3" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "strict" / "documents.parquet").exists()

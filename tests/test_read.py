@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import load_config
-from pipeline.errors import InputError, PipelineError
+from pipeline.errors import ConfigError, InputError, PipelineError
 from pipeline.read import RawDoc, check_input, documents_from_texts, input_fingerprint, iter_documents
 
 CP1252_TEXT = "Präsident Müller sagte: „Das Maß ist voll“"
@@ -185,8 +185,11 @@ def test_forced_encoding(tmp_path):
     assert (doc.status, doc.encoding, doc.text, doc.notes) == ("ok", "cp1252", CP1252_TEXT, [])
     doc = next(iter_documents(tmp_path / "x.txt", _cfg(encoding="utf-8")))
     assert doc.status == "error" and doc.error.startswith("undecodable at byte 2 as utf-8")
+    with pytest.raises(ConfigError, match="unknown encoding"):
+        _cfg(encoding="no-such-codec")
+    unchecked = _cfg().model_copy(update={"encoding": "no-such-codec"})  # read checks again
     with pytest.raises(InputError, match="unknown encoding"):
-        check_input(tmp_path / "x.txt", _cfg(encoding="no-such-codec"))
+        check_input(tmp_path / "x.txt", unchecked)
 
 
 def test_utf16_with_bom(tmp_path):
@@ -417,14 +420,15 @@ def test_documents_from_texts_duplicates():
 
 
 def test_read_error_becomes_error_document(tmp_path, monkeypatch):
-    from pathlib import Path
-
     (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    real_open = os.open
 
-    def deny(self):
-        raise PermissionError(13, "Permission denied", str(self))
+    def deny(path, *args, **kwargs):  # root reads everything: make this one file unreadable
+        if os.fspath(path).endswith("a.txt"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(os, "open", deny)
     doc = next(iter_documents(tmp_path, _cfg()))
     assert (doc.doc_id, doc.status, doc.error) == ("a.txt", "error", "cannot read the file: Permission denied")
 
