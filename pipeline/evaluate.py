@@ -101,16 +101,15 @@ def load_gold(path: str | Path) -> pd.DataFrame:
 
 
 def _read_mentions(run_dir: Path) -> pd.DataFrame:
-    pq_path = run_dir / "mentions.parquet"
-    if pq_path.exists():
-        return pd.read_parquet(pq_path)
-    csv_path = run_dir / "mentions.csv"
-    if not csv_path.exists():
-        raise FileNotFoundError(f"{run_dir} has neither mentions.parquet nor mentions.csv")
-    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
-    for col in ("start_char", "end_char"):
-        df[col] = df[col].astype("int64")
-    return df
+    """The run's mentions table, through the one reader of run tables
+    (:func:`pipeline.write.read_table`): a missing, truncated or edited table raises
+    ``BrokenRunError`` naming the file."""
+    from .errors import InputError
+    from .write import read_table
+
+    if not Path(run_dir).is_dir():
+        raise InputError(f"no run directory at {run_dir}")
+    return read_table(Path(run_dir), "mentions")
 
 
 # ----------------------------------------------------------------------- primitives

@@ -54,6 +54,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.errors import BrokenRunError
 from pipeline.evaluate import evaluate, evaluate_run, format_report, load_gold
 
 GOLD_ROWS = [
@@ -319,7 +320,7 @@ def test_evaluate_run(tmp_path, fmt):
 
 def test_evaluate_run_prefers_parquet_and_needs_a_table(tmp_path):
     gold_path = _gold_file(tmp_path / "gold.jsonl")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(BrokenRunError, match="mentions.parquet or mentions.csv"):
         evaluate_run(tmp_path, gold_path)
     _write(_mentions(), tmp_path, "parquet")
     _write(_mentions([]), tmp_path, "csv")  # an empty CSV must not be read

@@ -24,7 +24,7 @@ def test_parquet_schema_is_explicit(tmp_path):
     assert str(t.schema.field("n_mentions").type) == "int64"
     csv_text = (tmp_path / "entities.csv").read_text(encoding="utf-8")
     assert csv_text.splitlines()[0] == ",".join(schemas.columns("entities"))
-    assert "Anna Berg|Berg" in csv_text
+    assert '"[""Anna Berg"",""Berg""]"' in csv_text  # a JSON array in a quoted cell
 
 
 def test_round_trip_csv_and_parquet(tmp_path):
