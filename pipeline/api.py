@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import schemas
+from . import __version__, schemas
 from .config import Config, as_config
 from .errors import InputError, OutputExistsError
 from .write import TABLE_NAMES, read_table, write_json, write_table
@@ -37,16 +37,37 @@ class Result:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
-    def write(self, out_dir: str | Path, formats: Sequence[str] = ("csv", "parquet"), *, force: bool = False) -> Path:
-        """Write every table (atomically) and manifest.json into ``out_dir``."""
-        out = Path(out_dir)
-        if out.exists() and any(out.iterdir()) and not force:
-            raise OutputExistsError(f"{out} is not empty; pass force=True to overwrite")
-        out.mkdir(parents=True, exist_ok=True)
-        for name, df in self.tables().items():
-            write_table(df, name, out, formats)
-        write_json(self.manifest, out / "manifest.json")
-        return out
+    def write(self, out_dir: str | Path, formats: Sequence[str] = ("csv", "parquet"), *, force: bool = False,
+              escape_formulas: bool = True) -> Path:
+        """Write every table and manifest.json into ``out_dir``.
+
+        The same policy as the CLI (:mod:`pipeline.outdir`): a folder holding a previous
+        run is replaced only with ``force=True``, and then only the files a run writes
+        (tables of formats not written again are removed, so ``load()`` never reads a
+        stale table); a folder of other files is refused. The tables are staged and moved
+        into place when all are written. CSV text cells that a spreadsheet would run as a
+        formula are escaped unless ``escape_formulas=False`` (``load()`` undoes it).
+        """
+        from .outdir import RunFolder, check_out_dir, os_error
+        from .write import record_layout
+
+        out = check_out_dir(out_dir, None, force=force)
+        formats = list(formats)
+        unknown = sorted(set(formats) - {"csv", "parquet"})
+        if unknown or not formats:
+            raise InputError(f"unknown output format(s) {unknown or formats}; use csv and/or parquet")
+        try:
+            with RunFolder(out, fresh=True) as folder:
+                staging = folder.stage()
+                for name, df in self.tables().items():
+                    write_table(df, name, staging, formats, escape_formulas=escape_formulas)
+                manifest = record_layout(self.manifest, formats, escape_formulas)
+                manifest.setdefault("pipeline_version", __version__)
+                write_json(manifest, staging / "manifest.json")
+                folder.publish()
+        except OSError as exc:
+            raise os_error(exc, f"cannot write the run into {out}") from None
+        return Path(out_dir)
 
     to_parquet = functools.partialmethod(write, formats=("parquet",))
 
@@ -58,13 +79,22 @@ class Result:
 
 
 def load(run_dir: str | Path) -> Result:
-    """Read a finished run (Parquet preferred, CSV otherwise) into a :class:`Result`."""
+    """Read a finished run into a :class:`Result`, exactly as it was written.
+
+    Parquet is preferred, CSV otherwise (escaping undone, lists parsed), among the formats
+    the run's manifest lists. A folder that holds no run raises :class:`InputError`; a
+    missing, truncated or edited table or manifest raises :class:`BrokenRunError` naming
+    the file and what is wrong."""
+    from .write import read_manifest, table_files
+
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"no run directory at {run_dir}")
-    manifest_path = run_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
-    return Result(**{name: read_table(run_dir, name) for name in TABLE_NAMES}, manifest=manifest)
+    manifest = read_manifest(run_dir)
+    if manifest is None and not table_files(run_dir):
+        raise InputError(f"{run_dir} does not hold a pipeline run (no manifest.json and no "
+                         f"{'/'.join(TABLE_NAMES)} .parquet or .csv tables)")
+    return Result(**{name: read_table(run_dir, name) for name in TABLE_NAMES}, manifest=manifest or {})
 
 
 @functools.lru_cache(maxsize=4)

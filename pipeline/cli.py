@@ -1,13 +1,16 @@
 """The `pipeline` command line: a thin typer shell over the API functions.
 
 Exit codes: 0 every document succeeded; 1 some documents failed (listed in
-``documents`` with status ``error``); 2 usage errors (bad options, config, input, model).
+``documents`` with status ``error``); 2 usage errors (bad options, config, input, model,
+an output folder that may not be used); 3 the environment refused (permissions, disk
+full, read-only file system).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,7 +19,8 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .errors import PipelineError
+from .errors import InputError, PipelineError
+from .outdir import os_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
 log = logging.getLogger("pipeline")
@@ -64,10 +68,12 @@ def run_cmd(
     from .api import get_tagger
     from .config import load_config, parse_overrides
     from .read import check_input, count_documents, input_fingerprint, iter_documents
-    from .run import prepare_out_dir, run_to_dir
+    from .run import load_link_inputs, prepare_out_dir, run_to_dir
 
     t_start = time.perf_counter()
     try:
+        # everything is validated (config, input, alias file, --entities, model, output
+        # folder) before anything is written; the output folder is only touched by the run
         overrides = parse_overrides(set_)
         for section, key, value in [("ner", "model", model), ("output", "formats", format),
                                     ("input", "glob", glob), ("input", "text_col", text_col),
@@ -76,26 +82,37 @@ def run_cmd(
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
         cfg = load_config(config, overrides)
-        if not input.exists():
-            raise PipelineError(f"input not found: {input}")
+        if not os.path.lexists(input):
+            raise InputError(f"input not found: {input}")
         if entities is not None and not entities.exists():
-            raise PipelineError(f"previous entities not found: {entities} (give a run folder or its entities table)")
-        out_dir = out or Path("outputs") / (input.stem if input.is_file() else input.resolve().name)
+            raise InputError(f"previous entities not found: {entities} (give a run folder or its entities table)")
+        out_dir = out if out is not None else Path("outputs") / _printable(
+            input.stem if input.is_file() else input.resolve().name)
         check_input(input, cfg.input)
+        link_inputs = load_link_inputs(cfg)
         prepare_out_dir(out_dir, input, force=force, resume=resume)
         tagger = get_tagger(cfg)
-        desc = {"kind": "path", "path": str(input), "fingerprint": input_fingerprint(input, cfg.input)}
+        desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
         progress = _progress()
         with progress:
             task = progress.add_task("documents", total=count_documents(input, cfg.input)) if progress else None
             manifest = run_to_dir(
                 iter_documents(input, cfg.input), cfg, out_dir, input_desc=desc, tagger=tagger,
-                resume=resume, on_batch=(lambda n: progress.advance(task, n)) if progress else None,
+                resume=resume, force=force, link_inputs=link_inputs,
+                on_batch=(lambda n: progress.advance(task, n)) if progress else None,
             )
     except PipelineError as exc:
-        _fail(exc)
+        _fail(exc, exc.exit_code)
+    except OSError as exc:
+        err = os_error(exc, "cannot complete the run")
+        _fail(err, err.exit_code)
     _summary(manifest, out_dir, time.perf_counter() - t_start)
     raise typer.Exit(1 if manifest["counts"]["documents_error"] else 0)
+
+
+def _printable(name: str) -> str:
+    """A path as valid UTF-8: bytes that are not (kept by the OS as surrogates) as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class _NoProgress:
@@ -152,7 +169,7 @@ def info_cmd(
     try:
         info = model_info(load_model(model))
     except PipelineError as exc:
-        _fail(exc)
+        _fail(exc, exc.exit_code)
     data = {"version": __version__, "model_name": info.name, "model_version": info.version,
             "model_path": info.path, "model_source": info.source, "model_labels": list(info.labels),
             "spacy_version": spacy.__version__}
@@ -166,21 +183,39 @@ def info_cmd(
 @app.command("evaluate")
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Folder of a finished run.")],
-    gold: Annotated[Path, typer.Option("--gold", help="Gold mentions (.jsonl, seeds-gold format).")],
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="Gold mentions (.jsonl, seeds-gold format).")] = None,
+    surfaces: Annotated[Optional[Path], typer.Option("--surfaces", help="Surface gold (.jsonl: surface, entity, label, ambiguous) for corpus-scale linking.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the report here (default RUN_DIR/evaluation.json).")] = None,
 ) -> None:
-    """Score a run against gold mentions: NER P/R/F and linking B-cubed / pairwise."""
+    """Score a run: against gold mentions (NER P/R/F, linking B-cubed / pairwise) and/or
+    a surface gold (corpus-scale linking: B-cubed, label accuracy, junk, top-50 clean)."""
+    from .api import load
     from .evaluate import evaluate_run, format_report
+    from .evaluate_surfaces import format_surface_report, load_surface_gold, score_surfaces
     from .write import write_json
 
-    if not run_dir.is_dir():
-        _fail(PipelineError(f"no run directory at {run_dir}"))
-    if not gold.exists():
-        _fail(PipelineError(f"gold file not found: {gold}"))
-    report = evaluate_run(run_dir, gold)
-    typer.echo(format_report(report))
-    target = json_out or run_dir / "evaluation.json"
-    write_json(report, target)
+    try:
+        if gold is None and surfaces is None:
+            raise PipelineError("give --gold FILE (gold mentions) and/or --surfaces FILE (a surface gold)")
+        if not run_dir.is_dir():
+            raise InputError(f"no run directory at {run_dir}")
+        for f in (gold, surfaces):
+            if f is not None and not f.is_file():
+                raise InputError(f"gold file not found: {f}")
+        report: dict = {}
+        if gold is not None:
+            report = evaluate_run(run_dir, gold)
+            typer.echo(format_report(report))
+        if surfaces is not None:
+            report["surfaces"] = score_surfaces(load(run_dir).mentions, load_surface_gold(surfaces))
+            typer.echo(format_surface_report(report["surfaces"]))
+        target = json_out or run_dir / "evaluation.json"
+        write_json(report, target)
+    except PipelineError as exc:
+        _fail(exc, exc.exit_code)
+    except OSError as exc:
+        err = os_error(exc, "cannot write the evaluation report")
+        _fail(err, err.exit_code)
     typer.echo(f"report written to {target}")
 
 
@@ -201,7 +236,7 @@ def train_cmd(
     try:
         meta = train_model(recipe, data, out or bundled_model_path(), work, max_steps=max_steps, vectors=vectors)
     except PipelineError as exc:
-        _fail(exc)
+        _fail(exc, exc.exit_code)
     perf = meta.get("performance", {})
     typer.echo(f"model {meta['name']} {meta['version']} written to {out or bundled_model_path()}; "
                f"dev ents_f={perf.get('ents_f', float('nan')):.3f}")

@@ -3,6 +3,7 @@ overrides, validation that collects every problem, and a stable hash."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import tomllib
@@ -25,7 +26,9 @@ def configs_dir() -> Path:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: a boolean is not a number and a number is not a boolean
+    # (`ner.blas_threads = false` must not mean "all cores")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 class InputConfig(_Section):
@@ -38,6 +41,22 @@ class InputConfig(_Section):
     strict: bool
     duplicate_ids: Literal["error", "suffix"]
     date_line: bool
+    follow_outside_symlinks: bool
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_text_encoding(cls, v: str) -> str:
+        if v == "auto":
+            return v
+        import codecs
+
+        try:
+            info = codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r} (use \"auto\" or a codec such as \"cp1252\")") from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{v!r} is not a text encoding (use \"auto\" or a codec such as \"cp1252\")")
+        return v
 
 
 class NormalizeConfig(_Section):
@@ -51,13 +70,13 @@ class NormalizeConfig(_Section):
 
 class NerConfig(_Section):
     model: str = Field(min_length=1)
-    batch_size: int = Field(ge=1)
+    batch_size: int = Field(ge=1, le=4096)
     max_chunk_chars: int = Field(ge=1000)
     derivs: bool
     parts: bool
     propagate: bool
     gemm: Literal["numpy", "blis"] = "numpy"
-    blas_threads: int = Field(default=1, ge=0)
+    blas_threads: int = Field(default=1, ge=0, le=1024)
 
 
 class LinkConfig(_Section):
@@ -72,7 +91,9 @@ class LinkConfig(_Section):
 
 class OutputConfig(_Section):
     formats: list[Literal["csv", "parquet"]] = Field(min_length=1)
-    batch_docs: int = Field(ge=1)
+    batch_docs: int = Field(ge=1, le=100_000)
+    #: escape CSV text cells that a spreadsheet would run as formulas (OWASP CSV injection)
+    csv_escape_formulas: bool = True
 
     @field_validator("formats", mode="before")
     @classmethod
@@ -109,10 +130,17 @@ class Config(_Section):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; give a .toml file")
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the config as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
@@ -128,6 +156,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any], where: str, problems: lis
                 _merge(base[key], value, f"{where}.{key}" if where else key, problems)
         else:
             base[key] = value
+
+
+#: settings that name files; relative values are resolved against the file that set them
+PATH_KEYS = (("link", "aliases_file"), ("link", "previous_entities"))
+
+
+def _absolute_paths(data: dict[str, Any], base: Path) -> None:
+    for section, key in PATH_KEYS:
+        sec = data.get(section)
+        if isinstance(sec, dict) and isinstance(sec.get(key), str) and sec[key]:
+            p = Path(sec[key]).expanduser()
+            sec[key] = str(p if p.is_absolute() else (base / p).resolve())
 
 
 def _parse_value(raw: str) -> Any:
@@ -168,10 +208,17 @@ def load_config(
     problems: list[str] = []
     base_dir = str(defaults_path.parent)
     if path is not None:
-        _merge(data, _read_toml(Path(path)), str(path), problems)
-        base_dir = str(Path(path).resolve().parent)
+        user = _read_toml(Path(path))
+        # a relative path set in a config file is relative to that file; paths the file
+        # leaves alone keep their defaults (relative to configs/), so a partial config
+        # never drops the default alias file
+        _absolute_paths(user, Path(path).resolve().parent)
+        _merge(data, user, str(path), problems)
     if isinstance(overrides, list):
         overrides = parse_overrides(overrides)
+    overrides = copy.deepcopy(overrides) if overrides else overrides
+    if overrides:
+        _absolute_paths(overrides, Path.cwd())  # --set paths are relative to where you are
     for name, over in [("--set", overrides or {}), ("argument", sections)]:
         _merge(data, over, "", problems) if over else None
     if problems:

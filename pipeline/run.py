@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,14 +26,14 @@ import pyarrow.parquet as pq
 
 from . import __version__, schemas
 from .config import Config
-from .errors import InputError, OutputExistsError
+from .errors import InputError, OutputExistsError, PipelineError
 from .ner.model import NerTagger
+from .outdir import WORK, RunFolder, check_out_dir, os_error
 from .normalize import normalize_text, to_original
 from .read import RawDoc
 
 log = logging.getLogger("pipeline")
 
-WORK = ".work"
 NEXT_CHARS = 4
 
 
@@ -63,8 +62,9 @@ def batched(items: Iterable[RawDoc], size: int) -> Iterator[list[RawDoc]]:
 def process_batch(
     raw: list[RawDoc], tagger: NerTagger, cfg: Config, timings: Timings | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Normalize and tag one batch. Returns (documents, mentions); mentions carry the
-    extra column ``next_chars`` the linker uses to find "Name (ABBR)" definitions."""
+    """Normalize and tag one batch. Returns (documents, mentions); mentions carry two
+    extra columns for the linker: ``next_chars`` (to find "Name (ABBR)" definitions) and
+    ``norm_text`` (the span as the model saw it, to build name keys from)."""
     timings = timings or Timings()
     t0 = time.perf_counter()
     todo = [d for d in raw if d.status == "ok"]
@@ -105,6 +105,9 @@ def process_batch(
                     "label": label,
                     "kind": kind,
                     "next_chars": d.text[oend : oend + NEXT_CHARS],
+                    # what the model saw: mojibake repaired, entities unescaped, tags and
+                    # invisible characters gone; the linker keys names on this form
+                    "norm_text": norm.text[start:end],
                 })
             n_sent, n_ment = tag.n_sentences, len(seen)
             if not d.text.strip():
@@ -117,6 +120,7 @@ def process_batch(
     documents = schemas.conform(pd.DataFrame(doc_rows), "documents")
     mentions = schemas.conform(pd.DataFrame(mention_rows), "mentions")
     mentions["next_chars"] = [r["next_chars"] for r in mention_rows]
+    mentions["norm_text"] = [r["norm_text"] for r in mention_rows]
     timings.add("ner", t0)  # mapping spans back to the original text is part of NER output
     return documents, mentions
 
@@ -142,45 +146,138 @@ def cooccurrences(mentions: pd.DataFrame) -> pd.DataFrame:
     return schemas.conform(out, "cooccurrences")
 
 
-def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None):
-    """Link all mentions of the run; return (mentions, entities, cooccurrences)."""
-    from .link import link, load_aliases
+@dataclass
+class LinkInputs:
+    """What the linker reads besides the mentions, loaded and checked before any text."""
 
-    timings = timings or Timings()
-    t0 = time.perf_counter()
+    aliases: pd.DataFrame | None = None
+    previous_entities: pd.DataFrame | None = None
+
+
+def load_link_inputs(cfg: Config) -> LinkInputs:
+    """Read and validate the alias file and a previous run's entities (InputError /
+    ConfigError listing the bad rows), so a bad file fails before any text is read."""
     aliases_path = cfg.resolve_path(cfg.link.aliases_file)
-    aliases = load_aliases(aliases_path) if aliases_path else None
+    aliases = read_alias_file(aliases_path) if aliases_path else None
     prev = None
     prev_path = cfg.resolve_path(cfg.link.previous_entities)
     if prev_path:
         prev = read_previous_entities(prev_path)
-    linked, entities = link(mentions, cfg.link, previous_entities=prev, aliases=aliases)
+    return LinkInputs(aliases=aliases, previous_entities=prev)
+
+
+def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None, *,
+             link_inputs: LinkInputs | None = None):
+    """Link all mentions of the run; return (mentions, entities, cooccurrences)."""
+    from .link import link
+
+    timings = timings or Timings()
+    t0 = time.perf_counter()
+    inputs = link_inputs or load_link_inputs(cfg)
+    linked, entities = link(mentions, cfg.link, previous_entities=inputs.previous_entities,
+                            aliases=inputs.aliases)
     linked = schemas.conform(linked.sort_values(["doc_id", "start_char", "end_char"]), "mentions")
     co = cooccurrences(linked)
     timings.add("link", t0)
     return linked, schemas.conform(entities, "entities"), co
 
 
+_ALIAS_LABELS = {"", "PER", "LOC", "ORG", "MISC"}
+
+
+def read_alias_file(path: Path) -> pd.DataFrame:
+    """The analyst alias CSV (canonical_name, alias, label[, action]), every row checked:
+    a missing file, a missing column, a row with the wrong number of fields, an empty
+    name, an unknown label or action fail with ConfigError listing the bad rows."""
+    import csv
+
+    from .errors import ConfigError
+    from .link.aliases import normalize_aliases
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"link.aliases_file: {path} is not a file (set link.aliases_file = \"\" "
+                          "to use no alias file)")
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"link.aliases_file: cannot read {path} as UTF-8 text: {exc}") from None
+    numbered = [(n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
+    if not numbered:
+        return normalize_aliases(None)
+    try:
+        rows = list(csv.reader([line for _, line in numbered], skipinitialspace=True, strict=True))
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not a valid CSV file: {exc}") from None
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in ("canonical_name", "alias") if c not in header]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)} in the header line; "
+                          "expected canonical_name,alias,label,action")
+    problems, good = [], []
+    for (n, _), row in zip(numbered[1:], rows[1:]):
+        if len(row) != len(header):
+            problems.append(f"{path}:{n}: {len(row)} fields, the header has {len(header)}")
+            continue
+        rec = {h: v.strip() for h, v in zip(header, row)}
+        why = []
+        if not rec.get("canonical_name") or not rec.get("alias"):
+            why.append("empty canonical_name or alias")
+        if rec.get("label", "").upper() not in _ALIAS_LABELS:
+            why.append(f"unknown label {rec['label']!r} (PER, LOC, ORG, MISC or empty)")
+        if rec.get("action", "").lower() not in ("", "merge", "split"):
+            why.append(f"unknown action {rec['action']!r} (merge or split)")
+        if why:
+            problems.append(f"{path}:{n}: {'; '.join(why)}")
+        else:
+            good.append(rec)
+    if problems:
+        raise ConfigError(problems[:50] + ([f"... and {len(problems) - 50} more"] if len(problems) > 50 else []))
+    return normalize_aliases(pd.DataFrame(good, columns=header), where=str(path))
+
+
 def read_previous_entities(path: Path) -> pd.DataFrame:
-    """A previous run's entities: a run folder, or its entities.parquet / entities.csv."""
+    """A previous run's entities: a run folder, or its entities.parquet / entities.csv.
+    Checked before any text is read: InputError naming the file and the bad rows."""
+    import shutil
+    import tempfile
+
+    from .errors import BrokenRunError
     from .write import read_table
 
     path = Path(path)
+    hint = "give a run folder or its entities.parquet / entities.csv"
     if not path.exists():
-        raise InputError(f"previous entities not found: {path} (give a run folder or its entities table)")
-    if path.is_dir():
-        return read_table(path, "entities")
-    if path.name.endswith(".parquet"):
-        return schemas.from_arrow(pq.read_table(path), "entities")
-    if path.name.endswith(".csv") and path.exists():
-        return read_table(path.parent, "entities") if path.name == "entities.csv" else _csv_entities(path)
-    raise InputError(f"previous entities not found: {path} (give a run folder or its entities table)")
-
-
-def _csv_entities(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df["aliases"] = df["aliases"].map(lambda v: v.split("|") if v else [])
-    return schemas.conform(df, "entities")
+        raise InputError(f"previous entities not found: {path} ({hint})")
+    try:
+        if path.is_dir():
+            df = read_table(path, "entities")
+        elif path.suffix in (".parquet", ".csv"):
+            if path.name == f"entities{path.suffix}":
+                df = read_table(path.parent, "entities")
+            else:  # a renamed table: read it through the same reader from a scratch folder
+                with tempfile.TemporaryDirectory() as tmp:
+                    shutil.copy(path, Path(tmp) / f"entities{path.suffix}")
+                    df = read_table(Path(tmp), "entities")
+        else:
+            raise InputError(f"previous entities: {path} is neither a folder nor a .parquet/.csv table ({hint})")
+    except PipelineError:
+        raise
+    except Exception as exc:  # noqa: BLE001  any damage: say which file and why
+        raise BrokenRunError(f"previous entities {path} cannot be read: {exc} ({hint})") from None
+    problems = []
+    ids = df["entity_id"].astype("string")
+    if ids.isna().any() or (ids == "").any():
+        problems.append(f"{int((ids.isna() | (ids == '')).sum())} row(s) without an entity_id")
+    dup = ids[ids.duplicated()].dropna().unique().tolist()
+    if dup:
+        problems.append(f"duplicate entity ids: {', '.join(dup[:10])}")
+    bad_labels = sorted(set(df["label"].dropna()) - set(schemas.LABELS))
+    if bad_labels:
+        problems.append(f"unknown label(s) {', '.join(map(str, bad_labels[:10]))} (expected {', '.join(schemas.LABELS)})")
+    if problems:
+        raise InputError(f"previous entities {path}: " + "; ".join(problems))
+    return df
 
 
 # --------------------------------------------------------------------------- in memory
@@ -190,6 +287,7 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
     """Process documents without touching the disk. Returns (tables dict, manifest dict)."""
     started = _now()
     timings = Timings()
+    link_inputs = load_link_inputs(cfg)  # a bad alias or entities file fails before any text
     tagger = tagger or NerTagger.from_config(cfg.ner)
     docs_parts, ment_parts = [], []
     t0 = time.perf_counter()
@@ -202,7 +300,7 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
     documents = _concat(docs_parts, "documents")
     mentions = pd.concat(ment_parts, ignore_index=True) if ment_parts else schemas.empty("mentions")
     _check_unique(documents["doc_id"].tolist())
-    linked, entities, co = finalize(mentions, cfg, timings)
+    linked, entities, co = finalize(mentions, cfg, timings, link_inputs=link_inputs)
     tables = {"documents": documents, "mentions": linked, "entities": entities, "cooccurrences": co}
     manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc={"kind": "memory"})
     return tables, manifest
@@ -256,25 +354,10 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
 # --------------------------------------------------------------------------- to a folder
 
 
-def prepare_out_dir(out_dir: Path, input_path: Path | None, *, force: bool, resume: bool) -> None:
-    """Refuse to clobber a previous run or to write inside the input directory."""
-    out_dir = Path(out_dir).resolve()
-    if input_path is not None:
-        inp = Path(input_path).resolve()
-        if inp.is_dir() and (out_dir == inp or inp in out_dir.parents):
-            raise InputError(f"output directory {out_dir} is inside the input directory {inp}; choose another --out")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        work = out_dir / WORK
-        if resume and work.exists():
-            return
-        if resume and not work.exists():
-            if (out_dir / "manifest.json").exists() and not force:
-                raise OutputExistsError(f"{out_dir} holds a finished run; nothing to resume (use --force to redo it)")
-        if not force:
-            hint = " (an interrupted run is there: finish it with --resume)" if work.exists() else ""
-            raise OutputExistsError(f"output directory {out_dir} is not empty{hint}; use --force to overwrite it")
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def prepare_out_dir(out_dir: Path, input_path: Path | None, *, force: bool, resume: bool) -> Path:
+    """Check the output folder against the policy of :mod:`pipeline.outdir`; writes and
+    deletes nothing (the run replaces a previous run's files only once it is complete)."""
+    return check_out_dir(out_dir, input_path, force=force, resume=resume)
 
 
 def run_to_dir(
@@ -285,19 +368,35 @@ def run_to_dir(
     input_desc: dict[str, Any],
     tagger: NerTagger | None = None,
     resume: bool = False,
+    force: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    link_inputs: LinkInputs | None = None,
 ) -> dict[str, Any]:
     """Stream documents through the stages into ``out_dir``; return the manifest.
 
-    Call :func:`prepare_out_dir` first. With ``resume``, batches already checkpointed
-    by an interrupted run with the same input, config and model are reused.
+    Call :func:`prepare_out_dir` first. The folder is locked for the run; the tables are
+    staged under ``OUT/.work/next`` and moved into place only when all are written, so
+    a run that fails leaves a previous run in the folder as it was. With ``resume``,
+    batches already checkpointed by an interrupted run with the same input, config and
+    model are reused (a damaged checkpoint is redone); ``force`` discards the
+    checkpoints of another run.
     """
+    tagger = tagger or NerTagger.from_config(cfg.ner)
+    link_inputs = link_inputs or load_link_inputs(cfg)
+    try:
+        with RunFolder(out_dir, fresh=force and not resume) as folder:
+            return _run_in_folder(raw_docs, cfg, folder, input_desc=input_desc, tagger=tagger,
+                                  resume=resume, on_batch=on_batch, link_inputs=link_inputs)
+    except OSError as exc:
+        raise os_error(exc, f"cannot write the run into {out_dir}") from None
+
+
+def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagger, resume,
+                   on_batch, link_inputs) -> dict[str, Any]:
     started = _now()
     timings = Timings()
-    out_dir = Path(out_dir)
-    work = out_dir / WORK
-    work.mkdir(parents=True, exist_ok=True)
-    tagger = tagger or NerTagger.from_config(cfg.ner)
+    out_dir = folder.out
+    work = folder.work
     state = {
         "config_hash": cfg.hash(),
         "input": input_desc,
@@ -306,8 +405,13 @@ def run_to_dir(
         "pipeline_version": __version__,
     }
     state_path = work / "state.json"
-    if state_path.exists():
-        old = json.loads(state_path.read_text(encoding="utf-8"))
+    old = _read_state(state_path)
+    if old is _DAMAGED:
+        log.warning("checkpoint state %s is damaged; its batches are redone", state_path)
+        for p in work.glob("batch-*.parquet"):
+            p.unlink()
+        old = None
+    if old is not None:
         if old != state:
             if not resume:
                 raise OutputExistsError(f"{out_dir} holds another run's checkpoints; use --force")
@@ -326,7 +430,7 @@ def run_to_dir(
         timings.add("read", t0)
         all_ids.extend(d.doc_id for d in batch)
         docs_path, ment_path = _batch_paths(work, i)
-        if not (resume and docs_path.exists() and ment_path.exists()):
+        if not (resume and _readable(docs_path) and _readable(ment_path)):
             documents, mentions = process_batch(batch, tagger, cfg, timings)
             t1 = time.perf_counter()
             _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)
@@ -343,24 +447,53 @@ def run_to_dir(
     doc_files = [_batch_paths(work, i)[0] for i in range(n_batches)]
     mentions = (pd.concat([pq.read_table(p).to_pandas() for p in ment_files], ignore_index=True)
                 if ment_files else schemas.empty("mentions"))
-    linked, entities, co = finalize(mentions, cfg, timings)
+    linked, entities, co = finalize(mentions, cfg, timings, link_inputs=link_inputs)
 
     t1 = time.perf_counter()
     from .write import write_json, write_table, write_table_parts
 
     formats = cfg.output.formats
-    write_table_parts(doc_files, "documents", out_dir, formats)
-    write_table(linked, "mentions", out_dir, formats)
-    write_table(entities, "entities", out_dir, formats)
-    write_table(co, "cooccurrences", out_dir, formats)
+    staging = folder.stage()
+    esc = cfg.output.csv_escape_formulas
+    write_table_parts(doc_files, "documents", staging, formats, escape_formulas=esc)
+    write_table(linked, "mentions", staging, formats, escape_formulas=esc)
+    write_table(entities, "entities", staging, formats, escape_formulas=esc)
+    write_table(co, "cooccurrences", staging, formats, escape_formulas=esc)
     timings.add("write", t1)
     status = _status_counts(doc_files)
     tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
               "mentions": linked, "entities": entities, "cooccurrences": co}
     manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc)
-    write_json(manifest, out_dir / "manifest.json")
-    shutil.rmtree(work, ignore_errors=True)
+    write_json(manifest, staging / "manifest.json")
+    folder.publish()
     return manifest
+
+
+_DAMAGED = object()
+
+
+def _read_state(path: Path):
+    """The checkpoint state of an earlier run: a dict, None when absent, _DAMAGED when
+    the file cannot be read back (a run killed while writing it, an edit)."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _DAMAGED
+    return data if isinstance(data, dict) else _DAMAGED
+
+
+def _readable(path: Path) -> bool:
+    """A checkpoint that exists and whose Parquet footer reads back; else it is redone."""
+    if not path.exists():
+        return False
+    try:
+        pq.read_metadata(path)
+        return True
+    except Exception:  # noqa: BLE001  any damage means: compute the batch again
+        log.warning("checkpoint %s is damaged; the batch is redone", path)
+        return False
 
 
 def _status_counts(doc_files: list[Path]) -> dict[str, list]:

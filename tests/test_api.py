@@ -48,3 +48,13 @@ def test_config_as_dict_and_bad_input():
     assert (res.mentions["kind"] != "deriv").all()
     with pytest.raises(InputError):
         run("/no/such/folder")
+
+
+def test_pipeline_run_stays_the_function_after_the_submodule_is_imported():
+    import importlib
+    import types
+
+    import pipeline
+
+    importlib.import_module("pipeline.run")
+    assert callable(pipeline.run) and not isinstance(pipeline.run, types.ModuleType)

@@ -20,7 +20,7 @@ def test_file_merge_and_set_overrides(tmp_path):
     assert cfg.ner.batch_size == 9  # --set wins over the file
     assert cfg.output.formats == ["parquet"]
     assert cfg.link.fuzzy_threshold == 80
-    assert cfg.base_dir == str(tmp_path.resolve())
+    assert cfg.base_dir == str(configs_dir())  # relative paths of the file are made absolute
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
