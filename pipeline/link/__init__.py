@@ -7,10 +7,12 @@ Public API::
 
 The modules are pure and testable without spaCy: ``keys`` (string -> key),
 ``compare`` (comparison levels, blocking, partial names), ``cluster`` (union-find with
-cannot-link, link explanations), ``aliases`` (countries, place adjectives, alias file).
+cannot-link, link explanations), ``aliases`` (countries, place adjectives, alias file),
+``qc`` (quality flags of entities).
 """
 
 from .aliases import load_aliases
 from .linker import link
+from .qc import qc_flags
 
-__all__ = ["link", "load_aliases"]
+__all__ = ["link", "load_aliases", "qc_flags"]

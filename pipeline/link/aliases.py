@@ -18,13 +18,14 @@ from __future__ import annotations
 import csv
 import gettext
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from .keys import adjective_candidates, adjective_stem, fold, name_key
+from .keys import _fold_adjective, adjective_candidates, adjective_stem, fold, name_key
 
 log = logging.getLogger("pipeline")
 
@@ -41,7 +42,8 @@ EXTRA_STATE_NAMES: dict[str, list[str]] = {
     "DD": ["Deutsche Demokratische Republik", "DDR"],
     "YU": ["Jugoslawien"],
     "CS": ["Tschechoslowakei"],
-    "US": ["Vereinigte Staaten von Amerika", "Amerika"],
+    # not "Amerika": German news uses it for the continent as well as for the USA
+    "US": ["Vereinigte Staaten von Amerika"],
     "GB": ["Großbritannien", "UK"],
     "RU": ["Russische Föderation"],
     "KR": ["Republik Korea"],
@@ -162,6 +164,9 @@ def stem_prefix_match(lemma: str, sorted_keys: list[str]) -> str | None:
     """Fallback for adjectives not in the table: strip ending and -isch/-anisch/-esisch and
     find the one place key (already in the corpus) that starts with the stem.
 
+    A hyphenated lemma keeps its first parts ("baden wuerttembergisch" -> "baden
+    wuerttemberg"), and the stem is also tried without the umlaut derivation adds
+    ("niedersaechsisch" -> "niedersachs" -> Niedersachsen, "preussisch" -> Preußen).
     ``sorted_keys`` must be sorted; returns None unless exactly one key matches.
     """
     import bisect
@@ -169,16 +174,29 @@ def stem_prefix_match(lemma: str, sorted_keys: list[str]) -> str | None:
     stem = adjective_stem(lemma)
     if len(stem) < 4:
         return None
-    i = bisect.bisect_left(sorted_keys, stem)
-    hits = []
-    while i < len(sorted_keys) and sorted_keys[i].startswith(stem):
-        k = sorted_keys[i]
-        if " " not in k and len(k) - len(stem) <= 4:
-            hits.append(k)
-        i += 1
-        if len(hits) > 1:
-            return None
-    return hits[0] if hits else None
+    # the first parts as place keys fold them (non-final adjective endings: "baden" -> "bad")
+    head = " ".join(_fold_adjective(t) for t in lemma.split(" ")[:-1]) + " " if " " in lemma else ""
+    stems = [stem]
+    plain = _DEUMLAUT.sub(lambda mt: mt.group(0)[0], stem)
+    if plain != stem and len(plain) >= 4:
+        stems.append(plain)
+    hits: set[str] = set()
+    for st in dict.fromkeys(stems):
+        full = head + st
+        i = bisect.bisect_left(sorted_keys, full)
+        while i < len(sorted_keys) and sorted_keys[i].startswith(full):
+            k = sorted_keys[i]
+            if k.count(" ") == full.count(" ") and len(k) - len(full) <= 4:
+                hits.add(k)
+            i += 1
+            if len(hits) > 1:
+                return None
+    return hits.pop() if len(hits) == 1 else None
+
+
+#: umlauts (folded) that derivation adds: Sachsen -> sächsisch,
+#: Elsass -> elsässisch, Rom -> römisch
+_DEUMLAUT = re.compile("ae|oe|ue")
 
 
 # --------------------------------------------------------------------------- alias file
@@ -237,3 +255,38 @@ def resolve_aliases_path(value: str) -> Path | None:
 
         p = configs_dir() / p
     return p
+
+
+#: inhabitant / city-adjective endings -> what the place name ends in instead, tried in
+#: order ("Niederländer" -> Niederlande, "Italiener" -> Italien, "Wiener" -> Wien,
+#: "Bremer" -> Bremen, "Münchner" -> München, "Palästinenser" -> Palästina)
+_INHABITANT_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("aender", ("and", "ande")), ("ianer", ("ien", "ia")), ("aner", ("a", "", "anien")),
+    ("enser", ("ina", "a")), ("ier", ("ien",)), ("ner", ("en", "n")),
+    ("er", ("", "en", "n")), ("e", ("en", "land", "ien")),
+)
+
+
+def inhabitant_place(surface: str, places: set[str] | frozenset[str] | dict,
+                     exclude: str | None = None) -> str | None:
+    """The key of a known place (in ``places``) an inhabitant or city-adjective form
+    derives from: "Wiener"/"wiener" -> "wien", "Österreichers" -> "oesterreich",
+    "Niederländer" -> "niederlande", "Erlanger" -> "erlangen"; None when no known place
+    fits (``exclude``: a key not to return, the form's own key). Only one-word forms; the
+    genitive/plural "-s"/"-n" is dropped first."""
+    k = fold(surface)
+    if not k or " " in k or len(k) < 5:
+        return None
+    forms = [k]
+    if k.endswith(("ers", "ern")):
+        forms.append(k[:-1])
+    if k.endswith(("en", "es", "em")):  # Griechen, Franzosen -> "-e" forms
+        forms.append(k[:-1])
+    for f in forms:
+        for end, repls in _INHABITANT_ENDINGS:
+            if f.endswith(end) and len(f) - len(end) >= 3:
+                base = f[: -len(end)]
+                for r in repls:
+                    if base + r in places and base + r != exclude:
+                        return base + r
+    return None

@@ -19,6 +19,9 @@ level                     score   meaning
 ``partial_name``          0.90    part of exactly one full name in the document
                           0.60    part of several: the most frequent one is taken
 ``surname``               0.75    bare surname, one full name with it in the corpus
+``head_noun``             0.70    bare head noun, one "place adjective/code + head" name
+                                  of its label in the corpus, mentioned together in
+                                  documents ("Bundestag" / "Deutscher Bundestag")
 ``fuzzy``                 ratio   rapidfuzz ratio >= threshold, names >= 8 chars
 ``singleton``             1.00    the entity's only mention
 ========================  ======  ===================================================
@@ -27,12 +30,14 @@ level                     score   meaning
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .keys import name_key, translit_key
+from .keys import fold, name_key, translit_key
 
 log = logging.getLogger("pipeline")
 
@@ -56,6 +61,7 @@ DERIV_STEM = Level("deriv", 0.7)
 PARTIAL = Level("partial_name", 0.9)
 PARTIAL_AMBIGUOUS = Level("partial_name", 0.6)
 SURNAME = Level("surname", 0.75)
+HEAD = Level("head_noun", 0.7)
 FUZZY = "fuzzy"
 SINGLETON = Level("singleton", 1.0)
 
@@ -227,3 +233,141 @@ def fuzzy_edges(
         log.info("fuzzy level skipped %d blocks larger than %d names", skipped, FUZZY_MAX_BLOCK)
     return (np.asarray(a_out, dtype=np.int64), np.asarray(b_out, dtype=np.int64),
             np.asarray(s_out, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- person names
+
+
+def names_compatible(a: str, b: str, threshold: float = 92) -> bool:
+    """Whether two person full-name keys (translit keys, 2+ tokens) may name one person.
+
+    True when a comparison level explains the difference: equal keys; one name's tokens
+    an ordered subsequence of the other's with the same last token ("neil armstrong" /
+    "neil alden armstrong", "van der bellen" / "alexander van der bellen"); or the fuzzy
+    level (same token count, :func:`fuzzy_allowed`, ratio >= ``threshold``). So
+    "gerhard schroder" / "kristina schroder" and "kim jong un" / "kim jong il" are not.
+    """
+    if a == b:
+        return True
+    ta, tb = a.split(" "), b.split(" ")
+    if len(ta) > len(tb):
+        ta, tb = tb, ta
+    if ta[-1] == tb[-1] and len(ta) < len(tb):
+        it = iter(tb)
+        if all(t in it for t in ta):
+            return True
+    if len(ta) == len(tb) and 0 < threshold <= 100 and fuzzy_allowed(a, b, "PER"):
+        from rapidfuzz import fuzz
+
+        return fuzz.ratio(a, b) >= threshold
+    return False
+
+
+# --------------------------------------------------------------------------- abbreviations
+
+#: words that may stand between the content words of a long form
+_FUNCTION_WORDS = frozenset("der die das des dem den und fuer fur of the and for in im am an "
+                            "zu zur zum von vom e v ev de du la le et y".split())
+
+#: German stems of words frequent in organisation names -> the English word, so an
+#: acronym of the English name ("Östliches Wirtschaftsforum (EEF)", "Vereinte Nationen
+#: (UN)", "Internationaler Währungsfonds (IMF)") is derivable from the German long form
+_EN_GLOSS: dict[str, str] = {
+    "oestlich": "eastern", "westlich": "western", "noerdlich": "northern", "suedlich": "southern",
+    "wirtschaft": "economic", "forum": "forum", "vereint": "united", "nation": "nations",
+    "international": "international", "national": "national", "welt": "world",
+    "gesundheit": "health", "organisation": "organization", "waehrung": "monetary",
+    "fonds": "fund", "handel": "trade", "bank": "bank", "europaeisch": "european",
+    "zentral": "central", "atom": "atomic", "energie": "energy", "agentur": "agency",
+    "rat": "council", "gericht": "court", "sicherheit": "security", "union": "union",
+    "zusammenarbeit": "cooperation", "entwicklung": "development", "ernaehrung": "food",
+    "landwirtschaft": "agriculture", "arbeit": "labour", "kinder": "children",
+    "hilfswerk": "fund", "program": "programme", "umwelt": "environment", "fluechtling": "refugees",
+    "hochkommissar": "high commissioner", "kommission": "commission", "verteidigung": "defence",
+    "raumfahrt": "space", "luftfahrt": "aviation", "vertrag": "treaty", "nordatlantik": "north atlantic",
+    "gemeinschaft": "community", "staaten": "states", "amerikanisch": "american",
+    "afrikanisch": "african", "asiatisch": "asian", "arabisch": "arab", "liga": "league",
+    "partei": "party", "bewegung": "movement", "front": "front", "armee": "army",
+    "befreiung": "liberation", "demokratisch": "democratic", "republikanisch": "republican",
+    "sozialistisch": "socialist", "kommunistisch": "communist", "islamisch": "islamic",
+    "staat": "state", "nachrichten": "news", "presse": "press", "rundfunk": "broadcasting",
+    "raumstation": "space station", "unterstuetzung": "assistance", "truppe": "force",
+    "streitkraefte": "forces", "institut": "institute", "universitaet": "university", "verband": "association",
+    "gesellschaft": "society", "stiftung": "foundation", "polizei": "police",
+}
+_GLOSS_RE = re.compile("|".join(sorted(map(re.escape, _EN_GLOSS), key=len, reverse=True)))
+
+
+def _gloss(words: list[str]) -> list[str]:
+    """English words for the known German stems in ``words`` (compounds split), in order;
+    a word without a known stem is kept."""
+    out: list[str] = []
+    for w in words:
+        found = [_EN_GLOSS[x] for x in _GLOSS_RE.findall(w)]
+        out.extend(found) if found else out.append(w)
+    return " ".join(out).split(" ")
+
+
+def _derivable(letters: str, words: list[str]) -> bool:
+    """The acronym's first letter starts the first word and the others follow in order
+    (inside words too: German compounds, "Währungsfonds" gives W and F); the long form
+    has no more content words than the acronym has letters plus one."""
+    if not words or not words[0].startswith(letters[0]):
+        return False
+    content = [w for w in words if w not in _FUNCTION_WORDS]
+    if len(content) > len(letters) + 1:
+        return False
+    rest = iter(" ".join(words)[1:])
+    return all(c in rest for c in letters[1:])
+
+
+@lru_cache(maxsize=1 << 16)
+def abbreviation_defines(short: str, long: str) -> bool:
+    """Whether "LONG (SHORT)" reads as the definition of an abbreviation: the letters of
+    SHORT are derivable from LONG (initials of its words or word parts, German compound
+    parts allowed) or from the English name its German words translate to.
+
+    >>> abbreviation_defines("IWF", "Internationalen Währungsfonds")
+    True
+    >>> abbreviation_defines("EEF", "Östlichen Wirtschaftsforum")
+    True
+    >>> abbreviation_defines("OSZE", "Europa")
+    False
+    """
+    letters = "".join(c for c in fold(short) if c.isalpha())
+    if len(letters) < 2:
+        return False
+    words = [w for w in fold(long).split(" ") if w]
+    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
+        words = words[1:]
+    if _derivable(letters, words):
+        return True
+    return _derivable(letters, _gloss(words))
+
+
+# --------------------------------------------------------------------------- head nouns
+
+#: documents (at least) in which a bare head noun and its modified name must appear
+#: together, or this share of the bare noun's documents
+HEAD_MIN_SHARED_DOCS = 2
+HEAD_MIN_SHARED_SHARE = 0.25
+
+
+def head_pairs(keys: list[str], labels: list[str], is_modifier) -> list[tuple[int, int]]:
+    """Candidate (bare, modified) node pairs of the head-noun level: a one-token key
+    ``h`` of a non-person label and the only key of that label that is ``h`` preceded by
+    modifiers only (``is_modifier(token)``: a place adjective or a country code, "deutsch
+    bundestag", "us dollar"). A head with two such names ("europaeisch union", "afrikanisch
+    union") gets none."""
+    bare: dict[tuple[str, str], int] = {}
+    mods: dict[tuple[str, str], list[int]] = {}
+    for i, (k, lab) in enumerate(zip(keys, labels)):
+        if lab == "PER" or not k or k.startswith("~"):
+            continue
+        if " " not in k:
+            bare[(lab, k)] = i
+            continue
+        toks = k.split(" ")
+        if all(is_modifier(t) for t in toks[:-1]):
+            mods.setdefault((lab, toks[-1]), []).append(i)
+    return [(bare[h], nodes[0]) for h, nodes in mods.items() if h in bare and len(nodes) == 1]

@@ -36,19 +36,136 @@ _WS = re.compile(r"\s+")
 ADJ_ENDINGS = ("em", "en", "er", "es", "e")
 
 
+#: invisible format characters that make look-alike surfaces (soft hyphen, zero-width
+#: space/joiners, word joiner, directional marks, BOM)
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def clean_surface(text: str) -> str:
+    """The displayed form of a surface: NFC, invisible characters dropped, runs of white
+    space (no-break spaces, line breaks left by removed tags) one space, ends stripped.
+
+    >>> clean_surface("Mer\u00adkel") == clean_surface("Merkel")
+    True
+    >>> clean_surface("Emmanuel\n Macron")
+    'Emmanuel Macron'
+    """
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- other scripts
+
+#: Russian/Ukrainian Cyrillic -> German transliteration (Duden style: в->w, ж->sch, з->s,
+#: ч->tsch, ш->sch, щ->schtsch, х->ch, ц->z, ю->ju, я->ja, ь/ъ dropped); е, ё, с, й and the
+#: Ukrainian letters depend on their context and are handled in :func:`cyrillic_to_german`
+_CYR_DE = {
+    "а": "a", "б": "b", "в": "w", "г": "g", "д": "d", "е": "e", "ж": "sch", "з": "s", "и": "i",
+    "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ф": "f", "х": "ch", "ц": "z", "ч": "tsch", "ш": "sch", "щ": "schtsch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "ju", "я": "ja", "ё": "jo",
+    # Ukrainian, Belarusian, South Slavic letters
+    "і": "i", "ї": "ji", "є": "je", "ґ": "g", "ў": "u", "ј": "j", "љ": "lj", "њ": "nj",
+    "ђ": "dj", "ћ": "c", "џ": "dsch", "ѓ": "g", "ќ": "k", "ѕ": "s",
+}
+_CYR_VOWELS = frozenset("аеёиоуыэюяієї")
+_CYR_UKRAINIAN = frozenset("ієїґ")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+#: Greek -> Latin as German news writes Greek names ("Mitsotakis", "Varoufakis")
+_GREEK_DIGRAPHS = (("ου", "u"), ("αυ", "av"), ("ευ", "ev"), ("γγ", "ng"), ("γκ", "gk"),
+                   ("μπ", "mp"), ("ντ", "nt"), ("τσ", "ts"), ("τζ", "tz"))
+_GREEK_LAT = str.maketrans({
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
+    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
+    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+})
+
+
+def cyrillic_to_german(text: str) -> str:
+    """German (Duden-style) transliteration of the Cyrillic letters of a lower-case text.
+
+    е is "je" at the start of a word and after a vowel, ь or ъ ("Jelzin", "Andrejewitsch");
+    ё is "o" after ж/ч/ш/щ ("Gorbatschow"), else "jo"; с between vowels is "ss"
+    ("Wassili"); a final -ий/-ый is "-i"/"-y" ("Juri", "Dmitri"). A word with a Ukrainian
+    letter (і, ї, є, ґ) takes г -> h and и -> y.
+
+    >>> cyrillic_to_german("владимир путин")
+    'wladimir putin'
+    >>> cyrillic_to_german("михаил горбачёв")
+    'michail gorbatschow'
+    """
+    out = []
+    for word in re.split(r"(\W+)", text):
+        if not word or not _CYRILLIC.search(word):
+            out.append(word)
+            continue
+        ukr = any(c in _CYR_UKRAINIAN for c in word)
+        n = len(word)
+        buf = []
+        for i, c in enumerate(word):
+            prev = word[i - 1] if i else ""
+            nxt = word[i + 1] if i + 1 < n else ""
+            if c == "е" and not ukr and (not prev or prev in _CYR_VOWELS or prev in "ьъ"):
+                buf.append("je")
+            elif c == "ё":
+                buf.append("o" if prev in ("ж", "ч", "ш", "щ") else "jo")
+            elif c == "с" and prev in _CYR_VOWELS and nxt in _CYR_VOWELS:
+                buf.append("ss")
+            elif c == "й" and i == n - 1 and prev in ("и", "ы") and not ukr:
+                buf.append("")  # -ий -> -i, -ый -> -y
+            elif ukr and c == "г":
+                buf.append("h")
+            elif ukr and c == "и":
+                buf.append("y")
+            else:
+                buf.append(_CYR_DE.get(c, c))
+        out.append("".join(buf))
+    return "".join(out)
+
+
+def greek_to_latin(text: str) -> str:
+    """Latin transcription of the Greek letters of a lower-case text without accents."""
+    for a, b in _GREEK_DIGRAPHS:
+        text = text.replace(a, b)
+    return text.translate(_GREEK_LAT)
+
+
+def _other_scripts(text: str) -> str:
+    """ASCII for letters of scripts the tables above do not cover (Arabic, Hebrew, CJK,
+    ...) and Latin letters without a decomposition (ł, ø, đ, ı), with ``anyascii``."""
+    try:
+        from anyascii import anyascii
+    except ImportError:  # pragma: no cover - a dependency; without it such names keep their letters
+        return text
+    return "".join(c if c.isascii() or not c.isalpha() else anyascii(c).lower() for c in text)
+
+
 @lru_cache(maxsize=1 << 18)
 def fold(text: str) -> str:
     """Casefold, transliterate umlauts/ß, strip other diacritics, unify separators.
+    Cyrillic and Greek letters are transliterated as German writes them, letters of
+    other scripts with ``anyascii``, so every key (and id) is ASCII.
 
     >>> fold("Kim Jong-un")
     'kim jong un'
     >>> fold("Östlichen Wirtschaftsforum")
     'oestlichen wirtschaftsforum'
+    >>> fold("Владимир Путин")
+    'wladimir putin'
     """
     s = unicodedata.normalize("NFKC", text).casefold().translate(_UMLAUTS)
     if not s.isascii():
+        if _CYRILLIC.search(s):
+            s = cyrillic_to_german(s)
         s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
         s = unicodedata.normalize("NFKC", s).casefold().translate(_UMLAUTS)
+        if _GREEK.search(s):
+            s = greek_to_latin(s)
+        if not s.isascii():
+            s = _other_scripts(s)
     s = _SEPARATORS.sub(" ", s)
     s = _DROP.sub("", s)
     return _WS.sub(" ", s).strip()
@@ -156,7 +273,8 @@ def genitive_bases(key: str) -> list[str]:
     """Candidate base keys if ``key`` is a German genitive, best first.
 
     ``-s`` is a candidate unless the base would end in s/ß/x/z (those names take an
-    apostrophe, "Klaus'", which :func:`fold` removes already); ``-ens`` likewise. Only
+    apostrophe, "Klaus'", which :func:`fold` removes already); ``-ens`` likewise; ``-es``
+    after a consonant ("Bundestages" -> "bundestag"). Only
     the final token is inflected. The caller accepts a candidate only when the base is
     attested (another mention of the corpus, or a known country name).
 
@@ -170,10 +288,13 @@ def genitive_bases(key: str) -> list[str]:
     head, _, last = key.rpartition(" ")
     prefix = head + " " if head else ""
     out = []
-    for end in ("ens", "s"):
+    for end in ("ens", "s", "es"):
         if last.endswith(end) and len(last) - len(end) >= 2:
             base = last[: -len(end)]
             if base.endswith(_NO_GENITIVE_S_AFTER) or not base[-1].isalpha():
+                continue
+            # -es only after a consonant and on longer words ("Bundestages", "Staates")
+            if end == "es" and (base[-1] in "aeiouy" or len(base) < 5):
                 continue
             out.append(prefix + base)
     return out

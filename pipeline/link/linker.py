@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -29,10 +30,11 @@ import pandas as pd
 from .. import schemas
 from ..config import LinkConfig
 from . import compare as C
-from .aliases import countries, load_aliases, normalize_aliases, place_adjectives, \
+from .aliases import countries, inhabitant_place, load_aliases, normalize_aliases, place_adjectives, \
     resolve_aliases_path, stem_prefix_match
 from .cluster import UnionFind, components, explain
-from .keys import fold, genitive_bases, is_abbreviation, n_tokens, name_key, slug, \
+from .qc import qc_flags
+from .keys import adjective_lemma, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, name_key, slug, \
     strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
@@ -74,11 +76,18 @@ class _Surfaces:
         for i in range(n):
             if self.kind[i] == "deriv":
                 continue
+            attested.add((self.label[i], self.key0[i]))
+        for i in range(n):
             lab, key = self.label[i], self.key0[i]
-            attested.add((lab, key))
-            if " " in key:
-                for tok in key.split(" "):
-                    tokens_of_long.add((lab, tok))
+            if self.kind[i] == "deriv" or " " not in key:
+                continue
+            # a long name in the genitive ("Barack Obamas") lends its base's tokens
+            for base in genitive_bases(key):
+                if (lab, base) in attested:
+                    key = base
+                    break
+            for tok in key.split(" "):
+                tokens_of_long.add((lab, tok))
         self.key = list(self.key0)
         self.genitive = [False] * n
         for i in range(n):
@@ -115,12 +124,62 @@ def _previous_names(previous_entities: pd.DataFrame | None) -> set[tuple[str, st
     return out
 
 
+def _previous_keys(names: list[str], label: str, cur_pairs: set[tuple[str, str]],
+                   cur_labels: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """The keys a previous entity's names (canonical name first) are registered under:
+    {label: [(name index, key), ...]}. Normally its own label and name keys; besides, a
+    name met in this run only as a derived form ("Wiener" -> "~wiener") adds that key. When
+    none of its keys is met under its own label but they are met under exactly one other
+    label (this run's label vote differs), the keys are registered under that label."""
+    own = []
+    for i, nm in enumerate(names):
+        k = _akey(nm, label)
+        if k:
+            own.append((i, k))
+        d = "~" + adjective_lemma(nm)
+        if (label, d) in cur_pairs:
+            own.append((i, d))
+    if not cur_pairs or any((label, k) in cur_pairs for _, k in own):
+        return {label: own}
+    other: dict[str, list[tuple[int, str]]] = {}
+    for lab2 in cur_labels:
+        if lab2 == label:
+            continue
+        for i, nm in enumerate(names):
+            for k in (_akey(nm, lab2), "~" + adjective_lemma(nm)):
+                if k and (lab2, k) in cur_pairs:
+                    other.setdefault(lab2, []).append((i, k))
+    if len(other) == 1:
+        return other
+    return {label: own}
+
+
 def _mention_frame(mentions: pd.DataFrame) -> pd.DataFrame:
     need = ["mention_id", "doc_id", "start_char", "end_char", "text", "label", "kind"]
     missing = [c for c in need if c not in mentions.columns]
     if missing:
         raise KeyError(f"link(): mentions lack column(s) {', '.join(missing)}")
     return mentions.reset_index(drop=True)
+
+
+def _surface_texts(m: pd.DataFrame) -> pd.Series:
+    """The surface the linker keys each mention on: ``norm_text`` (the span as the model
+    saw it: mojibake repaired, HTML entities unescaped, tags and invisible characters
+    gone) where the column is present, else ``text``; cleaned by :func:`clean_surface`
+    (once per distinct value). ``mentions.text`` itself is never changed."""
+    col = m["text"]
+    if "norm_text" in m.columns:
+        norm = m["norm_text"]
+        ok = norm.notna().to_numpy() & (norm.fillna("").astype(str).str.strip() != "").to_numpy()
+        col = norm.where(ok, col)
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    clean = np.array([clean_surface(str(u)) for u in uniq] + [""], dtype=object)
+    out = clean[codes]
+    # a span made only of invisible characters keeps its original text
+    empty = out == ""
+    if empty.any():
+        out[empty] = m["text"].astype(str).to_numpy(dtype=object)[empty]
+    return pd.Series(out, dtype=object)
 
 
 def _as_list(v: object) -> list[str]:
@@ -150,7 +209,8 @@ def link(
     *,
     previous_entities: pd.DataFrame | None = None,
     aliases: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return_links: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """mentions (schema 'mentions', entity_id/key/link_rule/link_score empty) -> (mentions
     with those four columns filled, entities table (schema 'entities')).
 
@@ -158,9 +218,16 @@ def link(
     loads ``cfg.aliases_file``. ``previous_entities``: an earlier run's entities table;
     its ids are kept for the names it lists. An optional ``next_chars`` column (the
     characters after each mention) enables abbreviations defined in the text.
+
+    The mentions carry two extra columns: ``model_label`` (the NER label; ``label`` is the
+    entity's voted label) and ``affiliation`` (the bracket after a person's name, "SPÖ").
+    ``return_links=True`` adds a third table, the links (see :data:`LINK_COLUMNS`): every
+    edge that joined two nodes and every edge a constraint refused.
     """
     if mentions is None or len(mentions) == 0:
-        return schemas.empty("mentions"), schemas.empty("entities")
+        empty = schemas.empty("mentions").assign(model_label=pd.Series(dtype=object),
+                                                 affiliation=pd.Series(dtype=object))
+        return (empty, schemas.empty("entities")) + ((_empty_links(),) if return_links else ())
     m = _mention_frame(mentions)
     if aliases is None:
         aliases = load_aliases(resolve_aliases_path(cfg.aliases_file))
@@ -169,14 +236,19 @@ def link(
     adjs = place_adjectives()
 
     n = len(m)
-    texts = m["text"].astype(str)
+    texts = _surface_texts(m)
     labels_s = m["label"].astype(str)
     kinds_s = m["kind"].astype(str)
     sig = texts + _SEP + labels_s + _SEP + kinds_s
     s_code, s_uniq = pd.factorize(sig, sort=False)
     parts = [u.split(_SEP) for u in s_uniq]
     S = _Surfaces([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
+    doc_code = pd.factorize(m["doc_id"], sort=False)[0]
+    # one label per name key, by the votes of its mentions; before genitives (so "Obamas"
+    # tagged LOC finds "Obama") and again after them ("Bundestages" -> "Bundestag")
+    _vote_labels(S, s_code, doc_code, S.key0)
     S.resolve_genitives(ctry.by_key if ctry else {}, _previous_names(previous_entities))
+    _vote_labels(S, s_code, doc_code, S.key)
     U = len(parts)
 
     # ---- derivs -> place key (node key) ------------------------------------------------
@@ -185,8 +257,12 @@ def link(
     mkey_u = list(S.key)  # the mention's own key (output column `key`)
     deriv_rule_u: list[C.Level | None] = [None] * U
     display: dict[tuple[str, str], str] = {}  # (label, key) of virtual nodes -> name
+    loc_set = {S.key[i] for i in range(U) if S.label[i] == "LOC" and S.kind[i] != "deriv"}
+    if cfg.link_derivs:
+        _derived_names(S, adjs, loc_set, ctry)
     if S.deriv_idx:
-        loc_keys = sorted({S.key[i] for i in range(U) if S.label[i] == "LOC" and S.kind[i] != "deriv"})
+        loc_keys = sorted(loc_set)
+        known_places = loc_set | (set(ctry.by_key) if ctry is not None else set())
         for i in S.deriv_idx:
             place, lemma = adjs.lookup(S.text[i])
             mkey_u[i] = lemma
@@ -200,6 +276,12 @@ def link(
                 display.setdefault(("LOC", pk), place)
                 continue
             hit = stem_prefix_match(lemma, loc_keys)
+            if hit is None or hit == S.key0[i]:  # a form tagged as a place is not its own place
+                hit = inhabitant_place(S.text[i], known_places, exclude=S.key0[i])
+            if hit is not None and ctry is not None and hit in ctry.by_key and hit not in loc_set:
+                code = ctry.by_key[hit]
+                display.setdefault(("LOC", ctry.canonical_key(code)), ctry.names[code])
+                hit = ctry.canonical_key(code)
             if hit is not None:
                 node_key_u[i], node_label_u[i], deriv_rule_u[i] = hit, "LOC", C.DERIV_STEM
             else:
@@ -228,11 +310,9 @@ def link(
     short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
     per_mask = (lab_m == "PER") & ~is_deriv
     if per_mask.any():
-        per_keys_u = {k for k, lab, kd in zip(node_key_u, node_label_u, S.kind)
-                      if lab == "PER" and kd != "deriv"}
-        tk = {k: translit_key(k) for k in per_keys_u}
         idx = np.nonzero(per_mask)[0]
         pk = key_m[idx]
+        tk = {k: translit_key(k) for k in set(pk.tolist())}
         per = pd.DataFrame({
             "doc": doc[idx], "key": pk, "tkey": [tk[k] for k in pk],
             "ntok": [k.count(" ") + 1 for k in pk], "start": start[idx], "row": idx,
@@ -253,6 +333,13 @@ def link(
                 toks = t.split(" ")
                 if k == toks[-1] or (k == toks[0] and (len(toks) >= 3 or len(k) <= 2)):
                     short_forms.setdefault(t, set()).add(tk[k])
+
+    # ---- abbreviations defined in the text ("Long Form (LF)") -------------------------------
+    abbr_m = np.zeros(n, dtype=bool)  # short form attached to its long form in its document
+    affiliation = np.full(n, None, dtype=object)
+    abbr_global: list[tuple[str, str, str, list]] = []  # (label, short key, long key, evidence)
+    if cfg.abbreviations and "next_chars" in m.columns:
+        abbr_global = _abbreviations(m, S, s_code, is_deriv, lab_m, key_m, doc, abbr_m, affiliation)
 
     # ---- nodes -----------------------------------------------------------------------------
     if cfg.cross_document:
@@ -314,16 +401,19 @@ def link(
     prev_key_to_row: dict[tuple[str, str], int] = {}
     if previous_entities is not None and len(previous_entities):
         by_lk: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+        cur_pairs = set(lk_pairs)
+        cur_labels = sorted({lab for lab, _ in lk_pairs})
         for j, r in enumerate(previous_entities.reset_index(drop=True).itertuples(index=False)):
             lab = str(r.label)
             prev_rows.append({"entity_id": str(r.entity_id), "label": lab,
                               "canonical_name": str(r.canonical_name),
                               "aliases": _as_list(getattr(r, "aliases", None))})
-            names = [str(r.canonical_name)] + prev_rows[-1]["aliases"]
-            for i_name, nm in enumerate(dict.fromkeys(names)):
-                k = _akey(nm, lab)
-                if k:
-                    by_lk.setdefault((lab, k), []).append((j, i_name == 0))
+            names = list(dict.fromkeys([str(r.canonical_name)] + prev_rows[-1]["aliases"]))
+            for lab2, keys in _previous_keys(names, lab, cur_pairs, cur_labels).items():
+                if lab2 != lab:  # this run's votes give its names another label: the
+                    prev_rows[-1]["label"] = lab = lab2  # entity keeps its id, not its label
+                for i_name, k in keys:
+                    by_lk.setdefault((lab2, k), []).append((j, i_name == 0))
         for lk_, hits in sorted(by_lk.items()):
             ids = sorted({j for j, _ in hits})
             if len(ids) > 1:  # a name two previous entities share: only a canonical name counts
@@ -375,17 +465,41 @@ def link(
     NP = len(prev_rows)
     total = NN + NP
 
-    # ---- edges, strongest level first ------------------------------------------------------
-    ea, eb, erule, escore = [], [], [], []
+    # ---- constrained clustering: one label per cluster, compatible person names -----------
+    lab_index = {lab: i for i, lab in enumerate(all_labels)}
+    node_lab_code = [lab_index[lab] for lab in node_label] + \
+        [lab_index.get(r["label"], -1) for r in prev_rows]
+    tkeys = [translit_key(k) if not k.startswith("~") else k for k in node_key]
+    full_names = {i: tkeys[i] for i in range(NN) if node_label[i] == "PER" and " " in tkeys[i]}
+    thr = float(cfg.fuzzy_threshold)
+    uf = UnionFind(total, labels=node_lab_code, names=full_names,
+                   compatible=lambda x, y: C.names_compatible(x, y, thr),
+                   owners=([-1] * NN + list(range(NP))) if NP else None)
+    if forbidden_pairs:
+        _register_splits(uf, splits, node_label, node_key, _akey)
 
-    def add(a: np.ndarray, b: np.ndarray, level: C.Level | str, score=None) -> None:
+    # ---- edges, strongest level first, each applied at once ------------------------------
+    ea, eb, erule, escore, estat, ereason, eevid = [], [], [], [], [], [], {}
+
+    def add(a: np.ndarray, b: np.ndarray, level: C.Level | str, score=None, force=False,
+            evidence: list | None = None, names: bool = True) -> np.ndarray:
         if len(a) == 0:
-            return
-        ea.append(np.asarray(a, dtype=np.int64))
-        eb.append(np.asarray(b, dtype=np.int64))
+            return np.empty(0, np.int8)
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        status, reasons = uf.apply_edges(a, b, force=force, names=names)
+        if evidence is not None:
+            base = sum(len(x) for x in ea)
+            for i, ev in enumerate(evidence):
+                eevid[base + i] = ev
+        ea.append(a)
+        eb.append(b)
         name = level.name if isinstance(level, C.Level) else level
         erule.extend([name] * len(a))
         escore.append(np.full(len(a), level.score) if score is None else np.asarray(score, float))
+        estat.append(status)
+        ereason.extend(reasons)
+        return status
 
     # alias file merges and country aliases: only the (scope, label+key) pairs concerned
     alias_pair_targets: dict[int, list[str]] = {}
@@ -402,10 +516,11 @@ def link(
             for ck in alias_pair_targets.get(p, ()):
                 a_l.append(nid(s, lk_pairs[p][0], ck))
                 b_l.append(nd)
-        add(np.array(a_l), np.array(b_l), C.ALIAS_FILE)
+        add(np.array(a_l), np.array(b_l), C.ALIAS_FILE, force=True)
     if prev_edges:
         pa_, pb_ = zip(*prev_edges)
-        add(np.array(pa_), np.array(pb_), C.PREVIOUS)
+        # the names of one earlier entity were one entity before: no person-name check
+        add(np.array(pa_), np.array(pb_), C.PREVIOUS, names=False)
     if country_of_pair:
         a_l, b_l = [], []
         for s, p, nd in ps_rows:
@@ -416,22 +531,22 @@ def link(
                     a_l.append(t)
                     b_l.append(nd)
         add(np.array(a_l), np.array(b_l), C.COUNTRY)
-    if cfg.abbreviations and "next_chars" in m.columns:
-        a, b = _abbreviation_pairs(m, node_m, S, s_code, is_deriv)
-        add(a, b, C.ABBREVIATION)
+    if abbr_global and cfg.cross_document:
+        a_l, b_l, ev_l = [], [], []
+        for lab, sk, lk, ev in abbr_global:
+            if lab in lab_code and sk in key_code and lk in key_code:
+                x, y = _node_of(node_codes, lab_code[lab] * K + key_code[lk]), \
+                    _node_of(node_codes, lab_code[lab] * K + key_code[sk])
+                if x is not None and y is not None:
+                    a_l.append(x); b_l.append(y); ev_l.append(ev)
+        add(np.array(a_l), np.array(b_l), C.ABBREVIATION, evidence=ev_l)
     # transliteration level: same (scope, label, translit key)
-    tkeys = [translit_key(k) if not k.startswith("~") else k for k in node_key]
     grp = pd.Series([f"{s}{_SEP}{lab}{_SEP}{t}" for s, lab, t in
                      zip(node_scope.tolist(), node_label, tkeys)])
     g_code = pd.factorize(grp)[0]
     a, b = C.group_edges(g_code, np.arange(NN))
     add(a, b, C.TRANSLIT)
-
-    uf = UnionFind(total)
-    if forbidden_pairs:
-        _register_splits(uf, splits, node_label, node_key, _akey)
     cat = lambda xs: np.concatenate(xs) if xs else np.empty(0, np.int64)  # noqa: E731
-    uf.union_edges(cat(ea), cat(eb))
 
     # ---- bare surnames across documents -----------------------------------------------
     roots = uf.roots()
@@ -458,10 +573,12 @@ def link(
             hit = hit[np.asarray(ok, dtype=bool)]
             a, b = hit["n"].to_numpy(), hit["b"].to_numpy()
             add(a, b, C.SURNAME)
-            uf.union_edges(a, b)
+
+    # ---- head nouns: "Bundestag" / "Deutscher Bundestag", "Dollar" / "US-Dollar" ----------
+    if cfg.head_nouns and cfg.cross_document:
+        _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs)
 
     # ---- fuzzy level ---------------------------------------------------------------------
-    thr = float(cfg.fuzzy_threshold)
     if 0 < thr <= 100:
         roots = uf.roots()
         cand = [i for i in range(NN) if len(node_key[i]) >= C.FUZZY_MIN_CHARS
@@ -475,18 +592,61 @@ def link(
             if len(fa):
                 cand_arr = np.asarray(cand)
                 fa, fb = cand_arr[fa], cand_arr[fb]
-                merged = uf.union_edges(fa, fb)
-                add(fa, fb, C.FUZZY, fs)
-                log.debug("fuzzy level merged %d clusters", int(merged.sum()))
+                merged = add(fa, fb, C.FUZZY, fs)
+                log.debug("fuzzy level merged %d clusters", int((merged == 1).sum()))
 
     roots = uf.roots()
     comp = components(roots)
 
     # ---- entities ------------------------------------------------------------------------
-    return _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
-                   display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u,
-                   deriv_rule_u, partial_level, is_deriv, cat(ea), cat(eb), erule,
-                   np.concatenate(escore) if escore else np.empty(0))
+    ea_, eb_ = cat(ea), cat(eb)
+    escore_ = np.concatenate(escore) if escore else np.empty(0)
+    out, ents, eid_of = _finish(
+        m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
+        display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u,
+        deriv_rule_u, partial_level, is_deriv, ea_, eb_, erule, escore_, lab_m, abbr_m)
+    model_label = m["label"]
+    if "model_label" in m.columns:  # mentions of an earlier run linked again
+        model_label = m["model_label"].where(m["model_label"].notna(), m["label"])
+    out["model_label"] = pd.Series(_shared_objects(model_label), dtype=object)
+    out["affiliation"] = pd.Series(affiliation, dtype=object)
+    out = _conform_fast(out, "mentions")
+    ents["qc_flags"] = qc_flags(out, ents)
+    if not return_links:
+        return out, ents
+    links = _links_table(m, texts.to_numpy(dtype=object), node_m, node_label, node_key, NN, prev_rows, comp, eid_of, ea_, eb_,
+                         erule, escore_, cat(estat).astype(np.int8) if estat else np.empty(0, np.int8),
+                         ereason, eevid)
+    return out, ents, links
+
+
+def _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs) -> None:
+    """The head-noun level (:func:`compare.head_pairs`), kept only where the two names
+    appear together in at least :data:`compare.HEAD_MIN_SHARED_DOCS` documents or in that
+    share of the bare noun's documents (so a generic "Union" never joins the one "X
+    Union" of a corpus it is never seen with)."""
+    codes = set(ctry.by_code_upper) if ctry is not None else set()
+
+    def is_modifier(tok: str) -> bool:
+        return tok in adjs.table or (len(tok) <= 3 and tok.upper() in codes)
+
+    pairs = C.head_pairs(node_key[:NN], node_label[:NN], is_modifier)
+    pairs = [(a, b) for a, b in pairs if (node_key[a], node_key[b]) not in forbidden_pairs]
+    if not pairs:
+        return
+    want = np.fromiter({x for p in pairs for x in p}, dtype=np.int64)
+    sel = np.isin(node_m, want)
+    nd = pd.DataFrame({"node": node_m[sel], "doc": doc_code[sel]}).drop_duplicates()
+    docs = nd.groupby("node")["doc"].apply(frozenset).to_dict()
+    a_l, b_l, ev = [], [], []
+    for a, b in pairs:
+        da, db = docs.get(a, frozenset()), docs.get(b, frozenset())
+        shared = len(da & db)
+        if shared >= C.HEAD_MIN_SHARED_DOCS or (da and shared >= C.HEAD_MIN_SHARED_SHARE * len(da)):
+            a_l.append(b)
+            b_l.append(a)
+    if a_l:
+        add(np.array(a_l), np.array(b_l), C.HEAD)
 
 
 def _register_splits(uf: UnionFind, splits: pd.DataFrame, node_label, node_key, akey) -> None:
@@ -501,29 +661,80 @@ def _register_splits(uf: UnionFind, splits: pd.DataFrame, node_label, node_key, 
             uf.forbid(na, nb)
 
 
-def _abbreviation_pairs(m, node_m, S, s_code, is_deriv) -> tuple[np.ndarray, np.ndarray]:
-    """"Long Form (LF)": a mention followed by " (" and then an all-caps mention."""
-    nc = m["next_chars"].fillna("").astype(str)
-    gap = np.where(nc.str.startswith(" (").to_numpy(), 2, np.where(nc.str.startswith("(").to_numpy(), 1, 0))
-    abbr_u = np.array([is_abbreviation(t) for t in S.text], dtype=bool)
-    is_abbr = abbr_u[s_code] & ~is_deriv
-    longs = np.nonzero((gap > 0) & ~is_abbr & ~is_deriv)[0]
-    shorts = np.nonzero(is_abbr)[0]
-    if len(longs) == 0 or len(shorts) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    end = m["end_char"].astype("int64").to_numpy()
-    st = m["start_char"].astype("int64").to_numpy()
-    doc = _shared_objects(m["doc_id"].astype(str))
-    L = pd.DataFrame({"doc": doc[longs], "pos": end[longs] + gap[longs], "a": node_m[longs]})
-    R = pd.DataFrame({"doc": doc[shorts], "pos": st[shorts], "b": node_m[shorts]})
-    hit = L.merge(R, on=["doc", "pos"])
-    hit = hit[hit["a"] != hit["b"]].drop_duplicates(["a", "b"])
-    return hit["a"].to_numpy(), hit["b"].to_numpy()
+def _node_of(node_codes: np.ndarray, code: int) -> int | None:
+    """Node index of a (scope 0) node code, or None."""
+    i = int(np.searchsorted(node_codes, code))
+    return i if i < len(node_codes) and int(node_codes[i]) == code else None
+
+
+#: columns of the links table (``link(..., return_links=True)``)
+LINK_COLUMNS = ["entity_a", "entity_b", "name_a", "name_b", "label_a", "label_b", "rule", "score",
+                "decision", "reason", "n_evidence", "evidence"]
+
+
+def _empty_links() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "n_evidence" else
+                                      "float64" if c == "score" else object) for c in LINK_COLUMNS})
+
+
+def _links_table(m, surf, node_m, node_label, node_key, NN, prev_rows, comp, eid_of, ea, eb, erule, escore,
+                 estat, ereason, eevid) -> pd.DataFrame:
+    """Every edge that joined two clusters (decision "merged") or that a constraint refused
+    ("refused", with the reason), with the node names (the node's most frequent surface),
+    entity ids, rule, score and the evidence: the number of mentions behind the edge and
+    up to five of their ids (the attached node's mentions; for an abbreviation, the
+    mentions of its definitions)."""
+    keep = np.nonzero(estat != 0)[0] if len(estat) else np.empty(0, np.int64)
+    if len(keep) == 0:
+        return _empty_links()
+    nodes = np.unique(np.concatenate([ea[keep], eb[keep]]))
+    nodes = nodes[nodes < NN]
+    sel = np.isin(node_m, nodes)
+    g = pd.DataFrame({"node": node_m[sel], "mid": m["mention_id"].astype(str).to_numpy(dtype=object)[sel],
+                      "text": surf[sel]})
+    count = g.groupby("node").size().to_dict()
+    ids = g.sort_values(["node", "mid"]).groupby("node")["mid"].agg(lambda x: list(x[:5])).to_dict()
+    top = (g.groupby(["node", "text"]).size().rename("n").reset_index()
+           .sort_values(["node", "n", "text"], ascending=[True, False, True])
+           .drop_duplicates("node").set_index("node")["text"].to_dict())
+
+    def name(i: int) -> str:
+        if i >= NN:
+            return str(prev_rows[i - NN]["canonical_name"])
+        return top.get(i, node_key[i].lstrip("~"))
+
+    def label(i: int) -> str:
+        return str(prev_rows[i - NN]["label"]) if i >= NN else node_label[i]
+
+    def _eid(i: int) -> str:
+        # a previous run's entity that no mention of this run reaches keeps its own id
+        got = eid_of.get(int(comp[i])) if hasattr(eid_of, "get") else eid_of[int(comp[i])]
+        if got is None and i >= NN:
+            got = str(prev_rows[i - NN]["entity_id"])
+        return got if got is not None else ""
+
+    rows = []
+    for e in keep.tolist():
+        a, b = int(ea[e]), int(eb[e])
+        ev = eevid.get(e)
+        if ev is None:
+            src = b if b < NN and b in count else a
+            ev_n, ev_ids = count.get(src, 0), ids.get(src, [])
+        else:
+            ev_n, ev_ids = len(ev), sorted(ev)[:5]
+        rows.append({
+            "entity_a": _eid(a), "entity_b": _eid(b),
+            "name_a": name(a), "name_b": name(b), "label_a": label(a), "label_b": label(b),
+            "rule": erule[e], "score": float(escore[e]),
+            "decision": "merged" if estat[e] == 1 else "refused", "reason": ereason[e],
+            "n_evidence": int(ev_n), "evidence": list(ev_ids),
+        })
+    return pd.DataFrame(rows, columns=LINK_COLUMNS)
 
 
 def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
             display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u, deriv_rule_u,
-            partial_level, is_deriv, ea, eb, erule, escore):
+            partial_level, is_deriv, ea, eb, erule, escore, lab_m, abbr_m):
     n = len(m)
     total = NN + NP
     comp_m = comp[node_m]
@@ -533,16 +744,26 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
     doc = _shared_objects(m["doc_id"].astype(str))
     partial_m = np.array([p is not None for p in partial_level], dtype=bool)
 
-    # canonical name candidates: name/part mentions, not genitive, not partial
-    cmask = ~is_deriv & ~gen_m & ~partial_m & (stripped != "")
-    cdf = pd.DataFrame({"comp": comp_m[cmask], "surface": stripped[cmask], "node": node_m[cmask]})
-    cdf = cdf.groupby(["comp", "surface", "node"], sort=False).size().rename("freq").reset_index()
+    # canonical name candidates: every form the corpus uses, in tiers: names (0), then a
+    # genitive shown as its attested base ("Putins" -> "Putin", 1), then partial names (2);
+    # derived forms ("niedersächsischen") only where nothing else names the entity (below)
+    tier_m = np.where(partial_m, 2, np.where(gen_m, 1, 0))
+    cmask = ~is_deriv & (stripped != "")
+    cdf = pd.DataFrame({"comp": comp_m[cmask], "surface": stripped[cmask], "node": node_m[cmask],
+                        "tier": tier_m[cmask], "scode": s_code[cmask]})
+    cdf = cdf.groupby(["comp", "surface", "node", "tier", "scode"], sort=False).size().rename("freq").reset_index()
     if len(cdf):
+        gen_rows = cdf["tier"].to_numpy() == 1
+        if gen_rows.any():
+            cdf.loc[gen_rows, "surface"] = [_genitive_base_surface(S.stripped[c], S.key0[c], S.key[c])
+                                            for c in cdf.loc[gen_rows, "scode"].tolist()]
         us = pd.unique(cdf["surface"])
         ntok = {s: n_tokens(s) for s in us}
         hyph = {s: int("-" in s) for s in us}
+        lower = {s: int(not any(ch.isupper() for ch in s)) for s in us}
         cdf["ntok"] = cdf["surface"].map(ntok)
         cdf["hyphen"] = cdf["surface"].map(hyph)
+        cdf["lower"] = cdf["surface"].map(lower)
         labs = np.asarray(node_label, dtype=object)[cdf["node"].to_numpy()]
         # inflected adjectives inside non-person names ("Östlichen Wirtschaftsforum")
         cdf["oblique"] = [0 if lab == "PER" else _oblique(s) for s, lab in zip(cdf["surface"], labs)]
@@ -566,13 +787,33 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
         country_comp = has_code[cdf["comp"].to_numpy()]
         cdf["cldr"] = is_cn.astype(int)
         cdf["rank_tok"] = np.where(country_comp, 0, cdf["ntok"].to_numpy())
-        cdf = cdf.sort_values(["comp", "cldr", "rank_tok", "oblique", "freq", "hyphen", "surface", "node"],
-                              ascending=[True, False, False, True, False, True, True, True], kind="stable")
+        cdf = cdf.sort_values(["comp", "tier", "cldr", "lower", "rank_tok", "oblique", "freq", "hyphen",
+                               "surface", "node"],
+                              ascending=[True, True, False, True, False, True, False, True, True, True],
+                              kind="stable")
         best = cdf.drop_duplicates("comp")
-        canon = dict(zip(best["comp"].tolist(), best["surface"].tolist()))
+        # only inflected forms in the corpus: their adjectives in the nominative where safe
+        # ("Vereinten Nationen" -> "Vereinte Nationen")
+        names = best["surface"].tolist()
+        if (best["oblique"].to_numpy() > 0).any():
+            tokens = _corpus_tokens(S.stripped)
+            names = [_nominative(nm, tokens) if ob else nm
+                     for nm, ob in zip(names, best["oblique"].tolist())]
+        canon = dict(zip(best["comp"].tolist(), names))
         anchor_of = dict(zip(best["comp"].tolist(), best["node"].tolist()))
     else:
         canon, anchor_of = {}, {}
+    # entities named only by derived forms: the most frequent form, uninflected
+    ddf = pd.DataFrame({"comp": comp_m[is_deriv], "surface": stripped[is_deriv]})
+    deriv_canon: dict[int, str] = {}
+    if len(ddf):
+        ddf = ddf.groupby(["comp", "surface"], sort=False).size().rename("freq").reset_index()
+        ddf["surface"] = [_uninflected_adjective(x) for x in ddf["surface"].tolist()]
+        ddf = ddf.groupby(["comp", "surface"], sort=False)["freq"].sum().reset_index()
+        ddf["lower"] = [int(not any(ch.isupper() for ch in x)) for x in ddf["surface"].tolist()]
+        ddf = ddf.sort_values(["comp", "freq", "lower", "surface"], ascending=[True, False, True, True],
+                              kind="stable").drop_duplicates("comp")
+        deriv_canon = dict(zip(ddf["comp"].tolist(), ddf["surface"].tolist()))
 
     comps = np.unique(comp_m)
     anchor = np.arange(total, dtype=np.int64)  # indexed by component id (= a node id)
@@ -593,7 +834,8 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
             continue
         eid_of[c] = prev_rows[j]["entity_id"]
         canon[c] = prev_rows[j]["canonical_name"]
-        label_of[c] = prev_rows[j]["label"]
+        # the label this run's mentions vote for (the id stays what it was)
+        label_of[c] = node_label[anchor_of[c]] if c in anchor_of else prev_rows[j]["label"]
         anchor_of[c] = NN + j
         prev_aliases[c] = prev_rows[j]["aliases"]
     for c, nodes in comp_nodes.items():
@@ -607,12 +849,15 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
             anchor_of[c] = min(i for i in nodes if node_key[i] == k)
         elif c not in canon:
             i = min(nodes)
-            canon[c] = display.get((node_label[i], node_key[i]), node_key[i])
+            canon[c] = ((deriv_canon.get(c) if node_key[i].startswith("~") else None)
+                        or display.get((node_label[i], node_key[i])) or deriv_canon.get(c, node_key[i]))
             anchor_of[c] = i
     for c in comps.tolist():
         if c not in canon:  # only own-deriv nodes ("~lemma")
             i = int(c)
-            canon[c] = display.get((node_label[i], node_key[i]), node_key[i].lstrip("~"))
+            own = node_key[i].startswith("~")  # no place known: the form itself
+            canon[c] = ((deriv_canon.get(c) if own else None) or display.get((node_label[i], node_key[i]))
+                        or deriv_canon.get(c) or node_key[i].lstrip("~"))
             anchor_of[c] = i
         anchor[c] = anchor_of[c]
         if c not in label_of:
@@ -638,6 +883,8 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
             r, s = C.SINGLETON.name, 1.0
         elif partial_m[i]:
             r, s = partial_level[i].name, partial_level[i].score
+        elif abbr_m[i]:
+            r, s = C.ABBREVIATION.name, C.ABBREVIATION.score
         elif is_deriv[i] and drule[i] is not None:
             r, s = drule[i], dscore[i]
         elif node_m[i] != anchor_m[i] and nrule_arr[node_m[i]] is not None:
@@ -651,7 +898,7 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
         rules[i], scores[i] = r, s
 
     # ---- entity ids ---------------------------------------------------------------------
-    used = set(eid_of.values())
+    used = set(eid_of.values()) | {r["entity_id"] for r in prev_rows}  # never reuse an id
     new = [c for c in comps.tolist() if c not in eid_of]
     base = {c: f"{label_of[c]}:{slug(canon[c])}" for c in new}
     for c in sorted(new, key=lambda c: (base[c], c)):
@@ -666,12 +913,14 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
 
     # object columns: conform() iterates over values, which is slow on Arrow-backed strings
     obj = lambda a: pd.Series(a, dtype=object)  # noqa: E731  (pandas 3 would infer str)
+    own = {"label", "entity_id", "key", "link_rule", "link_score", "model_label", "affiliation"}
     cols = {c: (obj(_shared_objects(m[c])) if m[c].dtype.kind not in "iuf" else m[c])
-            for c in schemas.columns("mentions") if c in m.columns}
-    cols.update(entity_id=obj(eid_m), key=obj(np.asarray(mkey_u, dtype=object)[s_code]),
+            for c in schemas.columns("mentions") if c in m.columns and c not in own}
+    # the voted label of the entity's name key (derived forms keep theirs)
+    lab_out = np.asarray(S.label, dtype=object)[s_code]
+    cols.update(label=obj(lab_out), entity_id=obj(eid_m), key=obj(np.asarray(mkey_u, dtype=object)[s_code]),
                 link_rule=obj(rules), link_score=pd.Series(scores))
-    out = pd.DataFrame(cols)
-    out = schemas.conform(out, "mentions")
+    out = cols  # conformed by the caller, once the model label and affiliation are added
 
     g = pd.DataFrame({"comp": comp_m, "text": texts, "doc": doc})
     agg = g.groupby("comp", sort=True).agg(n_mentions=("text", "size"), n_docs=("doc", "nunique"))
@@ -687,20 +936,230 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
         "n_mentions": agg["n_mentions"].to_numpy(),
         "n_docs": agg["n_docs"].to_numpy(),
     }).sort_values("entity_id", kind="stable")
-    return out, schemas.conform(ents, "entities")
+    return out, schemas.conform(ents, "entities"), eid_of
+
+
+def _conform_fast(cols: dict[str, pd.Series], table: str) -> pd.DataFrame:
+    """:func:`schemas.conform` for a dict of equally long columns, with the same result.
+
+    Object columns must already hold only ``str`` or None (as :func:`_shared_objects` and
+    the linker's own arrays do) and are taken as they are; other string columns are
+    converted once per distinct value."""
+    n = len(next(iter(cols.values())))
+    out = {}
+    for name, t, nullable in schemas.TABLES[table]:
+        col = cols.get(name)
+        if col is None:
+            if not nullable:
+                raise KeyError(f"table {table!r} lacks required column {name!r}")
+            col = pd.Series(np.full(n, None, dtype=object), dtype=object)
+        col = pd.Series(col).reset_index(drop=True)
+        if t == schemas.INT:
+            col = col.astype("int64")
+        elif t == schemas.FLOAT:
+            col = pd.to_numeric(col, errors="coerce").astype("float64")
+        elif t == schemas.LIST:
+            col = col.map(lambda v: list(v) if v is not None else [])
+        elif col.dtype != object:
+            codes, uniq = pd.factorize(col, use_na_sentinel=True)
+            conv = np.array([schemas._as_str(v) for v in uniq] + [None], dtype=object)
+            col = pd.Series(conv[codes], dtype=object)  # code -1 (missing) -> the final None
+        out[name] = col
+    return pd.DataFrame(out)
 
 
 def _shared_objects(col: pd.Series) -> np.ndarray:
     """Object array of a column with one Python object per distinct value (memory)."""
     codes, uniq = pd.factorize(col, use_na_sentinel=True)
     arr = np.asarray(uniq, dtype=object)
+    if len(arr) and pd.api.types.infer_dtype(arr, skipna=False) != "string":
+        arr = np.array([schemas._as_str(v) for v in arr], dtype=object)
     out = arr[codes] if len(arr) else np.full(len(col), None, dtype=object)
     if (codes < 0).any():
         out[codes < 0] = None
     return out
 
 
+def _genitive_base_surface(surface: str, key0: str, key: str) -> str:
+    """The surface of a genitive without its ending ("Putins" -> "Putin"), when the
+    ending removed from the key is also the surface's last letters."""
+    end = key0[len(key):] if key0.startswith(key) else ""
+    if end and surface.casefold().endswith(end) and len(surface) > len(end):
+        return surface[: -len(end)]
+    return surface
+
+
+#: derivational suffixes of adjectives (folded): a token "<stem><suffix>en" is an
+#: inflected adjective whose nominative ends in "-e"
+_ADJ_STEM_SUFFIXES = ("isch", "lich", "ig", "igt", "al", "ell", "iv", "aer", "ar", "bar", "sam", "haft")
+#: past participles used as adjectives ("Vereinten", "Verbundenen" no: -t only)
+_PARTICIPLE = re.compile(r"^(?:ver|ge|be|er|ent|zer)[a-z]{2,}t$")
+#: ordinal stems ("Zweiten Weltkrieg")
+_ORDINALS = frozenset("erst zweit dritt viert fuenft sechst siebt acht neunt zehnt".split())
+
+
+def _corpus_tokens(surfaces: list[str]) -> frozenset[str]:
+    """Capitalised tokens of the corpus's surfaces (to check that a form is attested)."""
+    out = set()
+    for s in surfaces:
+        for t in s.split(" "):
+            if t[:1].isupper():
+                out.add(t)
+    return frozenset(out)
+
+
+def _nominative(surface: str, tokens: frozenset[str]) -> str:
+    """Non-final adjectives of an inflected name in the nominative "-e" form: "Vereinten
+    Nationen" -> "Vereinte Nationen", "Internationalen Währungsfonds" -> "Internationale
+    Währungsfonds" (the form after "der/die/das"). Only a capitalised token followed by a
+    capitalised one, ending in -en/-em, whose stem ends in an adjective suffix (-isch,
+    -lich, -ig, -al, ...), that is a participle ("Vereinten") or an ordinal ("Zweiten"), or
+    whose "-e" form is a token of the corpus; other tokens ("Baden", "Garten") are kept."""
+    toks = surface.split(" ")
+    out = list(toks)
+    for i, t in enumerate(toks[:-1]):
+        if not (t[:1].isupper() and t.isalpha() and toks[i + 1][:1].isupper()):
+            continue
+        if not t.endswith(("en", "em")) or len(t) < 5:
+            continue
+        stem = fold(t[:-2])
+        if (stem.endswith(_ADJ_STEM_SUFFIXES) or _PARTICIPLE.match(stem) or stem in _ORDINALS
+                or t[:-1] in tokens):
+            out[i] = t[:-1]
+    return " ".join(out)
+
+
+def _uninflected_adjective(surface: str) -> str:
+    """A derived adjective without its inflection, its case kept: "niedersächsischen" ->
+    "niedersächsisch"; other forms ("Dänen") unchanged."""
+    k = fold(surface)
+    lemma = adjective_lemma(surface)
+    cut = len(k) - len(lemma)
+    if 0 < cut <= 2 and surface[-cut:].casefold() == k[-cut:]:
+        return surface[:-cut]
+    return surface
+
+
 def _oblique(surface: str) -> int:
     """Count of non-final tokens with an oblique adjective ending (-en/-em)."""
     toks = fold(surface).split(" ")
     return sum(1 for t in toks[:-1] if t.endswith(("en", "em")) and len(t) > 4)
+
+
+#: labels a name given as an inhabitant or place-adjective form can carry
+_DERIVED_NAME_LABELS = frozenset({"LOC", "MISC"})
+
+
+def _derived_names(S: _Surfaces, adjs, loc_set: set[str], ctry) -> None:
+    """Name mentions that are derived forms of a known place ("Wiener", "wiener",
+    "Erlanger", "griechisch", "Österreichers", labelled LOC or MISC) become derived forms:
+    they attach to the place instead of forming a place of their own."""
+    places = loc_set | (set(ctry.by_key) if ctry is not None else set())
+    for i in range(len(S.text)):
+        if S.kind[i] == "deriv" or S.label[i] not in _DERIVED_NAME_LABELS:
+            continue
+        t, k = S.stripped[i], S.key0[i]
+        if not t or " " in t or (ctry is not None and k in ctry.by_key):
+            continue  # several words, or a country name itself
+        place, _ = adjs.lookup(t)
+        if place is None and inhabitant_place(t, places, exclude=k) is None:
+            continue
+        S.kind[i] = "deriv"
+        S.deriv_idx.append(i)
+
+
+def _vote_labels(S: _Surfaces, s_code: np.ndarray, doc_code: np.ndarray, keys: list[str]) -> None:
+    """One label per name key: where the surfaces of a key carry several labels, all
+    take the label of most documents, then most mentions (then the schema's label order);
+    ``S.label`` is changed in place (the model's label stays in the mentions' ``label``
+    input column, written out as ``model_label``). A place and an organisation of one
+    name that both hold a fair share (each at least three documents and a quarter of
+    them) are kept apart: a city and its club."""
+    U = len(S.text)
+    su = pd.DataFrame({"k": keys, "l": S.label, "i": np.arange(U)})
+    su = su[np.asarray(S.kind, dtype=object) != "deriv"]
+    multi = su.groupby("k", sort=False)["l"].transform("nunique").to_numpy() > 1
+    if not multi.any():
+        return
+    mask_u = np.zeros(U, dtype=bool)
+    mask_u[su["i"].to_numpy()[multi]] = True
+    rows = np.nonzero(mask_u[s_code])[0]
+    sc = s_code[rows]
+    df = pd.DataFrame({"k": np.asarray(keys, dtype=object)[sc], "l": np.asarray(S.label, dtype=object)[sc],
+                       "d": doc_code[rows]})
+    st = df.groupby(["k", "l"], sort=True).agg(docs=("d", "nunique"), n=("d", "size")).reset_index()
+    st["order"] = st["l"].map(lambda x: LABEL_ORDER.get(x, 99))
+    st = st.sort_values(["k", "docs", "n", "order"], ascending=[True, False, False, True], kind="stable")
+    winner: dict[str, str] = {}
+    for k, g in st.groupby("k", sort=False):
+        labs, docs = g["l"].tolist(), g["docs"].tolist()
+        if set(labs[:2]) == {"LOC", "ORG"} and docs[1] >= 3 and docs[1] >= 0.25 * sum(docs):
+            continue
+        winner[k] = labs[0]
+    for i in np.nonzero(mask_u)[0].tolist():
+        w = winner.get(keys[i])
+        if w is not None:
+            S.label[i] = w
+
+
+def _abbreviations(m, S, s_code, is_deriv, lab_m, key_m, doc, abbr_m, affiliation):
+    """"Long Form (LF)": a mention followed by " (" and then an all-caps mention.
+
+    The bracket defines an abbreviation only when its letters are derivable from the
+    long form (:func:`compare.abbreviation_defines`), both carry one label and the long
+    form is not a person; after a person the bracket is an ``affiliation`` of that
+    mention ("Werner Faymann (SPÖ)"). In the defining document the short form's
+    mentions take the long form's key (``abbr_m`` marks them). Returns the definitions
+    that may hold across documents: (label, short key, long key, evidence mention ids),
+    only where every definition of the short form in the corpus gives one long form.
+    """
+    nc = m["next_chars"].fillna("").astype(str)
+    gap = np.where(nc.str.startswith(" (").to_numpy(), 2, np.where(nc.str.startswith("(").to_numpy(), 1, 0))
+    abbr_u = np.array([(len(t) <= 10 or len(t.strip()) <= 10) and is_abbreviation(t) for t in S.text],
+                      dtype=bool)
+    is_abbr = abbr_u[s_code] & ~is_deriv
+    longs = np.nonzero((gap > 0) & ~is_abbr & ~is_deriv)[0]
+    shorts = np.nonzero(is_abbr)[0]
+    if len(longs) == 0 or len(shorts) == 0:
+        return []
+    end = m["end_char"].astype("int64").to_numpy()
+    st = m["start_char"].astype("int64").to_numpy()
+    L = pd.DataFrame({"doc": doc[longs], "pos": end[longs] + gap[longs], "lr": longs})
+    R = pd.DataFrame({"doc": doc[shorts], "pos": st[shorts], "sr": shorts})
+    hit = L.merge(R, on=["doc", "pos"])
+    if len(hit) == 0:
+        return []
+    lrs, srs = hit["lr"].to_numpy(), hit["sr"].to_numpy()
+    mid_l = m["mention_id"].take(lrs).astype(str).tolist()
+    mid_s = m["mention_id"].take(srs).astype(str).tolist()
+    defs: dict[tuple[str, str], dict[str, list[str]]] = {}
+    local: set[tuple[str, str, str]] = set()  # (doc, label, short key) -> long key below
+    local_target: dict[tuple[str, str, str], str] = {}
+    for h, (lr, sr) in enumerate(zip(lrs.tolist(), srs.tolist())):
+        short = S.text[s_code[sr]]
+        if lab_m[lr] == "PER":
+            affiliation[lr] = short.strip()
+            continue
+        if lab_m[lr] != lab_m[sr] or key_m[lr] == key_m[sr]:
+            continue
+        if not C.abbreviation_defines(short, S.stripped[s_code[lr]]):
+            continue
+        lab, sk, lk = lab_m[lr], key_m[sr], key_m[lr]
+        defs.setdefault((lab, sk), {}).setdefault(lk, []).extend([mid_l[h], mid_s[h]])
+        t = (doc[sr], lab, sk)
+        if t not in local:
+            local.add(t)
+            local_target[t] = lk
+    if local_target:
+        cand = np.nonzero(pd.Series(key_m).isin({k for _, _, k in local_target}).to_numpy() & ~is_deriv)[0]
+        for r in cand.tolist():
+            t = local_target.get((doc[r], lab_m[r], key_m[r]))
+            if t is not None:
+                key_m[r] = t
+                abbr_m[r] = True
+    out = []
+    for (lab, sk), longs_ in sorted(defs.items()):
+        if len(longs_) == 1:
+            (lk, ev), = longs_.items()
+            out.append((lab, sk, lk, ev))
+    return out

@@ -13,7 +13,9 @@ from pipeline.link import link, load_aliases
 def test_output_contract_and_every_mention_gets_an_entity(link_cfg):
     m = mentions(("d1", ["Anna Berg", "Berg", ("russischen", "LOC", "deriv"), ("Kreml", "ORG", "part")]))
     linked, ents = link(m, link_cfg)
+    # the schema's columns, among them the model's label and the bracket after a person
     assert list(linked.columns) == schemas.columns("mentions")
+    assert {"model_label", "affiliation"} <= set(linked.columns)
     assert list(ents.columns) == schemas.columns("entities")
     assert linked["entity_id"].notna().all() and linked["key"].notna().all()
     assert linked["link_rule"].notna().all()

@@ -133,6 +133,22 @@ IRREGULAR: dict[str, list[str]] = {
     "Brandenburg": ["brandenburgisch"],
     "Schwaben": ["schwäbisch"],
     "Krim": ["krimtatarisch"],
+    "Griechenland": ["griechisch"],
+    "Niedersachsen": ["niedersächsisch"],
+    "Baden-Württemberg": ["baden-württembergisch"],
+    "Nordrhein-Westfalen": ["nordrhein-westfälisch"],
+    "Rheinland-Pfalz": ["rheinland-pfälzisch"],
+    "Schleswig-Holstein": ["schleswig-holsteinisch"],
+    "Mecklenburg-Vorpommern": ["mecklenburg-vorpommerisch", "mecklenburgisch"],
+    "Sachsen-Anhalt": ["sachsen-anhaltisch"],
+    "Westeuropa": ["westeuropäisch"],
+    "Osteuropa": ["osteuropäisch"],
+    "Mitteleuropa": ["mitteleuropäisch"],
+    "Südeuropa": ["südeuropäisch"],
+    "Nordeuropa": ["nordeuropäisch"],
+    "Ostasien": ["ostasiatisch"],
+    "Südostasien": ["südostasiatisch"],
+    "Zentralasien": ["zentralasiatisch"],
 }
 
 

@@ -1,0 +1,112 @@
+"""Keys from the normalised text, transliterated ids, canonical names, QC flags."""
+
+from __future__ import annotations
+
+from .link_helpers import by_text, mentions, same
+
+from pipeline.link import link
+from pipeline.link.keys import clean_surface
+
+
+def _with_norm(m, norm: dict[str, str]):
+    """Add a ``norm_text`` column: the normalised form of the texts in ``norm``, else the text."""
+    return m.assign(norm_text=[norm.get(t, t) for t in m["text"]])
+
+
+def test_garbled_forms_join_their_clean_entities_through_norm_text(link_cfg):
+    m = mentions(
+        ("d1", ["Markus Söder", "München", "Emmanuel Macron", ("Paris", "LOC")]),
+        ("d2", ["Markus SÃ¶der", ("M&uuml;nchen", "LOC"), "Emmanuel</b> <i>Macron"]),
+    )
+    m.loc[m["text"].isin(["München", "M&uuml;nchen"]), "label"] = "LOC"
+    m = _with_norm(m, {"Markus SÃ¶der": "Markus Söder", "M&uuml;nchen": "München",
+                       "Emmanuel</b> <i>Macron": "Emmanuel\n Macron"})
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Markus Söder", "Markus SÃ¶der")
+    assert same(linked, "München", "M&uuml;nchen")
+    assert same(linked, "Emmanuel Macron", "Emmanuel</b> <i>Macron")
+    # the original text stays in mentions.text; names and aliases are the clean forms
+    assert "Markus SÃ¶der" in set(linked["text"])
+    row = ents.set_index("canonical_name").loc["Emmanuel Macron"]
+    assert list(row["aliases"]) == ["Emmanuel Macron"] and row["n_mentions"] == 2
+    assert list(ents.set_index("canonical_name").loc["Markus Söder", "aliases"]) == ["Markus Söder"]
+    assert not any("&" in a or "Ã" in a or "<" in a for al in ents["aliases"] for a in al)
+
+
+def test_without_norm_text_the_garbled_form_stays_apart(link_cfg):
+    """The column is what makes the difference (the fallback is the text itself)."""
+    m = mentions(("d1", ["Markus Söder"]), ("d2", ["Markus SÃ¶der"]))
+    linked, _ = link(m, link_cfg)
+    assert not same(linked, "Markus Söder", "Markus SÃ¶der")
+
+
+def test_look_alike_aliases_are_listed_once(link_cfg):
+    soft, zwj = "Mer\u00adkel", "Angela Mer\u200dkel"
+    m = mentions(("d1", ["Angela Merkel", "Merkel"]), ("d2", [zwj, soft, "Angela\u00a0Merkel"]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Angela Merkel", zwj, soft, "Angela\u00a0Merkel")
+    (aliases,) = ents["aliases"].tolist()
+    assert sorted(aliases) == ["Angela Merkel", "Merkel"]
+    assert soft in set(linked["text"])  # the mention keeps its original text
+
+
+def test_clean_surface():
+    assert clean_surface("Mer\u00adkel") == "Merkel"
+    assert clean_surface(" Emmanuel \n\tMacron ") == "Emmanuel Macron"
+    assert clean_surface("Mu\u0308nchen") == "München"  # NFC
+    assert clean_surface("Kim\u200b Jong-un") == "Kim Jong-un"
+
+
+def test_cyrillic_name_links_to_the_german_spelling_and_gets_a_transliterated_id(link_cfg):
+    m = mentions(("d1", ["Wladimir Putin", "Putin"]), ("d2", ["Владимир Путин"]),
+                 ("d3", ["Михаил Горбачёв"]), ("d4", ["Κυριάκος Μητσοτάκης"]))
+    linked, ents = link(m, link_cfg)
+    ids = by_text(linked)
+    assert ids["Владимир Путин"] == ids["Wladimir Putin"] == {"PER:wladimir-putin"}
+    assert linked.loc[linked["text"] == "Владимир Путин", "key"].tolist() == ["wladimir putin"]
+    # a name only written in Cyrillic (or Greek): an id from its transliteration, no placeholder
+    assert ids["Михаил Горбачёв"] == {"PER:michail-gorbatschow"}
+    assert ids["Κυριάκος Μητσοτάκης"] == {"PER:kyriakos-mitsotakis"}
+    assert not any(e.split(":", 1)[1].startswith("x") for e in ents["entity_id"])
+
+
+def test_german_transliteration_of_cyrillic():
+    from pipeline.link.keys import fold
+
+    assert fold("Евгений Пригожин") == "jewgeni prigoschin"  # initial е -> je, ж -> sch
+    assert fold("Юрий Гагарин") == "juri gagarin"  # ю -> ju, final -ий -> -i
+    assert fold("Никита Хрущёв") == "nikita chruschtschow"  # х -> ch, щ -> schtsch, ё -> o
+    assert fold("Василий Чайковский") == "wassili tschaikowski"  # intervocalic с -> ss, ч -> tsch
+    assert fold("Ельцин") == "jelzin"  # ц -> z
+    assert fold("Lech Wałęsa") == "lech walesa"  # Latin letters without a decomposition
+
+
+def test_canonical_name_is_a_nominative_correctly_cased_full_form(link_cfg):
+    org = lambda t, nxt=" ": (t, "ORG", "name", nxt)  # noqa: E731
+    m = mentions(
+        # only inflected forms: the adjectives in the nominative, the final noun kept
+        ("d1", [org("Vereinten Nationen"), org("Vereinten Nationen")]),
+        # the nominative attested once wins over a more frequent inflected form
+        ("d2", [org("Europäischen Union"), org("Europäischen Union"), org("Europäische Union")]),
+        # the long form of a defined abbreviation, not the abbreviation
+        ("d3", [org("Internationalen Währungsfonds", " ("), org("IWF", ") "), org("IWF"), org("IWF")]),
+        # a person: the full name, not the genitive or the bare surname
+        ("d4", ["Putins", "Wladimir Putin", "Putin", "Putin"]),
+        # no place known for a derived form: the uninflected form, not the folded key
+        ("d5", [("ostfriesischen", "LOC", "deriv"), ("ostfriesische", "LOC", "deriv")]),
+        # a non-final noun that is no adjective keeps its form
+        ("d6", [("Garten Eden", "LOC")]),
+    )
+    linked, ents = link(m, link_cfg)
+    names = set(ents["canonical_name"])
+    assert {"Vereinte Nationen", "Europäische Union", "Internationale Währungsfonds",
+            "Wladimir Putin", "ostfriesisch", "Garten Eden"} <= names
+    assert not names & {"Vereinten Nationen", "Europäischen Union", "IWF", "Putins", "ostfriesischen"}
+    assert same(linked, "Internationalen Währungsfonds", "IWF")
+    assert by_text(linked)["Vereinten Nationen"] == {"ORG:vereinte-nationen"}
+
+
+def test_upper_case_form_preferred_to_a_lower_case_one(link_cfg):
+    m = mentions(("d1", [("bundestag", "ORG"), ("bundestag", "ORG")]), ("d2", [("Bundestag", "ORG")]))
+    linked, ents = link(m, link_cfg)
+    assert ents["canonical_name"].tolist() == ["Bundestag"]
