@@ -14,7 +14,7 @@ import pandas as pd
 from . import __version__, schemas
 from .config import Config, as_config
 from .errors import InputError, OutputExistsError
-from .write import TABLE_NAMES, read_table, write_json, write_table
+from .write import OPTIONAL_TABLES, TABLE_NAMES, read_table, write_json, write_table
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Result:
     mentions: pd.DataFrame
     entities: pd.DataFrame
     cooccurrences: pd.DataFrame
+    links: pd.DataFrame = field(default_factory=lambda: schemas.empty("links"))
+    quotes: pd.DataFrame = field(default_factory=lambda: schemas.empty("quotes"))
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -71,6 +73,14 @@ class Result:
 
     to_parquet = functools.partialmethod(write, formats=("parquet",))
 
+    def explain(self, query: str) -> str:
+        """Why the entity named ``query`` (an id, or a name matched case- and
+        accent-insensitively) holds what it holds: its names, the links that joined them
+        (rule, score, evidence mention ids) and the merges that were refused."""
+        from .explain import explain_entities
+
+        return explain_entities(self.entities, self.mentions, self.links, query)
+
     def entity(self, name: str) -> pd.DataFrame:
         """Mentions of every entity whose canonical name or alias equals ``name``."""
         hit = self.entities[self.entities.apply(
@@ -94,7 +104,13 @@ def load(run_dir: str | Path) -> Result:
     if manifest is None and not table_files(run_dir):
         raise InputError(f"{run_dir} does not hold a pipeline run (no manifest.json and no "
                          f"{'/'.join(TABLE_NAMES)} .parquet or .csv tables)")
-    return Result(**{name: read_table(run_dir, name) for name in TABLE_NAMES}, manifest=manifest or {})
+    tables = {}
+    for name in TABLE_NAMES:
+        present = any((run_dir / f"{name}.{fmt}").is_file() for fmt in ("parquet", "csv"))
+        # a run from before a table existed has none: an empty table, not an error
+        tables[name] = (read_table(run_dir, name) if present or name not in OPTIONAL_TABLES
+                        else schemas.empty(name))
+    return Result(**tables, manifest=manifest or {})
 
 
 @functools.lru_cache(maxsize=4)

@@ -146,7 +146,7 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
         f"entities    {c['entities']:>8}",
         f"model       {manifest['model']['name']} {manifest['model']['version']}",
         f"time        {seconds:>8.1f} s",
-        f"output      {out_dir}/ (documents, mentions, entities, cooccurrences; "
+        f"output      {out_dir}/ (documents, mentions, entities, cooccurrences, links; "
         f"{', '.join(manifest['config']['output']['formats'])}; manifest.json)",
     ]
     if c["documents_error"]:
@@ -185,21 +185,24 @@ def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Folder of a finished run.")],
     gold: Annotated[Optional[Path], typer.Option("--gold", help="Gold mentions (.jsonl, seeds-gold format).")] = None,
     surfaces: Annotated[Optional[Path], typer.Option("--surfaces", help="Surface gold (.jsonl: surface, entity, label, ambiguous) for corpus-scale linking.")] = None,
+    quotes_gold: Annotated[Optional[Path], typer.Option("--quotes-gold", help="Gold quotations (.jsonl, Wikinews quotation format).")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the report here (default RUN_DIR/evaluation.json).")] = None,
 ) -> None:
-    """Score a run: against gold mentions (NER P/R/F, linking B-cubed / pairwise) and/or
-    a surface gold (corpus-scale linking: B-cubed, label accuracy, junk, top-50 clean)."""
+    """Score a run: against gold mentions (NER P/R/F, linking B-cubed / pairwise), a
+    surface gold (corpus-scale linking: B-cubed, label accuracy, junk, top-50 clean)
+    and/or gold quotations (span P/R/F per type, speaker accuracy)."""
     from .api import load
     from .evaluate import evaluate_run, format_report
     from .evaluate_surfaces import format_surface_report, load_surface_gold, score_surfaces
     from .write import write_json
 
     try:
-        if gold is None and surfaces is None:
-            raise PipelineError("give --gold FILE (gold mentions) and/or --surfaces FILE (a surface gold)")
+        if gold is None and surfaces is None and quotes_gold is None:
+            raise PipelineError("give --gold FILE (gold mentions), --surfaces FILE (a surface gold) "
+                                "and/or --quotes-gold FILE (gold quotations)")
         if not run_dir.is_dir():
             raise InputError(f"no run directory at {run_dir}")
-        for f in (gold, surfaces):
+        for f in (gold, surfaces, quotes_gold):
             if f is not None and not f.is_file():
                 raise InputError(f"gold file not found: {f}")
         report: dict = {}
@@ -209,6 +212,12 @@ def evaluate_cmd(
         if surfaces is not None:
             report["surfaces"] = score_surfaces(load(run_dir).mentions, load_surface_gold(surfaces))
             typer.echo(format_surface_report(report["surfaces"]))
+        if quotes_gold is not None:
+            from .evaluate_quotes import evaluate_quotes, format_quotes_report
+
+            run = load(run_dir)
+            report["quotes"] = evaluate_quotes(run.quotes, quotes_gold, run.mentions)
+            typer.echo(format_quotes_report(report["quotes"]))
         target = json_out or run_dir / "evaluation.json"
         write_json(report, target)
     except PipelineError as exc:
@@ -217,6 +226,21 @@ def evaluate_cmd(
         err = os_error(exc, "cannot write the evaluation report")
         _fail(err, err.exit_code)
     typer.echo(f"report written to {target}")
+
+
+@app.command("explain")
+def explain_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Folder of a finished run.")],
+    query: Annotated[str, typer.Argument(help="An entity id (PER:wladimir-putin) or a name (case and accents ignored).")],
+) -> None:
+    """Why an entity holds what it holds: its names, the links that joined them (rule,
+    score, evidence) and the merges that were refused."""
+    from .api import load
+
+    try:
+        typer.echo(load(run_dir).explain(query))
+    except PipelineError as exc:
+        _fail(exc, exc.exit_code)
 
 
 @app.command("train")

@@ -77,6 +77,8 @@ class NerConfig(_Section):
     propagate: bool
     gemm: Literal["numpy", "blis"] = "numpy"
     blas_threads: int = Field(default=1, ge=0, le=1024)
+    batch_tokens: int = Field(default=10_000, ge=1000, le=10_000_000)
+    max_work_per_char: float = Field(default=50.0, gt=0, le=1_000_000)
 
 
 class LinkConfig(_Section):
@@ -87,6 +89,9 @@ class LinkConfig(_Section):
     aliases_file: str
     fuzzy_threshold: float = Field(ge=0, le=100)
     previous_entities: str
+    #: a bare head noun joins the one "place adjective/country code + head" name of its
+    #: label it is mentioned with ("Bundestag" / "Deutscher Bundestag", "Dollar" / "US-Dollar")
+    head_nouns: bool = True
 
 
 class OutputConfig(_Section):
@@ -101,6 +106,10 @@ class OutputConfig(_Section):
         return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
 
 
+class QuotesConfig(_Section):
+    enabled: bool
+
+
 class Config(_Section):
     """The whole resolved configuration of a run."""
 
@@ -109,6 +118,7 @@ class Config(_Section):
     ner: NerConfig
     link: LinkConfig
     output: OutputConfig
+    quotes: QuotesConfig
     #: folder that relative paths in the config (aliases_file, ...) are resolved against
     base_dir: str = ""
 

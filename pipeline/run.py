@@ -31,6 +31,7 @@ from .ner.model import NerTagger
 from .outdir import WORK, RunFolder, check_out_dir, os_error
 from .normalize import normalize_text, to_original
 from .read import RawDoc
+from .tables import cooccurrences, cumulative_entities
 
 log = logging.getLogger("pipeline")
 
@@ -40,7 +41,7 @@ NEXT_CHARS = 4
 @dataclass
 class Timings:
     seconds: dict[str, float] = field(default_factory=lambda: {
-        "read": 0.0, "normalize": 0.0, "ner": 0.0, "link": 0.0, "write": 0.0})
+        "read": 0.0, "normalize": 0.0, "ner": 0.0, "link": 0.0, "quotes": 0.0, "write": 0.0})
 
     def add(self, stage: str, t0: float) -> float:
         now = time.perf_counter()
@@ -82,6 +83,8 @@ def process_batch(
         notes = list(d.notes)
         status, error = d.status, d.error
         n_sent = n_ment = 0
+        if tag is not None and tag.error:  # the tagger refused it (work budget): an error document
+            status, error, tag = "error", tag.error, None
         if tag is not None:
             for note in norm.notes:
                 # "html stripped" supersedes read's "html" (detected), "mojibake repaired" its "mojibake"
@@ -125,25 +128,30 @@ def process_batch(
     return documents, mentions
 
 
-def cooccurrences(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Entity pairs (entity_a < entity_b) with the number of documents and sentences
-    in which both are mentioned."""
-    if mentions.empty:
-        return schemas.empty("cooccurrences")
-    m = mentions[["doc_id", "sentence_index", "entity_id"]].drop_duplicates()
+def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, cfg: Config,
+                timings: Timings | None = None) -> pd.DataFrame:
+    """The quotes stage, after linking: quotations of each part of the documents table
+    (frames, or checkpointed Parquet files read one at a time), speakers resolved to the
+    linked mentions. An empty quotes table when ``quotes.enabled`` is off."""
+    from .quotes import extract_all
 
-    def pairs(cols: list[str]) -> pd.DataFrame:
-        g = m[cols + ["entity_id"]].drop_duplicates()
-        p = g.merge(g, on=cols, suffixes=("_a", "_b"))
-        p = p[p["entity_id_a"] < p["entity_id_b"]]
-        return p.groupby(["entity_id_a", "entity_id_b"]).size()
-
-    by_doc = pairs(["doc_id"]).rename("n_docs")
-    by_sent = pairs(["doc_id", "sentence_index"]).rename("n_sentences")
-    out = pd.concat([by_doc, by_sent], axis=1).fillna(0).reset_index()
-    out.columns = ["entity_a", "entity_b", "n_docs", "n_sentences"]
-    out = out.sort_values(["entity_a", "entity_b"]).reset_index(drop=True)
-    return schemas.conform(out, "cooccurrences")
+    if not cfg.quotes.enabled:
+        return schemas.empty("quotes")
+    timings = timings or Timings()
+    t0 = time.perf_counter()
+    by_doc = linked.groupby("doc_id", sort=False) if len(linked) else None
+    parts = []
+    for part in doc_parts:
+        docs = (pq.read_table(part, columns=["doc_id", "text"]).to_pandas()
+                if isinstance(part, (str, Path)) else part[["doc_id", "text"]])
+        if by_doc is not None:
+            keys = [d for d in docs["doc_id"] if d in by_doc.groups]
+            ment = pd.concat([by_doc.get_group(d) for d in keys]) if keys else linked.iloc[0:0]
+        else:
+            ment = linked
+        parts.append(extract_all(docs, ment))
+    timings.add("quotes", t0)
+    return _concat(parts, "quotes")
 
 
 @dataclass
@@ -152,6 +160,9 @@ class LinkInputs:
 
     aliases: pd.DataFrame | None = None
     previous_entities: pd.DataFrame | None = None
+    #: the earlier run's mentions (doc_id, entity_id), when its folder has them: a document
+    #: in both runs is then counted once in the cumulative entities table
+    previous_mentions: pd.DataFrame | None = None
 
 
 def load_link_inputs(cfg: Config) -> LinkInputs:
@@ -159,27 +170,46 @@ def load_link_inputs(cfg: Config) -> LinkInputs:
     ConfigError listing the bad rows), so a bad file fails before any text is read."""
     aliases_path = cfg.resolve_path(cfg.link.aliases_file)
     aliases = read_alias_file(aliases_path) if aliases_path else None
-    prev = None
+    prev = prev_mentions = None
     prev_path = cfg.resolve_path(cfg.link.previous_entities)
     if prev_path:
         prev = read_previous_entities(prev_path)
-    return LinkInputs(aliases=aliases, previous_entities=prev)
+        prev_mentions = _previous_mentions(prev_path)
+    return LinkInputs(aliases=aliases, previous_entities=prev, previous_mentions=prev_mentions)
+
+
+def _previous_mentions(path: Path) -> pd.DataFrame | None:
+    """doc_id and entity_id of the earlier run's mentions, when its folder has them."""
+    from .write import read_table
+
+    run_dir = path if path.is_dir() else path.parent
+    if not any((run_dir / f"mentions.{fmt}").is_file() for fmt in ("parquet", "csv")):
+        return None
+    try:
+        return read_table(run_dir, "mentions")[["doc_id", "entity_id"]]
+    except PipelineError as exc:
+        log.warning("the earlier run's mentions in %s cannot be read (%s); documents in both runs "
+                    "are counted twice in the entities table", run_dir, exc)
+        return None
 
 
 def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None, *,
-             link_inputs: LinkInputs | None = None):
-    """Link all mentions of the run; return (mentions, entities, cooccurrences)."""
+             link_inputs: LinkInputs | None = None, doc_ids: list[str] | None = None):
+    """Link all mentions of the run; return (mentions, entities, cooccurrences, links)."""
     from .link import link
 
     timings = timings or Timings()
     t0 = time.perf_counter()
     inputs = link_inputs or load_link_inputs(cfg)
-    linked, entities = link(mentions, cfg.link, previous_entities=inputs.previous_entities,
-                            aliases=inputs.aliases)
+    linked, entities, links = link(mentions, cfg.link, previous_entities=inputs.previous_entities,
+                                   aliases=inputs.aliases, return_links=True)
     linked = schemas.conform(linked.sort_values(["doc_id", "start_char", "end_char"]), "mentions")
     co = cooccurrences(linked)
+    # an incremental run writes every earlier entity too, so a series of runs needs no merge
+    entities = cumulative_entities(entities, inputs.previous_entities, inputs.previous_mentions,
+                                   doc_ids if doc_ids is not None else linked["doc_id"].unique().tolist())
     timings.add("link", t0)
-    return linked, schemas.conform(entities, "entities"), co
+    return linked, entities, co, schemas.conform(links, "links")
 
 
 _ALIAS_LABELS = {"", "PER", "LOC", "ORG", "MISC"}
@@ -300,8 +330,11 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
     documents = _concat(docs_parts, "documents")
     mentions = pd.concat(ment_parts, ignore_index=True) if ment_parts else schemas.empty("mentions")
     _check_unique(documents["doc_id"].tolist())
-    linked, entities, co = finalize(mentions, cfg, timings, link_inputs=link_inputs)
-    tables = {"documents": documents, "mentions": linked, "entities": entities, "cooccurrences": co}
+    linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs,
+                                           doc_ids=documents["doc_id"].tolist())
+    quotes = find_quotes([documents], linked, cfg, timings)
+    tables = {"documents": documents, "mentions": linked, "entities": entities, "cooccurrences": co,
+              "links": links, "quotes": quotes}
     manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc={"kind": "memory"})
     return tables, manifest
 
@@ -343,6 +376,9 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
             "mentions": int(len(tables["mentions"])),
             "entities": int(len(tables["entities"])),
             "cooccurrences": int(len(tables["cooccurrences"])),
+            "links": int(len(tables.get("links", ()))),
+            "quotes": int(len(tables.get("quotes", ()))),
+            "links_refused": int((tables["links"]["decision"] == "refused").sum()) if "links" in tables else 0,
         },
         "failed_documents": docs.loc[docs["status"] == "error", "doc_id"].head(100).tolist(),
         "timings_s": {k: round(v, 3) for k, v in timings.seconds.items()},
@@ -447,7 +483,8 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     doc_files = [_batch_paths(work, i)[0] for i in range(n_batches)]
     mentions = (pd.concat([pq.read_table(p).to_pandas() for p in ment_files], ignore_index=True)
                 if ment_files else schemas.empty("mentions"))
-    linked, entities, co = finalize(mentions, cfg, timings, link_inputs=link_inputs)
+    linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs, doc_ids=all_ids)
+    quotes = find_quotes(doc_files, linked, cfg, timings)
 
     t1 = time.perf_counter()
     from .write import write_json, write_table, write_table_parts
@@ -459,10 +496,14 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     write_table(linked, "mentions", staging, formats, escape_formulas=esc)
     write_table(entities, "entities", staging, formats, escape_formulas=esc)
     write_table(co, "cooccurrences", staging, formats, escape_formulas=esc)
+    write_table(links, "links", staging, formats, escape_formulas=esc)
+    if cfg.quotes.enabled:
+        write_table(quotes, "quotes", staging, formats, escape_formulas=esc)
     timings.add("write", t1)
     status = _status_counts(doc_files)
     tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
-              "mentions": linked, "entities": entities, "cooccurrences": co}
+              "mentions": linked, "entities": entities, "cooccurrences": co, "links": links,
+              "quotes": quotes}
     manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc)
     write_json(manifest, staging / "manifest.json")
     folder.publish()

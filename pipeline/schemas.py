@@ -44,6 +44,8 @@ TABLES: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("key", STRING, True),  # normalised matching key used by the linker
         ("link_rule", STRING, True),  # the rule that attached the mention to its entity
         ("link_score", FLOAT, True),
+        ("model_label", STRING, True),  # the NER model's label; `label` is the entity's (voted)
+        ("affiliation", STRING, True),  # the bracket after a person's name: "SPÖ", "AUT"
     ],
     "entities": [
         ("entity_id", STRING, False),
@@ -52,12 +54,45 @@ TABLES: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("aliases", LIST, False),
         ("n_mentions", INT, False),
         ("n_docs", INT, False),
+        # quality checks: several_full_names, mixed_labels, lowercase_canonical
+        ("qc_flags", LIST, True),
     ],
     "cooccurrences": [
         ("entity_a", STRING, False),
         ("entity_b", STRING, False),
         ("n_docs", INT, False),
         ("n_sentences", INT, False),
+    ],
+    # who said what: quotations with their cue and speaker, offsets into documents.text
+    "quotes": [
+        ("quote_id", STRING, False),
+        ("doc_id", STRING, False),
+        ("type", STRING, False),  # direct | indirect | free_indirect | reported | indirect_free_indirect
+        ("start_char", INT, False),  # the extent of the quoted text
+        ("end_char", INT, False),
+        ("spans", LIST, True),  # its pieces ("12-40"), for quotes interrupted by the speaker
+        ("cue_start", INT, True),  # the speech verb or noun
+        ("cue_end", INT, True),
+        ("speaker_start", INT, True),  # the speaker phrase as written (a name, pronoun, role)
+        ("speaker_end", INT, True),
+        ("speaker_entity_id", STRING, True),  # the entity the speaker resolves to
+        ("text", STRING, False),
+    ],
+    # every edge the linker applied (decision "merged") or refused ("refused", with the
+    # reason): why an entity holds what it holds
+    "links": [
+        ("entity_a", STRING, False),  # the entity of each side after clustering
+        ("entity_b", STRING, False),
+        ("name_a", STRING, False),  # each side's most frequent surface
+        ("name_b", STRING, False),
+        ("label_a", STRING, False),
+        ("label_b", STRING, False),
+        ("rule", STRING, False),  # the comparison level: exact, genitive, abbreviation, ...
+        ("score", FLOAT, True),
+        ("decision", STRING, False),  # merged | refused
+        ("reason", STRING, True),  # why a merge was refused: person_names, label_mismatch, ...
+        ("n_evidence", INT, False),  # mentions behind the edge
+        ("evidence", LIST, True),  # up to five of their mention ids
     ],
 }
 
@@ -76,9 +111,9 @@ def arrow_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(n, t, nullable=nul) for n, t, nul in TABLES[table]])
 
 
-def _pandas_dtype(t: pa.DataType) -> object:
+def _pandas_dtype(t: pa.DataType, nullable: bool = False) -> object:
     if t == INT:
-        return "int64"
+        return "Int64" if nullable else "int64"  # pandas' nullable integer where None is allowed
     if t == FLOAT:
         return "float64"
     if t == STRING:
@@ -88,7 +123,7 @@ def _pandas_dtype(t: pa.DataType) -> object:
 
 def empty(table: str) -> pd.DataFrame:
     """An empty, correctly typed frame."""
-    return pd.DataFrame({n: pd.Series([], dtype=_pandas_dtype(t)) for n, t, _ in TABLES[table]})
+    return pd.DataFrame({n: pd.Series([], dtype=_pandas_dtype(t, nul)) for n, t, nul in TABLES[table]})
 
 
 def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.DataFrame:
@@ -112,7 +147,8 @@ def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.Data
         else:
             raise KeyError(f"table {table!r} lacks required column {name!r}")
         if t == INT:
-            col = col.astype("int64")
+            col = (pd.to_numeric(col, errors="coerce").astype("Int64") if nullable
+                   else col.astype("int64"))
         elif t == FLOAT:
             col = pd.to_numeric(col, errors="coerce").astype("float64")
         elif t == LIST:
@@ -136,7 +172,8 @@ def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     schema = arrow_schema(table)
     arrays = []
     for field in schema:
-        values = df[field.name].tolist()
+        col = df[field.name]
+        values = [None if v is pd.NA else v for v in col.tolist()] if col.dtype == "Int64" else col.tolist()
         arrays.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 

@@ -37,7 +37,9 @@ import pyarrow.parquet as pq
 from . import schemas
 from .errors import BrokenRunError, EnvironmentProblem
 
-TABLE_NAMES = ("documents", "mentions", "entities", "cooccurrences")
+TABLE_NAMES = ("documents", "mentions", "entities", "cooccurrences", "links", "quotes")
+#: tables a run from before they existed may lack (read back as empty tables)
+OPTIONAL_TABLES = ("links", "quotes")
 
 
 @contextmanager

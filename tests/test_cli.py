@@ -44,7 +44,8 @@ def test_run_writes_tables_and_refuses_to_overwrite(tmp_path):
     assert r.exit_code == 0, r.output
     assert "documents" in r.stdout and "entities" in r.stdout and str(out) in r.stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        "cooccurrences.parquet", "documents.parquet", "entities.parquet", "manifest.json", "mentions.parquet"]
+        "cooccurrences.parquet", "documents.parquet", "entities.parquet", "links.parquet", "manifest.json",
+        "mentions.parquet", "quotes.parquet"]
     r = runner.invoke(app, ["run", str(SEEDS), "--out", str(out)])
     assert r.exit_code == 2 and "--force" in r.output
     r = runner.invoke(app, ["run", str(SEEDS), "--out", str(out), "--force", "--format", "csv"])

@@ -78,7 +78,18 @@ def _tables() -> dict[str, pd.DataFrame]:
     })
     co = pd.DataFrame({"entity_a": ["=E1", "-E2"], "entity_b": ["@E3", "E4"],
                        "n_docs": [1, 2], "n_sentences": [0, 1]})
-    return {"documents": docs, "mentions": mentions, "entities": entities, "cooccurrences": co}
+    links = pd.DataFrame({"entity_a": ["=E1", "E4"], "entity_b": ["=E1", "-E2"], "name_a": ["=Putin", "A|B"],
+                          "name_b": ["Putins", "+Köln"], "label_a": ["PER", "MISC"], "label_b": ["PER", "LOC"],
+                          "rule": ["genitive", "-exact"], "score": [0.95, None], "decision": ["merged", "refused"],
+                          "reason": [None, "@label_mismatch"], "n_evidence": [2, 7],
+                          "evidence": [["=m1", "m2"], []]})
+    quotes = pd.DataFrame({"quote_id": ["=q1", "q2"], "doc_id": ["=1+1#0", "plain#10"], "type": ["direct", "indirect"],
+                           "start_char": [0, 5], "end_char": [4, 9], "spans": [["0-4"], []],
+                           "cue_start": [None, 1], "cue_end": [None, 3], "speaker_start": [7, None],
+                           "speaker_end": [9, None], "speaker_entity_id": ["=E1", None],
+                           "text": ["-Wir schaffen das", "@all \r sei"]})
+    return {"documents": docs, "mentions": mentions, "entities": entities, "cooccurrences": co, "links": links,
+            "quotes": quotes}
 
 
 def _write_run(out: Path, tables: dict[str, pd.DataFrame], formats: list[str], *,
@@ -130,7 +141,7 @@ def test_no_text_cell_starts_with_a_formula_character(tmp_path):
     assert [r[4] for r in rows] == ["3", "-1", "0", str(2**40)]
     assert json.loads(rows[0][3]) == ["Putin", "Putins", "=cmd|' /C calc'!A0"]
     header, rows = _csv_rows(out / "mentions.csv")
-    assert rows[1][-1] == "-0.5"
+    assert rows[1][header.index("link_score")] == "-0.5"
 
 
 def test_csv_reads_back_equal_to_parquet(tmp_path):
@@ -306,7 +317,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     (("-1,1", "minus one,1"), "entities.csv"),  # a word in a numeric column
     (("-1,1", ",1"), r"entities\.csv: column 'n_mentions' is empty in row 2"),
     (("n_docs", "docs"), r"entities\.csv: lacks column\(s\) n_docs"),
-    ((",1\n", ",1,extra\n"), "entities.csv"),  # a row with too many fields
+    ((',"[]"\n', ',"[]",extra\n'), "entities.csv"),  # a row with too many fields
 ])
 def test_edited_csv_names_the_file(tmp_path, edit, message):
     out = _write_run(tmp_path / "run", _tables(), ["csv"])

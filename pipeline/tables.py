@@ -1,0 +1,79 @@
+"""Run-level tables built from the linked mentions: co-occurrences, and the cumulative
+entities table of an incremental run. Pure functions over typed frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import schemas
+
+__all__ = ["cooccurrences", "cumulative_entities"]
+
+
+def cooccurrences(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Entity pairs (entity_a < entity_b) with the number of documents and sentences
+    in which both are mentioned."""
+    if mentions.empty:
+        return schemas.empty("cooccurrences")
+    m = mentions[["doc_id", "sentence_index", "entity_id"]].drop_duplicates()
+
+    def pairs(cols: list[str]) -> pd.DataFrame:
+        g = m[cols + ["entity_id"]].drop_duplicates()
+        p = g.merge(g, on=cols, suffixes=("_a", "_b"))
+        p = p[p["entity_id_a"] < p["entity_id_b"]]
+        return p.groupby(["entity_id_a", "entity_id_b"]).size()
+
+    by_doc = pairs(["doc_id"]).rename("n_docs")
+    by_sent = pairs(["doc_id", "sentence_index"]).rename("n_sentences")
+    out = pd.concat([by_doc, by_sent], axis=1).fillna(0).reset_index()
+    out.columns = ["entity_a", "entity_b", "n_docs", "n_sentences"]
+    out = out.sort_values(["entity_a", "entity_b"]).reset_index(drop=True)
+    return schemas.conform(out, "cooccurrences")
+
+
+def cumulative_entities(entities: pd.DataFrame, previous: pd.DataFrame | None,
+                        previous_mentions: pd.DataFrame | None = None,
+                        doc_ids: list[str] | None = None) -> pd.DataFrame:
+    """The entities table of an incremental run: every earlier entity plus the new ones.
+
+    ``entities`` are this run's (their ids already keep the earlier ids, see the linker);
+    ``previous`` the earlier run's entities table. An entity in both gets the union of its
+    aliases and summed counts; a document present in both runs is counted once, by
+    ``doc_id``: when the earlier run's mentions are at hand (``previous_mentions`` with
+    ``doc_id`` and ``entity_id``), its mentions in documents of this run (``doc_ids``) are
+    taken out of the earlier counts, since this run's mentions of those documents replace
+    them. Earlier entities this run does not mention are kept as they were.
+    """
+    entities = schemas.conform(entities, "entities")
+    if previous is None or not len(previous):
+        return entities
+    previous = schemas.conform(previous, "entities")
+    old_m = pd.Series(0, index=previous["entity_id"], dtype="int64")
+    old_d = pd.Series(0, index=previous["entity_id"], dtype="int64")
+    if previous_mentions is not None and len(previous_mentions) and doc_ids:
+        redone = previous_mentions[previous_mentions["doc_id"].isin(set(doc_ids))]
+        if len(redone):
+            old_m = old_m.add(redone.groupby("entity_id").size(), fill_value=0).astype("int64")
+            old_d = old_d.add(redone.groupby("entity_id")["doc_id"].nunique(), fill_value=0).astype("int64")
+    prev = previous.set_index("entity_id")
+    rows = []
+    seen = set()
+    for r in entities.itertuples(index=False):
+        d = r._asdict()
+        if r.entity_id in prev.index:
+            p = prev.loc[r.entity_id]
+            d["aliases"] = sorted(set(p["aliases"]) | set(r.aliases))
+            d["n_mentions"] = int(p["n_mentions"] - old_m.get(r.entity_id, 0) + r.n_mentions)
+            d["n_docs"] = int(p["n_docs"] - old_d.get(r.entity_id, 0) + r.n_docs)
+        rows.append(d)
+        seen.add(r.entity_id)
+    for eid, p in prev.iterrows():
+        if eid in seen:
+            continue
+        d = {"entity_id": eid, **p.to_dict()}
+        d["n_mentions"] = int(p["n_mentions"] - old_m.get(eid, 0))
+        d["n_docs"] = int(p["n_docs"] - old_d.get(eid, 0))
+        rows.append(d)
+    out = pd.DataFrame(rows, columns=schemas.columns("entities"))
+    out = out.sort_values("entity_id", kind="stable")
+    return schemas.conform(out.reset_index(drop=True), "entities")

@@ -1,0 +1,68 @@
+"""Run-level tables: the cumulative entities table of incremental runs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from pipeline import load
+from pipeline.cli import app
+from pipeline.tables import cumulative_entities
+
+from .conftest import SEEDS
+
+
+def _ents(rows):
+    return pd.DataFrame(rows, columns=["entity_id", "label", "canonical_name", "aliases", "n_mentions", "n_docs"])
+
+
+def test_counts_add_up_and_a_document_in_both_runs_counts_once():
+    prev = _ents([("PER:a", "PER", "Anna Berg", ["Anna Berg", "Berg"], 5, 3),
+                  ("LOC:x", "LOC", "Xanten", ["Xanten"], 2, 2)])
+    prev_m = pd.DataFrame({"doc_id": ["d1", "d1", "d2", "d3", "d3", "d4", "d5"],
+                           "entity_id": ["PER:a", "PER:a", "PER:a", "PER:a", "LOC:x", "LOC:x", "PER:a"]})
+    # this run redoes d3 (where Anna Berg and Xanten were) and adds d9
+    new = _ents([("PER:a", "PER", "Anna Berg", ["Anna Berg", "Bergs"], 2, 2),
+                 ("ORG:z", "ORG", "Zeta AG", ["Zeta AG"], 1, 1)])
+    out = cumulative_entities(new, prev, prev_m, ["d3", "d9"]).set_index("entity_id")
+    assert sorted(out.index) == ["LOC:x", "ORG:z", "PER:a"]
+    # Anna Berg: 5 earlier mentions minus 1 in d3, plus 2 now; docs 3 - 1 + 2
+    assert out.loc["PER:a", "n_mentions"] == 6 and out.loc["PER:a", "n_docs"] == 4
+    assert out.loc["PER:a", "aliases"] == ["Anna Berg", "Berg", "Bergs"]
+    # Xanten is not in this run's entities: its d3 mention was redone without it
+    assert out.loc["LOC:x", "n_mentions"] == 1 and out.loc["LOC:x", "n_docs"] == 1
+    assert out.loc["ORG:z", "n_mentions"] == 1
+
+
+def test_without_earlier_mentions_counts_are_summed():
+    prev = _ents([("PER:a", "PER", "Anna Berg", ["Anna Berg"], 5, 3)])
+    new = _ents([("PER:a", "PER", "Anna Berg", ["Anna Berg"], 2, 2)])
+    out = cumulative_entities(new, prev, None, ["d1"])
+    assert out["n_mentions"].tolist() == [7] and out["n_docs"].tolist() == [5]
+    assert cumulative_entities(new, None).equals(cumulative_entities(new, prev.iloc[0:0]))
+
+
+def test_an_incremental_run_keeps_every_earlier_entity(tmp_path):
+    seeds = sorted(SEEDS.glob("*.txt"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for p in seeds[:3]:
+        shutil.copy(p, first / p.name)
+    for p in seeds[2:]:
+        shutil.copy(p, second / p.name)  # seeds[2] is in both runs
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(first), "--out", str(tmp_path / "a")]).exit_code == 0
+    r = runner.invoke(app, ["run", str(second), "--out", str(tmp_path / "b"), "--entities", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    a, b = load(tmp_path / "a"), load(tmp_path / "b")
+    assert set(a.entities["entity_id"]) <= set(b.entities["entity_id"])
+    # counts: the earlier run's mentions outside the redone documents, plus this run's
+    kept = a.mentions[~a.mentions["doc_id"].isin(set(b.documents["doc_id"]))]
+    both = pd.concat([kept[["doc_id", "entity_id"]], b.mentions[["doc_id", "entity_id"]]])
+    want = both.groupby("entity_id").agg(n=("doc_id", "size"), d=("doc_id", "nunique"))
+    got = b.entities.set_index("entity_id")
+    for eid in want.index:
+        assert (got.loc[eid, "n_mentions"], got.loc[eid, "n_docs"]) == tuple(want.loc[eid]), eid
