@@ -1,0 +1,229 @@
+"""Quotations and speakers (pipeline.quotes) and their evaluation (pipeline.evaluate_quotes).
+
+All sentences are written for these tests; no corpus text.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from pipeline.evaluate_quotes import evaluate_quotes, format_quotes_report
+from pipeline.quotes import QUOTE_COLUMNS, extract_all, extract_quotes, find_quote_marks, quotes_frame
+
+
+def ments(text: str, *names: tuple[str, str, str]) -> pd.DataFrame:
+    """Mentions for (surface, label, entity_id), at every occurrence of the surface."""
+    rows = []
+    for surface, label, ent in names:
+        i = text.find(surface)
+        while i >= 0:
+            rows.append({"start_char": i, "end_char": i + len(surface), "text": surface,
+                         "label": label, "kind": "name", "entity_id": ent})
+            i = text.find(surface, i + 1)
+    return pd.DataFrame(rows, columns=["start_char", "end_char", "text", "label", "kind", "entity_id"])
+
+
+def q_of(rows, typ=None):
+    return [r for r in rows if typ is None or r["type"] == typ]
+
+
+def speaker(text, r):
+    return None if r["speaker_start"] is None else text[r["speaker_start"]:r["speaker_end"]]
+
+
+@pytest.mark.parametrize("open_, close", [("„", "“"), ("»", "«"), ("«", "»"), ('"', '"'), ("„", "”")])
+def test_quote_styles(open_, close):
+    text = f"Die Ministerin sagte: {open_}Wir werden die Schulen im Herbst öffnen.{close} Danach ging sie."
+    rows = q_of(extract_quotes("d", text), "direct")
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["text"] == f"{open_}Wir werden die Schulen im Herbst öffnen.{close}"
+    assert text[r["start_char"]:r["end_char"]] == r["text"]
+    assert speaker(text, r) == "Die Ministerin"
+    assert text[r["cue_start"]:r["cue_end"]] == "sagte"
+
+
+def test_nested_quotes_give_one_outer_quote():
+    text = "Der Trainer sagte: „Die Zeitung nannte uns ‚eine Gurkentruppe‘, das ärgert mich.“"
+    marks = find_quote_marks(text)
+    assert [(text[s:e], depth) for s, e, depth in marks] == [
+        ("„Die Zeitung nannte uns ‚eine Gurkentruppe‘, das ärgert mich.“", 0),
+        ("‚eine Gurkentruppe‘", 1)]
+    rows = q_of(extract_quotes("d", text), "direct")
+    assert [r["text"] for r in rows] == [text[text.index("„"):]]
+
+
+def test_multi_sentence_and_multi_paragraph_quote():
+    text = ("Die Ärztin Anna Berg erklärte: „Die Lage ist ernst. Wir brauchen Hilfe.\n\n"
+            "„Die Kliniken sind voll. Wir können nicht mehr.“\n\nDanach war es still.")
+    rows = q_of(extract_quotes("d", text, ments(text, ("Anna Berg", "PER", "e1"))), "direct")
+    assert len(rows) == 1
+    assert rows[0]["text"].startswith("„Die Lage ist ernst.")
+    assert rows[0]["text"].endswith("Wir können nicht mehr.“")
+    assert rows[0]["speaker_entity_id"] == "e1"
+
+
+def test_speaker_after_quote_and_entity():
+    text = "„Das war ein schwerer Fehler“, sagte Bundeskanzler Olaf Brenner am Montag in Berlin."
+    m = ments(text, ("Olaf Brenner", "PER", "per-brenner"), ("Berlin", "LOC", "loc-berlin"))
+    (r,) = q_of(extract_quotes("d", text, m), "direct")
+    assert r["text"] == "„Das war ein schwerer Fehler“"
+    assert "Olaf Brenner" in speaker(text, r)
+    assert "Berlin" not in speaker(text, r)
+    assert r["speaker_entity_id"] == "per-brenner"
+
+
+def test_so_speaker_and_pronoun_resolves_to_previous_person():
+    text = ("Die Ministerin Eva Lind besuchte am Montag die Fabrik. "
+            "„Wir halten an dem Werk fest“, sagte sie. "
+            "„Das ist nicht verhandelbar“, so die Ministerin.")
+    m = ments(text, ("Eva Lind", "PER", "per-lind"))
+    rows = q_of(extract_quotes("d", text, m), "direct")
+    assert [speaker(text, r) for r in rows] == ["sie", "die Ministerin"]
+    assert [r["speaker_entity_id"] for r in rows] == ["per-lind", "per-lind"]
+
+
+def test_title_in_quotes_is_not_a_quotation():
+    text = "Die Zeitung „Neue Rundschau“ berichtete über den Film „Sommer in Rom“."
+    m = ments(text, ("Neue Rundschau", "ORG", "org-nr"))
+    assert q_of(extract_quotes("d", text, m), "direct") == []
+
+
+def test_laut_and_zufolge():
+    text = ("Laut Polizei wurden bei dem Unfall drei Menschen verletzt. "
+            "Der Feuerwehr zufolge brach das Feuer im Keller aus.")
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert len(rows) == 2
+    laut, zufolge = rows
+    assert text[laut["speaker_start"]:laut["speaker_end"]] == "Polizei"
+    assert laut["text"].startswith("wurden bei dem Unfall")
+    assert text[zufolge["cue_start"]:zufolge["cue_end"]] == "zufolge"
+    assert "Feuerwehr" in speaker(text, zufolge)
+    assert zufolge["text"] == "brach das Feuer im Keller aus"
+
+
+def test_nach_angaben_von():
+    text = "Nach Angaben der Stadtwerke fällt der Strom am Freitag aus."
+    (r,) = q_of(extract_quotes("d", text), "indirect")
+    assert "Stadtwerke" in speaker(text, r)
+    assert r["text"] == "fällt der Strom am Freitag aus"
+
+
+def test_subjunctive_indirect_speech_and_continuation():
+    text = ("Der Bürgermeister Karl Weiß erklärte, die Brücke sei marode. "
+            "Sie müsse im Sommer gesperrt werden. "
+            "Die Stadt hat 40.000 Einwohner.")
+    m = ments(text, ("Karl Weiß", "PER", "per-weiss"))
+    rows = extract_quotes("d", text, m)
+    ind = q_of(rows, "indirect")
+    assert len(ind) == 1 and ind[0]["text"] == "die Brücke sei marode"
+    assert ind[0]["speaker_entity_id"] == "per-weiss"
+    cont = q_of(rows, "indirect_free_indirect")
+    assert [r["text"] for r in cont] == ["Sie müsse im Sommer gesperrt werden."]
+    assert cont[0]["speaker_entity_id"] == "per-weiss"
+    # an indicative statement of fact is not reported speech
+    assert not any("Einwohner" in r["text"] for r in rows)
+
+
+def test_dass_clause_and_quote_before_cue():
+    text = ("Die Gewerkschaft teilte mit, dass die Verhandlungen gescheitert sind. "
+            "Ein Streik sei unvermeidlich, sagte ihr Sprecher Jan Ott.")
+    m = ments(text, ("Jan Ott", "PER", "per-ott"), ("Gewerkschaft", "ORG", "org-gew"))
+    ind = q_of(extract_quotes("d", text, m), "indirect")
+    assert [r["text"] for r in ind] == ["dass die Verhandlungen gescheitert sind",
+                                        "Ein Streik sei unvermeidlich"]
+    assert [r["speaker_entity_id"] for r in ind] == ["org-gew", "per-ott"]
+
+
+def test_offsets_slice_original_text_and_columns():
+    text = ("Berlin. \n\nDer Minister sagte: „Wir   prüfen das.“\r\n"
+            "Laut Sprecher sei alles in Ordnung, sagte er.")
+    rows = extract_quotes("doc-7", text)
+    assert rows
+    for n, r in enumerate(rows, 1):
+        assert list(r) == QUOTE_COLUMNS
+        assert r["quote_id"] == f"doc-7#q{n:03d}"
+        assert text[r["start_char"]:r["end_char"]] == r["text"]
+        for piece in r["spans"]:
+            a, b = map(int, piece.split("-"))
+            assert r["start_char"] <= a < b <= r["end_char"]
+        if r["speaker_start"] is not None:
+            assert 0 <= r["speaker_start"] < r["speaker_end"] <= len(text)
+
+
+def test_unclosed_quote_marks_do_not_swallow_text():
+    text = "Er sagte: „Das ist ein Test.\n\nDie Firma „Nordlicht“ meldete, der Umsatz sei gestiegen."
+    rows = extract_quotes("d", text)
+    assert not any(r["start_char"] == text.index("„") for r in rows)
+    assert any(r["text"] == "der Umsatz sei gestiegen" for r in rows)
+
+
+def _best_time(text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        extract_quotes("d", text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@pytest.mark.parametrize("unit", ["„", "Er sagte: „Das ist gut. ", "laut X, wie Y sagte, dass "])
+def test_linear_time_on_unclosed_marks(unit):
+    small, big = unit * 1_000, unit * 10_000
+    assert extract_quotes("d", big) is not None  # no crash
+    ratio = _best_time(big) / max(_best_time(small), 1e-4)
+    assert ratio < 30, ratio  # 10x the text: ~10x the time, far from 100x
+
+
+def test_empty_and_frame_types():
+    assert extract_quotes("d", "") == []
+    df = quotes_frame([])
+    assert list(df.columns) == QUOTE_COLUMNS and len(df) == 0
+    docs = pd.DataFrame({"doc_id": ["a", "b"], "text": ["„Ich komme“, sagte Ina.", "Kein Zitat."]})
+    out = extract_all(docs, None)
+    assert out["doc_id"].tolist() == ["a"]
+    assert str(out["speaker_start"].dtype) == "Int64"
+
+
+def test_evaluate_quotes_on_hand_made_gold(tmp_path):
+    text = "„Wir bleiben“, sagte Ina Roth. Laut Polizei ist alles ruhig. Er sei müde, sagte Tom."
+    m = ments(text, ("Ina Roth", "PER", "per-roth"), ("Tom", "PER", "per-tom"))
+    m["doc_id"] = "d1"
+    pred = quotes_frame(extract_quotes("d1", text, m))
+
+    def span(s):
+        i = text.index(s)
+        return [[i, i + len(s)]]
+    gold = [
+        {"id": "d1", "type": "Direct", "speaker": span("Ina Roth"), "cue": span("sagte"),
+         "quote": span("„Wir bleiben“"), "addressee": None},
+        {"id": "d1", "type": "Indirect", "speaker": span("Polizei"), "cue": span("Laut"),
+         "quote": span("ist alles ruhig"), "addressee": None},
+        # a quote the extractor cannot find, without speaker: counts for spans only
+        {"id": "d1", "type": "Reported", "speaker": None, "cue": None,
+         "quote": span("Er sei müde, sagte Tom."), "addressee": None},
+    ]
+    path = tmp_path / "gold.quotes.jsonl"
+    path.write_text("\n".join(json.dumps(g) for g in gold), encoding="utf-8")
+    rep = evaluate_quotes(pred, path, m)
+    assert rep["per_type"]["direct"]["f1"] == 1.0
+    assert rep["per_type"]["direct"]["speaker_accuracy"] == 1.0
+    assert rep["per_type"]["direct"]["speaker_entity_accuracy"] == 1.0
+    assert rep["per_type"]["indirect"]["tp"] == 1
+    assert rep["per_type"]["reported"]["recall"] == 0.0
+    # overall matching ignores the type: "Er sei müde" (indirect) overlaps the reported gold
+    assert rep["overall"]["n_gold"] == 3
+    assert rep["overall"]["tp"] == 3
+    assert rep["overall"]["type_accuracy"] == pytest.approx(2 / 3, abs=1e-3)
+    assert rep["overall"]["speaker_n"] == 2
+    assert "direct" in format_quotes_report(rep)
+    # a prediction overlapping less than half of the shorter extent does not match
+    bad = pred.copy()
+    is_direct = bad["type"] == "direct"
+    bad.loc[is_direct, "start_char"] = bad.loc[is_direct, "end_char"] - 2
+    bad.loc[is_direct, "end_char"] = bad.loc[is_direct, "end_char"] + 20
+    assert evaluate_quotes(bad, gold, m)["per_type"]["direct"]["tp"] == 0
