@@ -18,7 +18,7 @@ import html
 import html.entities
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -71,6 +71,7 @@ def _spread(a: int, b: int, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 _WINDOW = 16  # the longest stretch a repair may replace (either side)
 _RESYNC = 3  # characters that must agree again after a repaired stretch
+_DIFF_WINDOW = 256  # the most characters (either side) difflib aligns at once
 
 
 def _equal_run(a: str, b: str, i: int, j: int) -> tuple[int, int]:
@@ -99,7 +100,10 @@ def _resync(a: str, b: str, i: int, j: int) -> tuple[int, int] | None:
             if ii == n and jj == m:
                 return ii, jj
             if ii < n and jj < m and a[ii : ii + _RESYNC] == b[jj : jj + _RESYNC]:
-                return ii, jj
+                # a repair never makes an ASCII letter or digit out of something else, so a
+                # resync point that would skip one in ``b`` is a chance match: look further
+                if not any(c < "\x80" and c.isalnum() for c in b[j:jj]):
+                    return ii, jj
     return None
 
 
@@ -139,6 +143,28 @@ class _Builder:
         """Replace ``src[base:base+len(seg)]`` (== ``seg``) by ``new``, aligning the two so
         that characters the change left alone keep their own offsets.
 
+        A repair (mojibake, NFC) never makes or removes an ASCII letter or digit, so when
+        both sides hold the same sequence of them, each is an anchor that maps to itself
+        and only the stretches between anchors are aligned (:meth:`_align_stretch`); a
+        chance match of repeated characters can then never pull an anchor out of place.
+        """
+        ia = [k for k, c in enumerate(seg) if c < "\x80" and c.isalnum()]
+        ib = [k for k, c in enumerate(new) if c < "\x80" and c.isalnum()]
+        if not ia or len(ia) != len(ib) or any(seg[x] != new[y] for x, y in zip(ia, ib)):
+            self._align_stretch(base, seg, new)
+            return
+        pa = pb = 0
+        for x, y in zip(ia, ib):
+            if seg[pa:x] != new[pb:y]:
+                self._align_stretch(base + pa, seg[pa:x], new[pb:y])
+            self.keep_until(base + x + 1)  # the anchor, one to one
+            pa, pb = x + 1, y + 1
+        if seg[pa:] != new[pb:]:
+            self._align_stretch(base + pa, seg[pa:], new[pb:])
+
+    def _align_stretch(self, base: int, seg: str, new: str) -> None:
+        """Align one stretch (see :meth:`align`).
+
         Repairs are short and local, so a greedy walk is enough: copy the equal run, then
         find the nearest point where both strings agree again for ``_RESYNC`` characters
         and map the differing stretch in between as one replacement. difflib only serves
@@ -155,13 +181,27 @@ class _Builder:
                 return
             nxt = _resync(seg, new, i, j)
             if nxt is None:
-                sm = SequenceMatcher(None, seg[i:], new[j:])
-                for tag, i1, i2, j1, j2 in sm.get_opcodes():
+                # difflib is quadratic: give it a bounded window, keep its alignment up to
+                # the last stretch it found equal, and go on greedily from there
+                wa, wb = min(n, i + _DIFF_WINDOW), min(m, j + _DIFF_WINDOW)
+                ops = SequenceMatcher(None, seg[i:wa], new[j:wb]).get_opcodes()
+                last = len(ops) - 1
+                if wa < n or wb < m:
+                    while last >= 0 and ops[last][0] != "equal":
+                        last -= 1
+                for tag, i1, i2, j1, j2 in ops[: last + 1]:
                     if tag == "equal":
                         self.keep_until(base + i + i2)
                     else:
                         self.replace(base + i + i1, base + i + i2, new[j + j1 : j + j2])
-                return
+                if wa == n and wb == m:
+                    return
+                if last < 0:  # nothing equal in the window: map it as one stretch
+                    self.replace(base + i, base + wa, new[j:wb])
+                    i, j = wa, wb
+                else:
+                    i, j = i + ops[last][2], j + ops[last][4]
+                continue
             i2, j2 = nxt
             if i2 - i > 1 and j2 - j > 1:
                 # several repairs close together ("Ã© Ã¼"): align inside the stretch
@@ -227,22 +267,106 @@ HTML_TAGS = BLOCK_TAGS | frozenset(
     "source span strike strong sub sup time tt u var video audio button wbr".split()
 )
 
-_HTML_RE = re.compile(
-    r"(?P<comment><!--.*?-->)"
-    r"|(?P<raw><(?P<rawname>script|style)\b[^>]*>.*?</(?P=rawname)\s*>)"
+# What a left-to-right scan finds, in the order tried at each position: a comment, a
+# script/style element, a declaration, a tag, an entity. Comments and script/style bodies
+# run to a closing string that may be far away or missing; a regex like ``<!--.*?-->``
+# rescans the rest of the text for every unclosed opener (8,000 ``<!--`` take seconds),
+# so those openers are matched here alone and their ends found by :class:`_NextFinder`.
+_HTML_START = re.compile(
+    r"(?P<comment><!--)"
+    r"|<(?P<rawname>script|style)\b"
     r"|(?P<decl><![A-Za-z][^<>]*>)"
     r"|(?P<tag></?(?P<name>[A-Za-z][A-Za-z0-9]{0,15})(?:\s[^<>]*)?/?>)"
     r"|(?P<entity>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)",
-    re.DOTALL | re.IGNORECASE,
+    re.IGNORECASE,
 )
+_TAG_AT = re.compile(r"</?(?P<name>[A-Za-z][A-Za-z0-9]{0,15})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_RAW_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style")}
 
 
-def _is_html(m: re.Match) -> bool:
-    if m.group("tag"):
-        return m.group("name").lower() in HTML_TAGS
-    if m.group("entity"):
-        ent = m.group("entity")
-        return ent[1] == "#" or ent[1:] in html.entities.html5
+class _NextFinder:
+    """``find(pos)``: the first match of a pattern at or after ``pos``, for positions that
+    only grow. A match found (or its absence) answers every later query it still lies
+    after, so the text is scanned about once in all."""
+
+    __slots__ = ("text", "search", "at", "found")
+
+    def __init__(self, text: str, search):
+        self.text, self.search = text, search
+        self.at = -1  # position of the last search
+        self.found: tuple[int, int] | None = None  # its result: (start, end) or None
+
+    def find(self, pos: int) -> tuple[int, int] | None:
+        if self.at < 0 or pos < self.at or (self.found is not None and self.found[0] < pos):
+            self.at, self.found = pos, self.search(self.text, pos)
+        return self.found
+
+
+def _find_str(needle: str):
+    def search(text: str, pos: int) -> tuple[int, int] | None:
+        i = text.find(needle, pos)
+        return None if i < 0 else (i, i + len(needle))
+    return search
+
+
+def _find_re(rx: re.Pattern):
+    def search(text: str, pos: int) -> tuple[int, int] | None:
+        m = rx.search(text, pos)
+        return None if m is None else m.span()
+    return search
+
+
+def _html_items(text: str) -> Iterator[tuple[str, int, int, str]]:
+    """``(kind, start, end, detail)`` for every comment, script/style element, declaration,
+    tag and entity, as ``re.finditer`` would find them with lazy patterns for comments
+    (``<!--.*?-->``) and script/style elements (up to the first matching end tag) tried
+    first, but in linear time. ``detail`` is the tag name (lower case) or the entity."""
+    comment_end = _NextFinder(text, _find_str("-->"))
+    gt = _NextFinder(text, _find_str(">"))
+    raw_end = {name: _NextFinder(text, _find_re(rx)) for name, rx in _RAW_CLOSE.items()}
+    pos = 0
+    while True:
+        m = _HTML_START.search(text, pos)
+        if m is None:
+            return
+        a = m.start()
+        if m.group("comment"):
+            end = comment_end.find(a + 4)
+            if end is not None:
+                pos = end[1]
+                yield "comment", a, pos, ""
+            else:
+                pos = a + 1  # unclosed: nothing else can start with "<!--"
+            continue
+        if m.group("rawname"):
+            name = m.group("rawname").lower()
+            opened = gt.find(m.end())
+            end = raw_end[name].find(opened[1]) if opened is not None else None
+            if end is not None:
+                pos = end[1]
+                yield "raw", a, pos, name
+                continue
+            t = _TAG_AT.match(text, a)  # an unclosed <script ...> is an ordinary tag
+            if t is None:
+                pos = a + 1
+                continue
+            pos = t.end()
+            yield "tag", a, pos, t.group("name").lower()
+            continue
+        pos = m.end()
+        if m.group("decl"):
+            yield "decl", a, pos, ""
+        elif m.group("tag"):
+            yield "tag", a, pos, m.group("name").lower()
+        else:
+            yield "entity", a, pos, m.group("entity")
+
+
+def _is_html(kind: str, detail: str) -> bool:
+    if kind == "tag":
+        return detail in HTML_TAGS
+    if kind == "entity":
+        return detail[1] == "#" or detail[1:] in html.entities.html5
     return True
 
 
@@ -250,22 +374,19 @@ def find_html(text: str) -> bool:
     """Whether ``text`` holds HTML tags, comments or entities (``&amp;``, ``&#228;``)."""
     if "<" not in text and "&" not in text:
         return False
-    return any(_is_html(m) for m in _HTML_RE.finditer(text))
+    return any(_is_html(kind, detail) for kind, _, _, detail in _html_items(text))
 
 
 def _strip_html(text: str):
     if "<" not in text and "&" not in text:
         return None
     b = _Builder(text)
-    for m in _HTML_RE.finditer(text):
-        if not _is_html(m):
+    for kind, a, z, detail in _html_items(text):
+        if not _is_html(kind, detail):
             continue
-        a, z = m.span()
-        if m.group("entity"):
-            b.replace(a, z, html.unescape(m.group()))
-        elif m.group("tag") and m.group("name").lower() in BLOCK_TAGS:
-            b.replace(a, z, "\n")
-        elif m.group("raw"):
+        if kind == "entity":
+            b.replace(a, z, html.unescape(detail))
+        elif kind == "raw" or (kind == "tag" and detail in BLOCK_TAGS):
             b.replace(a, z, "\n")
         else:
             b.replace(a, z, "")
@@ -302,17 +423,31 @@ def _line_chunks(text: str, a: int, z: int) -> Iterable[tuple[int, int]]:
     """Cut the line ``text[a:z]`` into pieces of about ``_CHUNK`` characters, cutting only
     after a space that follows an ASCII character or else after an ASCII character, so a
     mojibake sequence (non-ASCII characters, perhaps a space for a lost U+00A0) is never
-    cut apart."""
+    cut apart. A line without ASCII is cut anyway, between characters that cannot belong
+    to one sequence if it can: ftfy and the alignment must only see bounded pieces."""
     while z - a > 2 * _CHUNK:
         for rx in _SAFE_CUT:
             m = rx.search(text, a + _CHUNK, a + 2 * _CHUNK)
             if m:
+                cut = m.end()
                 break
         else:
-            break
-        yield a, m.end()
-        a = m.end()
+            cut = _forced_cut(text, a + 2 * _CHUNK)
+        yield a, cut
+        a = cut
     yield a, z
+
+
+_CONT_CHARS = frozenset(chr(c) for c in range(0x80, 0x2200) if re.match(f"[{_CONT}]", chr(c))) | {" "}
+
+
+def _forced_cut(text: str, c: int) -> int:
+    """A cut at or a little before ``c``: before a character that is no continuation byte
+    (nor a space, a lost U+00A0) and not right after a lead byte; else ``c`` itself."""
+    for k in range(c, c - 8, -1):
+        if text[k] not in _CONT_CHARS and not ("\u00c2" <= text[k - 1] <= "\u00f4"):
+            return k
+    return c
 
 
 def _fix_segment(seg: str) -> str:
@@ -372,13 +507,44 @@ _NON_ASCII_RUN = re.compile(r"[\x00-\x7f]?[^\x00-\x7f]+")
 _NFC_PIECE = 1000
 
 
+_MAX_MARKS = 64  # longer runs of combining marks are normalized in pieces of this size
+
+
+@lru_cache(maxsize=1)
+def _long_mark_run() -> re.Pattern:
+    """Runs of more than ``_MAX_MARKS`` characters with a combining class: CPython sorts
+    them by insertion (quadratic), and no text needs them whole."""
+    ranges, start, prev = [], None, None
+    for c in range(0x300, 0x20000):  # every combining class > 0 lies in this range
+        if unicodedata.combining(chr(c)):
+            if start is None or c != prev + 1:
+                if start is not None:
+                    ranges.append((start, prev))
+                start = c
+            prev = c
+    ranges.append((start, prev))
+    cls = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+    return re.compile(f"[{cls}]{{{_MAX_MARKS + 1},}}")
+
+
 def _nfc_pieces(seg: str) -> Iterable[tuple[int, int]]:
     """Very long runs (e.g. unspaced CJK) are cut before a plain starter (no combining
     class, not a mark, not a Hangul jamo: nothing that composes with what precedes it)
-    so that the alignment stays cheap."""
+    so that the alignment stays cheap. Runs of combining marks longer than
+    ``_MAX_MARKS`` are cut every ``_MAX_MARKS`` marks (only such runs differ from NFC of
+    the whole)."""
     a = 0
-    i = 2 * _NFC_PIECE
-    while i < len(seg):
+    for m in _long_mark_run().finditer(seg):
+        for cut in range(m.start() + _MAX_MARKS, m.end(), _MAX_MARKS):
+            for pa, pz in _starter_pieces(seg, a, cut):
+                yield pa, pz
+            a = cut
+    yield from _starter_pieces(seg, a, len(seg))
+
+
+def _starter_pieces(seg: str, a: int, z: int) -> Iterable[tuple[int, int]]:
+    i = a + 2 * _NFC_PIECE
+    while i < z:
         c = seg[i]
         if unicodedata.combining(c) == 0 and not ("\u1100" <= c <= "\u11ff") \
                 and not unicodedata.category(c).startswith("M"):
@@ -387,7 +553,7 @@ def _nfc_pieces(seg: str) -> Iterable[tuple[int, int]]:
             i += 2 * _NFC_PIECE
         else:
             i += 1
-    yield a, len(seg)
+    yield a, z
 
 
 def _nfc(text: str):

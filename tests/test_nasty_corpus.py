@@ -122,3 +122,37 @@ def test_csv_with_an_unbalanced_quote_end_to_end(tmp_path):
     assert r.exit_code == 2, r.output
     assert "malformed CSV at line 3" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "strict" / "documents.parquet").exists()
+
+
+# --------------------------------------------------------------------------- issue 17: bounded work per document
+# (block added for bounded work; other blocks of this file belong to other parts of issue 17)
+
+
+def test_inputs_that_used_to_explode_end_to_end(tmp_path):
+    """Runs without spaces, unclosed markup in bulk and dense symbols: each is an ordinary
+    document now (the timings and memory are in benchmarks/bench_nasty.py), and names
+    next to them are still found at the right offsets."""
+    c = tmp_path / "corpus"
+    c.mkdir()
+    inputs = {
+        "equals.txt": "=" * 12_000,
+        "emoji.txt": "\U0001f600" * 12_000,
+        "comments.txt": "<!--" * 8_000,
+        "scripts.txt": "<script>" * 8_000,
+        "abc.txt": "a < b > c " * 5_000,
+        "marks.txt": "a" + "\u0301\u0316" * 3_000,
+        "glued.txt": "Angela Merkel besuchte Paris. " + "=" * 5_000 + " Olaf Scholz traf Emmanuel Macron in Berlin. "
+                     + "<!--" * 2_000 + "\n\nWladimir Putin sprach in Moskau.",
+    }
+    for name, text in inputs.items():
+        (c / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(c), "--out", str(out), "--format", "parquet"])
+    assert r.exit_code == 0, r.output
+    docs = pd.read_parquet(out / "documents.parquet").set_index("doc_id")
+    assert (docs["status"] == "ok").all(), docs[["status", "error"]]
+    m = pd.read_parquet(out / "mentions.parquet")
+    for row in m.itertuples():
+        assert docs.at[row.doc_id, "text"][row.start_char:row.end_char] == row.text
+    glued = set(m.loc[m["doc_id"] == "glued.txt", "text"])
+    assert {"Angela Merkel", "Paris", "Emmanuel Macron", "Berlin", "Wladimir Putin", "Moskau"} <= glued

@@ -1,6 +1,7 @@
 """The bundled NER model and model selection (real model, loaded once per session)."""
 
 import json
+import re
 
 import pytest
 import spacy
@@ -80,6 +81,42 @@ def test_chunk_text_prefers_paragraphs_and_covers_everything():
     assert all(len(c) <= 1000 for _, c in pieces)
     assert all(text[o:o + len(c)] == c for o, c in pieces)
     assert pieces[0][1].endswith("\n\n")
+
+
+def test_break_long_runs_inserts_spaces_that_map_back():
+    from pipeline.ner.model import MAX_RUN_CHARS, _back, break_long_runs
+
+    url = "https://www.example.org/" + "a" * 70  # 94 characters: left alone
+    assert break_long_runs(f"Siehe {url} und Paris.") == (f"Siehe {url} und Paris.", [])
+    text = "Merkel " + "=" * 250 + " Scholz " + "x" * 230 + "."
+    new, inserted = break_long_runs(text)
+    assert len(new) == len(text) + len(inserted) and len(inserted) == 2 + 2
+    assert max(len(w) for w in new.split()) <= MAX_RUN_CHARS
+    assert all(new[p] == " " for p in inserted)
+    # every other character maps back onto itself
+    kept = [i for i in range(len(new)) if i not in set(inserted)]
+    assert [text[_back(inserted, i)] for i in kept] == [new[i] for i in kept]
+    assert _back(inserted, len(new)) == len(text)
+
+
+def test_break_long_runs_cuts_between_words_and_symbols():
+    from pipeline.ner.model import break_long_runs
+
+    names = ["Merkel", "Scholz", "Macron", "Biden", "Putin", "Selenskyj"]
+    run = ",".join(names * 8)  # 350 characters without a space
+    new, inserted = break_long_runs(run)
+    assert inserted
+    assert set(re.split(r"[, ]+", new)) == set(names)  # no name cut in two
+
+
+def test_tokens_of_a_text_with_long_runs_map_to_the_original(tagger):
+    glued = ("Kanzler" + "-" * 300 + "Olaf Scholz" + "*" * 120 + "traf" + "\U0001f600" * 150
+             + " Emmanuel Macron in Paris.")
+    (tagged,) = tagger.tag([glued])
+    assert tagged.error is None
+    for s, e, label, kind, _ in tagged.spans:
+        assert glued[s:e].strip() == glued[s:e] and glued[s:e]
+    assert {"Emmanuel Macron", "Paris"} <= {glued[s:e] for s, e, *_ in tagged.spans}
 
 
 def test_missing_package_says_how_to_install():

@@ -341,3 +341,85 @@ def test_unclosed_comment_or_script_keeps_the_rest():
     original = "Merkel <!-- kein Ende. Scholz <script> auch nicht. Macron"
     n = normalize_text(original, CFG, html="strip")
     assert n.text == original
+
+
+# --------------------------------------------------------------------------- bounded work (issue 17)
+
+# The patterns find_html and the HTML step used to run: correct, but every unclosed
+# "<!--" or "<script>" rescanned the rest of the text. The scanner must find the same.
+_OLD_HTML = re.compile(
+    r"(?P<comment><!--.*?-->)"
+    r"|(?P<raw><(?P<rawname>script|style)\b[^>]*>.*?</(?P=rawname)\s*>)"
+    r"|(?P<decl><![A-Za-z][^<>]*>)"
+    r"|(?P<tag></?(?P<name>[A-Za-z][A-Za-z0-9]{0,15})(?:\s[^<>]*)?/?>)"
+    r"|(?P<entity>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)",
+    re.DOTALL | re.IGNORECASE,
+)
+HTML_FRAGMENTS = ["<!--", "-->", "<script>", "<SCRIPT a>", "</script>", "</Script >", "<style>", "</style>",
+                  "<p>", "</p>", "<br/>", "<!DOCTYPE html>", "<!x", "&amp;", "&#228;", "&foo;", "<", ">", "a",
+                  " ", "\n", "-", "!", "<s", "cript", "&", '<b x="1">', "<scriptx>", "< p>", "</script",
+                  "<style", "script>", "</"]
+
+
+def _old_items(text):
+    out = []
+    for m in _OLD_HTML.finditer(text):
+        kind = next(k for k in ("comment", "raw", "decl", "tag", "entity") if m.group(k))
+        detail = {"raw": (m.group("rawname") or "").lower(), "tag": (m.group("name") or "").lower(),
+                  "entity": m.group()}.get(kind, "")
+        out.append((kind, m.start(), m.end(), detail))
+    return out
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(HTML_FRAGMENTS), max_size=30).map("".join))
+def test_property_html_scanner_finds_what_the_regex_found(text):
+    from pipeline.normalize import _html_items
+
+    assert list(_html_items(text)) == _old_items(text)
+
+
+def test_unclosed_markup_in_bulk_is_left_as_text():
+    from pipeline.normalize import find_html
+
+    for unit in ["<!--", "<script>", "<style x", "a < b > c "]:
+        text = "Merkel " + unit * 5000 + " Scholz"
+        n = normalize_text(text, CFG, html="strip")
+        assert n.text == text and not find_html(text)
+    closed = "<!--" * 3000 + "-->Merkel" + "<script>" * 3000 + "</script>Scholz"
+    assert normalize_text(closed, CFG, html="strip").text == "Merkel\nScholz"
+
+
+def test_long_runs_of_combining_marks_are_cut():
+    from pipeline.normalize import _MAX_MARKS
+
+    marks = "\u0301\u0316" * 3000  # 6,000 marks on one letter, out of canonical order
+    original = "Köln a" + marks + " Paris"
+    n = normalize_text(original, CFG)
+    _check_map(n, original)
+    assert n.text.startswith("Köln ") and n.text.endswith(" Paris")
+    body = n.text[len("Köln "):-len(" Paris")]
+    assert body[0] == "\u00e1" and sorted(body[1:]) == sorted(marks[1:])  # "a" + U+0301 composed
+    # sorted into canonical order piece by piece (a piece has at most _MAX_MARKS marks)
+    ccc = [unicodedata.combining(c) for c in body[1:]]
+    descents = sum(1 for x, y in zip(ccc, ccc[1:]) if y < x)
+    assert 0 < descents <= len(marks) // _MAX_MARKS + 1
+    # short runs are normalized as a whole, as before
+    assert normalize_text("a\u0301\u0316", CFG).text == unicodedata.normalize("NFC", "a\u0301\u0316")
+
+
+def test_a_long_mojibake_line_without_ascii_is_repaired_in_pieces():
+    def cp1252_safe(c):  # every UTF-8 byte of c has a cp1252 character
+        try:
+            return bool(c.encode("utf-8").decode("cp1252"))
+        except UnicodeDecodeError:
+            return False
+
+    letters = "".join(chr(c) for c in range(0x100, 0x180) if cp1252_safe(chr(c)))
+    original = (letters * 100).encode("utf-8").decode("cp1252")  # ~20,000 characters, no ASCII
+    n = normalize_text(original, CFG)
+    _check_map(n, original)
+    assert n.notes[0] == "mojibake repaired"
+    # repaired in pieces cut between sequences, never inside one: as the short line is
+    one = normalize_text(original[: len(original) // 100], CFG).text
+    assert n.text == one * 100 and "Ä" not in n.text

@@ -7,17 +7,21 @@ the components NER needs run, plus a rule-based sentencizer for ``sentence_index
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..config import NerConfig
 from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
 from .postprocess import (
     Span,
+    Work,
+    WorkLimitExceeded,
     complete_names,
     harmonize_labels,
     map_label,
@@ -86,7 +90,13 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
 
     target, source = _resolve(name)
     use_cpu_ops(gemm, blas_threads)
-    nlp = spacy.load(target)
+    try:
+        nlp = spacy.load(target)
+    except Exception as exc:  # noqa: BLE001  a package or folder that is not a spaCy pipeline
+        raise ModelNotFoundError(
+            f"model {name!r} cannot be loaded as a spaCy pipeline ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); pass --model bundled (the default), "
+            "an installed spaCy model such as de_core_news_sm, or a pipeline folder") from None
     if "ner" not in nlp.pipe_names:
         raise ModelNotFoundError(f"model {name!r} has no 'ner' component (it has: {nlp.pipe_names})")
     needed = {"ner"}
@@ -149,16 +159,84 @@ def chunk_text(text: str, max_chars: int) -> list[tuple[int, str]]:
     return out
 
 
+#: a run of more than this many non-space characters gets a space inserted before the
+#: model sees it: spaCy's tokenizer splits prefixes and suffixes off a run one at a time,
+#: rescanning the rest each time, so its time grows with the square of the run (12,000
+#: "=" took 35 s). Words, names and URLs are shorter and are never touched.
+MAX_RUN_CHARS = 100
+_LONG_RUN = re.compile(r"(?<!\S)\S{%d,}" % (MAX_RUN_CHARS + 1))
+#: a text's work budget is ner.max_work_per_char times its length, but at least this
+#: many characters' worth (short texts have fixed costs)
+MIN_BUDGET_CHARS = 1000
+
+
+def break_long_runs(text: str, max_run: int = MAX_RUN_CHARS) -> tuple[str, list[int]]:
+    """``text`` with a space inserted into every run of more than ``max_run`` non-space
+    characters, so that no piece of it is longer, cutting where a letter or digit meets
+    something else if the run allows. Returns the new text and the ascending positions of
+    the inserted spaces in it (``_back`` maps offsets into the new text back)."""
+    if len(text) <= max_run:
+        return text, []
+    long_run = _LONG_RUN if max_run == MAX_RUN_CHARS else re.compile(r"(?<!\S)\S{%d,}" % (max_run + 1))
+    parts: list[str] = []
+    inserted: list[int] = []
+    pos = 0
+    for m in long_run.finditer(text):
+        a, z = m.span()
+        while z - a > max_run:
+            cut = a + max_run
+            for k in range(a + max_run, a + max_run // 2, -1):
+                if not (text[k - 1].isalnum() and text[k].isalnum()):
+                    cut = k
+                    break
+            parts.append(text[pos:cut])
+            parts.append(" ")
+            inserted.append(cut + len(inserted))
+            pos = a = cut
+    if not inserted:
+        return text, []
+    parts.append(text[pos:])
+    return "".join(parts), inserted
+
+
+def _back(inserted: list[int], x: int) -> int:
+    """An offset into ``break_long_runs``'s text -> the offset into the text it was given."""
+    return x - bisect.bisect_left(inserted, x) if inserted else x
+
+
 @dataclass
 class Tagged:
-    """NER output for one text: spans in the text the model saw, and sentence starts."""
+    """NER output for one text: spans in the text the model saw, and sentence starts.
+    ``error`` says why a text was not tagged (its work budget ran out); its spans are then
+    empty and it should be reported as an error document."""
 
     spans: list[tuple[int, int, str, str, int]]  # start, end, label, kind, sentence_index
     n_sentences: int
+    error: str | None = None
+
+
+@dataclass
+class _Piece:
+    """A tokenized piece of text ``index`` starting at ``offset`` in it."""
+
+    index: int
+    offset: int
+    inserted: list[int]  # spaces break_long_runs inserted, as positions in doc.text
+    doc: Any
 
 
 class NerTagger:
-    """Holds a loaded model; ``tag(texts)`` yields one :class:`Tagged` per text."""
+    """Holds a loaded model; ``tag(texts)`` yields one :class:`Tagged` per text.
+
+    Work per text is bounded and linear in its length: texts are cut into chunks of at
+    most ``max_chunk_chars`` characters, long runs without spaces are broken for the
+    tokenizer, and the tokenized chunks go to the model in batches of at most
+    ``batch_tokens`` tokens (a chunk with more is cut finer), so memory depends on
+    ``batch_tokens``, not on the length of a text or on ``batch_size``. Each text has a
+    budget of ``max_work_per_char`` work units per character (characters tokenized,
+    tokens tagged, steps of post-processing); a text that needs more gets
+    :attr:`Tagged.error` and the others go on.
+    """
 
     def __init__(self, nlp, cfg: NerConfig):
         self.nlp = nlp
@@ -169,48 +247,103 @@ class NerTagger:
     def from_config(cls, cfg: NerConfig) -> "NerTagger":
         return cls(load_model(cfg.model, gemm=cfg.gemm, blas_threads=cfg.blas_threads), cfg)
 
+    def budget(self, n_chars: int) -> int:
+        """The work units a text of ``n_chars`` characters may use."""
+        return int(self.cfg.max_work_per_char * max(n_chars, MIN_BUDGET_CHARS))
+
     def tag(self, texts: Sequence[str]) -> Iterator[Tagged]:
-        pieces: list[tuple[int, int]] = []  # (text index, chunk offset)
-        chunk_texts: list[str] = []
-        for i, text in enumerate(texts):
-            for offset, chunk in chunk_text(text, self.cfg.max_chunk_chars):
-                pieces.append((i, offset))
-                chunk_texts.append(chunk)
+        works = [Work(self.budget(len(t))) for t in texts]
+        errors: list[str | None] = [None] * len(texts)
         results: list[list[tuple[int, int, str, str]]] = [[] for _ in texts]
         sent_starts: list[list[int]] = [[] for _ in texts]
-        docs = self.nlp.pipe(chunk_texts, batch_size=self.cfg.batch_size)
-        for (i, offset), doc in zip(pieces, docs):
-            for sent in doc.sents:
-                if sent.text.strip():
-                    sent_starts[i].append(offset + sent.start_char)
-            for ent in doc.ents:
-                mapped = map_label(ent.label_)
-                if mapped is None:
-                    continue
-                label, kind = mapped
-                if (kind == "deriv" and not self.cfg.derivs) or (kind == "part" and not self.cfg.parts):
-                    continue
-                results[i].append((offset + ent.start_char, offset + ent.end_char, label, kind))
+        for group in self._batches(texts, works, errors):
+            group = [p for p in group if errors[p.index] is None]
+            docs = self.nlp.pipe([p.doc for p in group], batch_size=max(1, len(group)))
+            for piece, doc in zip(group, docs):
+                i, offset, ins = piece.index, piece.offset, piece.inserted
+                for sent in doc.sents:
+                    if sent.text.strip():
+                        sent_starts[i].append(offset + _back(ins, sent.start_char))
+                for ent in doc.ents:
+                    mapped = map_label(ent.label_)
+                    if mapped is None:
+                        continue
+                    label, kind = mapped
+                    if (kind == "deriv" and not self.cfg.derivs) or (kind == "part" and not self.cfg.parts):
+                        continue
+                    results[i].append((offset + _back(ins, ent.start_char), offset + _back(ins, ent.end_char),
+                                       label, kind))
         for i, text in enumerate(texts):
-            spans = self._postprocess(text, results[i])
+            if errors[i] is None:
+                try:
+                    spans = self._postprocess(text, results[i], works[i])
+                except WorkLimitExceeded as exc:
+                    errors[i] = self._budget_error(text, exc)
+            if errors[i] is not None:
+                yield Tagged(spans=[], n_sentences=0, error=errors[i])
+                continue
             starts = sent_starts[i] or [0]
             yield Tagged(
                 spans=[(s, e, lab, kind, _sentence_of(starts, s)) for s, e, lab, kind in spans],
                 n_sentences=len(sent_starts[i]),
             )
 
-    def _postprocess(self, text: str, spans: list[Span]) -> list[Span]:
-        spans = refine_spans(text, sorted(set(spans)), is_title=is_title, country=is_country)
-        spans = complete_names(text, spans)
+    def _budget_error(self, text: str, exc: WorkLimitExceeded) -> str:
+        return (f"work budget exceeded: more than {exc.limit:,} work units for {len(text):,} characters "
+                f"(ner.max_work_per_char = {self.cfg.max_work_per_char:g}); the text is unlike prose "
+                "(e.g. long runs of symbols); raise ner.max_work_per_char to process it")
+
+    def _batches(self, texts: Sequence[str], works: list[Work], errors: list[str | None]) -> Iterator[list[_Piece]]:
+        """Pieces grouped into model batches of at most ``batch_tokens`` tokens and
+        ``batch_size`` pieces, made lazily so that only one batch of Docs is alive."""
+        group: list[_Piece] = []
+        n_tokens = 0
+        for piece in self._pieces(texts, works, errors):
+            if group and (n_tokens + len(piece.doc) > self.cfg.batch_tokens or len(group) >= self.cfg.batch_size):
+                yield group
+                group, n_tokens = [], 0
+            group.append(piece)
+            n_tokens += len(piece.doc)
+        if group:
+            yield group
+
+    def _pieces(self, texts: Sequence[str], works: list[Work], errors: list[str | None]) -> Iterator[_Piece]:
+        for i, text in enumerate(texts):
+            try:
+                yield from self._text_pieces(i, text, works[i])
+            except WorkLimitExceeded as exc:
+                errors[i] = self._budget_error(text, exc)
+
+    def _text_pieces(self, i: int, text: str, work: Work) -> Iterator[_Piece]:
+        """Chunks of ``text``, tokenized; a chunk with more than ``batch_tokens`` tokens
+        (dense text: symbols, markup) is cut into smaller chunks and tokenized again."""
+        limit = self.cfg.batch_tokens
+        todo = chunk_text(text, self.cfg.max_chunk_chars)[::-1]
+        while todo:
+            offset, chunk = todo.pop()
+            model_text, inserted = break_long_runs(chunk)
+            work.charge(len(model_text))
+            doc = self.nlp.make_doc(model_text)
+            if len(doc) > limit and len(chunk) > 1:
+                max_chars = max(1, min(len(chunk) - 1, len(chunk) * limit * 9 // (10 * len(doc))))
+                todo.extend((offset + o, c) for o, c in reversed(chunk_text(chunk, max_chars)))
+                continue
+            work.charge(len(doc))
+            yield _Piece(i, offset, inserted, doc)
+
+    def _postprocess(self, text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
+        work = work or Work()
+        spans = refine_spans(text, sorted(set(spans)), is_title=is_title, country=is_country, work=work)
+        spans = complete_names(text, spans, work)
         if self.cfg.propagate:
-            spans = propagate(text, spans)
+            spans = propagate(text, spans, work)
             if self.cfg.parts:
-                spans = part_prefix_candidates(text, spans)
+                spans = part_prefix_candidates(text, spans, work)
         spans = harmonize_labels(text, spans)
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
         for span in spans:
-            out.extend(split_compound(text, span, known))
+            out.extend(split_compound(text, span, known, work))
         # strip whitespace and punctuation the model may have included at the edges
         clean = []
         for s, e, label, kind in out:
@@ -242,6 +375,4 @@ def is_country(form: str) -> bool:
 
 
 def _sentence_of(starts: list[int], pos: int) -> int:
-    import bisect
-
     return max(0, bisect.bisect_right(starts, pos) - 1)

@@ -25,6 +25,99 @@ _ADJ = re.compile(r"^[a-zäöüß]+(isch|ländisch|anisch|esisch)(e|en|er|es|em)
 _WORD = re.compile(r"\w", re.UNICODE)
 
 
+class WorkLimitExceeded(Exception):
+    """A text needed more work units than its budget (see :class:`Work`)."""
+
+    def __init__(self, used: int, limit: int):
+        super().__init__(f"{used} work units over the limit of {limit}")
+        self.used, self.limit = used, limit
+
+
+class Work:
+    """A count of work units (characters scanned, candidates compared) against a limit.
+
+    Every function here takes one (``work=None``: unlimited) and charges what it does
+    beyond a linear pass, so that a text whose spans would make some step expensive is
+    stopped by a count, not by a clock: the same text fails the same way on any machine.
+    """
+
+    __slots__ = ("used", "limit")
+
+    def __init__(self, limit: int | None = None):
+        self.used = 0
+        self.limit = limit
+
+    def charge(self, units: int) -> None:
+        self.used += units
+        if self.limit is not None and self.used > self.limit:
+            raise WorkLimitExceeded(self.used, self.limit)
+
+
+_STEP = 0x110000  # a trie edge is keyed node * _STEP + code point: ints, not nested dicts
+
+
+class _Trie:
+    """The words of a text's names, for longest-match scans.
+
+    ``re.compile("|".join(words))`` tries every word in turn at every position, so a
+    long text with thousands of names costs text x names; walking a trie costs at most
+    the length of the longest match per position. Its edges live in one dict of ints
+    (no object per node for the garbage collector to walk).
+    """
+
+    def __init__(self, words: Iterable[str]):
+        self.edges: dict[int, int] = {}
+        self.final: set[int] = set()
+        firsts = set()
+        for w in words:
+            if not w:
+                continue
+            firsts.add(w[0])
+            node = 0
+            for c in w:
+                key = node * _STEP + ord(c)
+                nxt = self.edges.get(key)
+                if nxt is None:
+                    nxt = self.edges[key] = len(self.edges) + 1
+                node = nxt
+            self.final.add(node)
+        self.first = re.compile("[" + re.escape("".join(sorted(firsts))) + "]") if firsts else None
+
+    def ends(self, text: str, p: int, work: Work) -> list[int]:
+        """Ends of the words that start at ``p``, shortest first."""
+        out = []
+        edges, final = self.edges, self.final
+        node, k, n = 0, p, len(text)
+        while k < n:
+            node = edges.get(node * _STEP + ord(text[k]))
+            if node is None:
+                break
+            k += 1
+            if node in final:
+                out.append(k)
+        work.charge(k - p + 1)
+        return out
+
+    def finditer(self, text: str, work: Work) -> Iterable[tuple[int, int]]:
+        """``(start, end)`` of the longest word at each position, left to right and not
+        overlapping: what ``re.finditer`` finds with the words as an alternation, longest
+        first."""
+        if self.first is None:
+            return
+        p = 0
+        while True:
+            m = self.first.search(text, p)
+            if m is None:
+                return
+            p = m.start()
+            ends = self.ends(text, p, work)
+            if ends:
+                yield p, ends[-1]
+                p = ends[-1]
+            else:
+                p += 1
+
+
 def map_label(label: str) -> tuple[str, str] | None:
     """Model label -> (PER/LOC/ORG/MISC, name/deriv/part), e.g. ``LOCderiv`` -> (LOC, deriv)."""
     for kind in ("deriv", "part"):
@@ -34,7 +127,7 @@ def map_label(label: str) -> tuple[str, str] | None:
     return FOREIGN_LABELS.get(label.upper())
 
 
-def split_compound(text: str, span: Span, known: Iterable[str] = ()) -> list[Span]:
+def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work | None = None) -> list[Span]:
     """Narrow ``part`` spans to the name inside a compound and split coordinated derivs.
 
     - ``Kreml-Sprecher`` (part) -> ``Kreml``: every hyphen segment but the last (the head).
@@ -51,9 +144,13 @@ def split_compound(text: str, span: Span, known: Iterable[str] = ()) -> list[Spa
             if head and head[0].isupper():
                 return [(start, start + len(head), label, kind)]
             return [span]
-        for name in sorted(known, key=len, reverse=True):
-            if len(name) >= 2 and s.startswith(name) and len(s) > len(name) + 2 and s[len(name)].islower():
-                return [(start, start + len(name), label, kind)]
+        # the longest known name that is a prefix followed by at least 3 more characters,
+        # the first of them lower case: look its prefixes up rather than every name
+        known = known if isinstance(known, (set, frozenset, dict)) else set(known)
+        (work or Work()).charge(len(s))
+        for k in range(len(s) - 3, 1, -1):
+            if s[k].islower() and s[:k] in known:
+                return [(start, start + k, label, kind)]
         return [span]
     if kind == "deriv" and "-" in s:
         parts = s.split("-")
@@ -72,7 +169,7 @@ def _is_boundary(text: str, i: int) -> bool:
     return i <= 0 or i >= len(text) or not _WORD.match(text[i])
 
 
-def propagate(text: str, spans: list[Span]) -> list[Span]:
+def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
     """Tag other exact occurrences of names the model found in the same text.
 
     Only ``name`` spans of at least 3 characters (2 for all-caps acronyms) that start
@@ -95,9 +192,8 @@ def propagate(text: str, spans: list[Span]) -> list[Span]:
     for s, e in taken:
         occupied[s:e] = b"\x01" * (e - s)
     new: list[Span] = []
-    pattern = re.compile("|".join(re.escape(f) for f in sorted(labels, key=len, reverse=True)))
-    for m in pattern.finditer(text):
-        s, e = m.start(), m.end()
+    for s, e in _Trie(labels).finditer(text, work or Work()):
+        form = text[s:e]
         if not _is_boundary(text, s - 1):
             continue
         if e < len(text) and text[e] in "s'’" and _is_boundary(text, e + 1):
@@ -106,13 +202,13 @@ def propagate(text: str, spans: list[Span]) -> list[Span]:
             continue
         if any(occupied[s:e]):
             continue
-        label = labels[m.group()].most_common(1)[0][0]
+        label = labels[form].most_common(1)[0][0]
         new.append((s, e, label, "name"))
         occupied[s:e] = b"\x01" * (e - s)
     return sorted(spans + new)
 
 
-def complete_names(text: str, spans: list[Span]) -> list[Span]:
+def complete_names(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
     """Extend a name span cut short before the rest of a longer name found in the same
     text: with "Kim Jong Un" tagged elsewhere, "Kim Jong" in "Kim Jong Uns Besuch"
     becomes "Kim Jong Uns" (a genitive ``s`` or apostrophe is included, as in
@@ -126,27 +222,37 @@ def complete_names(text: str, spans: list[Span]) -> list[Span]:
             labels.setdefault(text[s:e], Counter())[label] += 1
     if len(labels) < 2:
         return spans
+    work = work or Work()
+    # each name under the forms it extends: "Kim Jong Un" under "Kim" and "Kim Jong"
+    # ("-" or " " + a capital follows), grouped by length, longest first
+    longer_by_form: dict[str, dict[int, set[str]]] = {}
+    for longer in labels:
+        work.charge(len(longer))
+        for k, c in enumerate(longer):
+            if k and (c == "-" or c == " " and longer[k + 1:k + 2].isupper()):
+                longer_by_form.setdefault(longer[:k], {}).setdefault(len(longer), set()).add(longer)
     occupied = bytearray(len(text) + 1)
     for s, e, _, _ in spans:
         occupied[s:e] = b"\x01" * (e - s)
     out: list[Span] = []
     for s, e, label, kind in spans:
         form = text[s:e]
-        if kind == "name":
+        by_len = longer_by_form.get(form) if kind == "name" else None
+        if by_len:
             best = None
-            for longer in labels:
-                if (len(longer) > len(form) and longer.startswith(form)
-                        and (longer[len(form)] == "-" or longer[len(form):len(form) + 2][-1:].isupper()
-                             and longer[len(form)] == " ")
-                        and text.startswith(longer, s) and (best is None or len(longer) > len(best))):
-                    end = s + len(longer)
-                    if end < len(text) and text[end] in "s'’" and _is_boundary(text, end + 1):
-                        end += 1
-                    elif not _is_boundary(text, end):
-                        continue
-                    if not any(occupied[e:end]):
-                        best = longer
-                        new_end = end
+            for n in sorted(by_len, reverse=True):  # the longest that fits wins
+                longer = text[s:s + n]
+                work.charge(n)
+                if longer not in by_len[n]:
+                    continue
+                end = s + n
+                if end < len(text) and text[end] in "s'’" and _is_boundary(text, end + 1):
+                    end += 1
+                elif not _is_boundary(text, end):
+                    continue
+                if not any(occupied[e:end]):
+                    best, new_end = longer, end
+                    break
             if best is not None:
                 occupied[e:new_end] = b"\x01" * (new_end - e)
                 s, e, label = s, new_end, labels[best].most_common(1)[0][0]
@@ -154,7 +260,7 @@ def complete_names(text: str, spans: list[Span]) -> list[Span]:
     return sorted(out)
 
 
-def part_prefix_candidates(text: str, spans: list[Span]) -> list[Span]:
+def part_prefix_candidates(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
     """Find unhyphenated compounds that start with a name of this text (``Kremlsprecher``
     when ``Kreml`` is a name here) and tag the name as a ``part``."""
     names = {text[s:e]: label for s, e, label, kind in spans if kind in ("name", "part") and e - s >= 4}
@@ -164,12 +270,29 @@ def part_prefix_candidates(text: str, spans: list[Span]) -> list[Span]:
     for s, e, _, _ in spans:
         occupied[s:e] = b"\x01" * (e - s)
     new = []
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")([a-zäöüß]{4,})")
-    for m in pattern.finditer(text):
-        s, e = m.start(1), m.end(1)
-        if not any(occupied[s : m.end()]) and _is_boundary(text, m.end()):
-            new.append((s, e, names[m.group(1)], "part"))
+    # what re.finditer(r"\b(name|...)([a-zäöüß]{4,})") finds, names longest first
+    work = work or Work()
+    trie = _Trie(names)
+    start = re.compile(r"\b" + trie.first.pattern)
+    p = 0
+    while True:
+        m = start.search(text, p)
+        if m is None:
+            break
+        p = m.start()
+        for e in reversed(trie.ends(text, p, work)):
+            tail = _LOWER_TAIL.match(text, e)
+            if tail:
+                if not any(occupied[p : tail.end()]) and _is_boundary(text, tail.end()):
+                    new.append((p, e, names[text[p:e]], "part"))
+                p = tail.end()
+                break
+        else:
+            p += 1
     return sorted(spans + new)
+
+
+_LOWER_TAIL = re.compile(r"[a-zäöüß]{4,}")
 
 
 # --------------------------------------------------------------------------- span refinement
@@ -188,6 +311,8 @@ PLACE_CLASS_NOUNS = frozenset(
 )
 
 _TOKEN = re.compile(r"\S+")
+#: rule 4 of refine_spans looks up every sub-span of a span: not of longer ones
+MAX_SPLIT_TOKENS = 32
 
 
 def _tokens(text: str, s: int, e: int) -> list[tuple[int, int]]:
@@ -210,7 +335,8 @@ def _majority(labels: dict[str, Counter], form: str) -> str | None:
     return c.most_common(1)[0][0] if c else None
 
 
-def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -> list[Span]:
+def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None,
+                 work: Work | None = None) -> list[Span]:
     """Fix span boundaries and labels with in-document evidence (general rules only).
 
     1. a span never crosses a line break;
@@ -221,7 +347,8 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
        title is dropped, and the span is cut at lower-case words that are not name
        particles ("Kim lud Putin");
     4. a span made of two or more names found elsewhere in the same text is split into
-       them ("Kim Jong-un Putin"), each with its majority label;
+       them ("Kim Jong-un Putin"), each with its majority label (spans of more than
+       ``MAX_SPLIT_TOKENS`` words are left whole: every sub-span is looked up);
     5. a leading genitive of a known name ends the name: "Nordkoreas Artilleriegeschosse"
        -> "Nordkoreas";
     6. country names (CLDR, and their genitives) are LOC.
@@ -281,12 +408,14 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None) -
             lab = "LOC"
         return lab
 
+    work = work or Work()
     out = []
     for s, e, label, kind in spans:
         toks = _tokens(text, s, e)
-        if kind != "name" or len(toks) < 2:
+        if kind != "name" or len(toks) < 2 or len(toks) > MAX_SPLIT_TOKENS:
             out.append((s, e, label, kind))
             continue
+        work.charge(len(toks) * (e - s))
         whole = text[s:e]
         pieces: list[tuple[int, int, str | None]] = []
         i = 0
