@@ -22,10 +22,17 @@ Indirect and reported speech
     ("Die Lage sei ernst, sagte X."), "laut X", "X zufolge", "nach Angaben von X",
     "wie X mitteilte". A sentence in the subjunctive (Konjunktiv I: sei, habe, werde,
     könne, müsse ...) with no cue of its own, right after a quotation, continues that
-    speaker's words (type ``indirect_free_indirect``).
+    speaker's words (type ``indirect_free_indirect``; a run of such sentences is one
+    quotation). A sentence with the reportive "soll"/"sollen" ("Er soll ... haben") is
+    ``free_indirect``. A main-clause speech verb whose subject can speak (a pronoun, a
+    role, a PER/ORG mention) with no clause of speech ("Die Regierung warnte vor
+    Überschwemmungen.") is ``reported`` speech, the whole sentence its extent.
 
 Speakers
-    Next to the cue: "sagte X", "X sagte", "so X". A pronoun ("er", "sie") or a role
+    Next to the cue: "sagte X", "X sagte", "so X"; before a colon with no verb
+    ("Bundesinnenminister Schäuble: „…“"); else the subject of the clause the quote
+    stands in ("Der Minister nannte den Plan „unsinnig“") when it can speak, else the
+    speaker of the quote before it. A pronoun ("er", "sie") or a role
     description ("der Kremlsprecher", "die Ministerin") resolves to the most recent
     person entity before it in the article (a speaker already found, or a PER mention);
     a phrase holding a mention resolves to that mention's entity (PER first, then ORG).
@@ -150,6 +157,35 @@ def _speech_verbs() -> tuple[frozenset[str], frozenset[str]]:
 
 
 SPEECH_FINITE, SPEECH_PARTICIPLES = _speech_verbs()
+
+
+def _separable_bare() -> dict[str, frozenset[str]]:
+    """Finite forms of separable speech verbs without their particle -> the particles
+    ("stellte" -> {"fest", "klar"}): speech only when the particle closes the clause."""
+    out: dict[str, set[str]] = {}
+    plain = {v for v in _WEAK if "|" not in v} | {r[0] for r in _STRONG if "|" not in r[0]}
+    plain_forms: set[str] = set()
+    for v in plain:
+        plain_forms |= (_weak_forms(v)[0] if v in _WEAK else set())
+    for r in _STRONG:
+        if "|" not in r[0]:
+            plain_forms |= _strong_forms(*r)[0]
+    for v in _WEAK:
+        if "|" in v:
+            particle = v.split("|")[0]
+            for f in _weak_forms(v.split("|")[1])[0]:
+                if f not in plain_forms:
+                    out.setdefault(f, set()).add(particle)
+    for r in _STRONG:
+        if "|" in r[0]:
+            particle = r[0].split("|")[0]
+            for f in _strong_forms(r[0].split("|")[1], *r[1:])[0]:
+                if f not in plain_forms:
+                    out.setdefault(f, set()).add(particle)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+SEPARABLE_BARE = _separable_bare()
 # forms that are too often something else to count as a cue on their own
 SPEECH_FINITE = SPEECH_FINITE - {"sehen", "finden", "lassen", "rechnen", "denken", "heißen",
                                  "wissen", "sieht", "sah", "findet", "fand", "lässt", "ließ",
@@ -194,7 +230,21 @@ ROLE_SUFFIXES = ("sprecher", "sprecherin", "minister", "ministerin", "präsident
                  "könig", "königin", "papst", "kandidat", "kandidatin", "autor", "autorin",
                  "wissenschaftler", "wissenschaftlerin", "forscher", "forscherin", "sänger",
                  "sängerin", "spieler", "spielerin", "beauftragte", "beauftragter", "senator",
-                 "senatorin", "gründer", "gründerin", "kapitän", "offizier", "general")
+                 "senatorin", "gründer", "gründerin", "kapitän", "offizier", "general",
+                 "führer", "führerin", "vertreter", "vertreterin", "vorstand")
+_PREPOSITIONS = frozenset("""
+am im in bei beim auf vor nach zu zum zur über mit für von vom aus an unter gegen seit während
+wegen trotz laut gegenüber neben zwischen durch ohne um ab bis hinter
+""".split())
+# first words of a fronted object, not a subject ("Den Plan nannte er ...", "Das sagte X")
+_LOOKBACK = 200  # mentions or speakers searched back for a pronoun's antecedent
+_NAME_BEFORE = frozenset("der die das des dem den von vom zur zum im beim".split())
+_NAME_INNER = frozenset("und oder für gegen ohne mit von vom zur zum zu im in am an auf aus bei "
+                        "der die das des dem den ein eine einer eines einem einen e.v".split())
+_PERSONAL = frozenset("ich du er sie es wir ihr man".split())
+_FRONTED = frozenset("den dem einen einem das dies dieses diesen diesem was darauf dazu".split())
+# endings of adverbs that open a sentence ("Offenbar", "Neuerdings", "Letztlich")
+_ADVERB_ENDINGS = ("lich", "bar", "weise", "dings", "falls", "mals", "ens", "wärts", "halb")
 # words after which a capitalised quoted phrase is a name or title, not speech
 TYPE_NOUNS = frozenset("""
 zeitung zeitschrift magazin blatt tageszeitung wochenzeitung nachrichtenagentur agentur
@@ -245,18 +295,36 @@ def find_quote_marks(text: str) -> list[tuple[int, int, int]]:
     stack: list[tuple[int, str]] = []  # (position, opener)
     n = len(text)
     i = 0
-    while i < n:
-        ch = text[i]
+    # A „ inside an open „ is first read as a nested quote. When that leaves a mark of
+    # the paragraph unclosed, the paragraph is scanned once more reading every new „ as
+    # the end of an unclosed one (at most two passes a paragraph: still linear).
+    nest_same = True
+    same_seen = False
+    para = (0, 0, [])  # (start, len(out), stack) at the start of the paragraph
+    while i <= n:
+        ch = text[i] if i < n else "\n"
         if ch == "\n":
             # paragraph break: continue only when the next paragraph reopens the quote
             j = i
             while j < n and text[j] in "\n \t\r":
                 j += 1
-            if stack and "\n" in text[i + 1:j] + ("\n" if j >= n else ""):
-                if j < n and text[j] in "„»«\"" and len(stack) == 1:
+            if i >= n or "\n" in text[i + 1:j] + ("\n" if j >= n else ""):
+                cont = j < n and text[j] in "„»«\"" and len(stack) == 1
+                if stack and not cont and nest_same and same_seen:
+                    i, nest_same = para[0], False
+                    del out[para[1]:]
+                    stack = list(para[2])
+                    continue
+                if stack and not cont:
+                    stack.clear()
+                nest_same, same_seen = True, False
+                if cont:
+                    para = (j + 1, len(out), list(stack))
                     i = j + 1  # skip the repeated opener of the continued quote
                     continue
-                stack.clear()
+                para = (j, len(out), list(stack))
+            if i >= n:
+                break
             i = j if j > i else i + 1
             continue
         prev = text[i - 1] if i else " "
@@ -281,7 +349,9 @@ def find_quote_marks(text: str) -> list[tuple[int, int, int]]:
         if ch in "„‚›‹" or (ch in "“‘" and (prev.isspace() or prev in "([") and not nxt.isspace()
                              and not stack):
             if ch == "„" and stack and stack[-1][1] == "„":
-                stack.pop()  # a new „ before the old one closed: the old one was unclosed
+                same_seen = True
+                if not nest_same:
+                    stack.pop()  # a new „ before the old one closed: the old one was unclosed
             stack.append((i, ch))
         elif ch in _CLOSE_ANY:
             # close the innermost opener this mark closes; ignore strays
@@ -418,6 +488,11 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
         if j > i and not w[0].isupper() and wl not in ARTICLES and not w[0].isdigit() \
                 and wl not in ("von", "vom", "der", "des") and not wl.endswith(("e", "en", "er", "es", "em")):
             break
+        # a lowercase word after the head noun is a verb ("Der Minister betonte"), not an
+        # adjective ("der grüne Minister", "des neuen Vorsitzenden")
+        if j > i and not w[0].isupper() and not w[0].isdigit() and wl not in ARTICLES \
+                and wl not in ("von", "vom") and d.tw[j - 1][0].isupper() and d.tl[j - 1] not in ARTICLES:
+            break
         if j > i and _is_cue_verb(wl):
             break
         j += 1
@@ -448,6 +523,8 @@ def _np_left(d: _Doc, lo: int, v: int, allow_pp: bool = False) -> tuple[int, int
                                                "als", "nachdem", "obwohl", "doch", "denn"):
         return None
     if not (d.tw[i][0].isupper() or d.tl[i] in ARTICLES or d.tl[i] in PRONOUNS_SPEAKER):
+        return None
+    if d.tl[i] in ("es", "man", "so", "und", "wir", "ich"):
         return None
     return (i, v)
 
@@ -503,13 +580,16 @@ class _Extractor:
         d = self.d
         k = bisect_left(d.ment_starts, pos) - 1
         best_pos, best = -1, None
-        while k >= 0:
+        # both searches look back a bounded number of steps, so a document full of
+        # unresolved pronouns stays linear
+        stop = max(-1, k - _LOOKBACK)
+        while k > stop:
             m = d.ments[k]
             if m[2] == "PER" and m[3]:
                 best_pos, best = m[0], m[3]
                 break
             k -= 1
-        for sp, ent in reversed(self.speakers):
+        for sp, ent in reversed(self.speakers[-_LOOKBACK:]):
             if sp < pos and ent:
                 if sp > best_pos:
                     best = ent
@@ -585,20 +665,81 @@ class _Extractor:
             left = (left[0], min(left[1], left[0] + 20))
         if not right or not left:
             return right or left
-        if d.tl[right[0]] in PRONOUNS_SPEAKER:
-            return right
+        first = d.tl[left[0]]
+        if d.tl[right[0]] == "er" or (d.tl[right[0]] == "sie" and (
+                first in _FRONTED or not self._strong_speaker(*left))):
+            return right  # "sagte er"; "Der Minister nannte sie „fahrlässig“": the subject is left
         prev = d.tw[v - 1] if v > lo else ""
         if prev in ",“”\"«»" or (v > lo and d.inq[v - 1]):
             return right  # "..., sagte X" / "„...“ sagte X"
+        if first in _FRONTED:
+            return right
         l_per, r_per = self._has_per(*left), self._has_per(*right)
         if l_per != r_per:
             return left if l_per else right
-        first = d.tl[left[0]]
-        if first in ("den", "dem", "einen", "einem") or d.tl[left[1] - 1].endswith("end"):
+        if d.tl[left[1] - 1].endswith("end"):
             return right  # fronted object or adverbial: "Relativierend fügt X hinzu"
         if d.tl[right[0]] in ("den", "dem", "einen", "einem", "des", "eines"):
             return left
         return left
+
+    def _subject(self, lo: int, hi: int) -> tuple[int, int] | None:
+        """The subject of the clause in tokens [lo, hi): the noun phrase before the finite
+        verb, or after it when an adverbial or object comes first (V2 order)."""
+        d = self.d
+        i = lo
+        while i < hi and (d.tw[i] in ",–—(" or d.tl[i] in ("und", "aber", "doch", "denn", "auch")):
+            i += 1
+        if i >= hi or d.inq[i]:
+            return None
+        wl = d.tl[i]
+        if wl in PRONOUNS_SPEAKER:
+            return (i, i + 1)
+        fronted_obj = wl in ("den", "dem", "einen", "einem")
+        if not fronted_obj and wl not in _NON_SUBJECT and not _is_cue_verb(wl) \
+                and (wl in ARTICLES or d.tw[i][0].isupper()):
+            np = _np_right(d, i, hi)
+            if np and np[1] - np[0] == 1 and np[1] < hi and d.tl[np[1]] in _PERSONAL:
+                return None  # verb first: "Kämen sie dem nicht nach, ..."
+            if np and np[1] < hi and not d.inq[np[1]] and d.tw[np[1]][0].islower() \
+                    and d.tl[np[1]] not in _STOP_NP - _NON_SUBJECT - {"hat", "hatte", "ist", "war", "wird",
+                                                                     "wurde", "sind", "haben", "hatten"}:
+                if np[1] - np[0] > 1 or self._has_mention(*np) or not wl.endswith(_ADVERB_ENDINGS):
+                    return np
+        # a fronted adverbial or object: skip it, then the finite verb
+        j = i + 1
+        if wl in _PREPOSITIONS or fronted_obj:
+            np = _np_right(d, i + 1 if not fronted_obj else i, hi, adjectives=True)
+            j = np[1] if np else i + 1
+        if j < hi and not d.inq[j] and d.tw[j][0].islower() and d.tw[j][0].isalpha():
+            return _np_right(d, j + 1, hi)
+        return None
+
+    def _verbless(self, i: int, j: int) -> bool:
+        """Tokens [i, j) read as a noun phrase with appositions, without a finite verb."""
+        d = self.d
+        if d.tl[i] in _NON_SUBJECT or d.tl[i] in _FRONTED or d.tl[i] in _STOP_NP:
+            return False
+        for k in range(i, j):
+            w, wl = d.tw[k], d.tl[k]
+            if d.inq[k] or w[0].isupper() or not w[0].isalpha() or wl in ARTICLES:
+                continue
+            if wl in _PREPOSITIONS or wl in ("und", "wörtlich", "dazu", "weiter", "nun", "a.", "d.") \
+                    or wl.endswith(("e", "en", "er", "es", "em")) and k + 1 < j and d.tw[k + 1][0].isupper():
+                continue
+            return False
+        return True
+
+    def _strong_speaker(self, i: int, j: int) -> bool:
+        """A phrase that can speak: a pronoun, a role, or one holding a PER/ORG mention."""
+        d = self.d
+        return d.tl[i] in PRONOUNS_SPEAKER or _is_role(d, i, j) or self._has_mention(i, j)
+
+    def _has_mention(self, i: int, j: int) -> bool:
+        d = self.d
+        s, e = d.span(i, j)
+        lo = bisect_left(d.ment_starts, s)
+        return any(m[2] in ("PER", "ORG") and m[1] <= e for m in d.ments[lo:bisect_left(d.ment_starts, e)])
 
     def _has_per(self, i: int, j: int) -> bool:
         d = self.d
@@ -623,6 +764,16 @@ class _Extractor:
             return False
         prev = d.tl[i0 - 2] if i0 >= 2 else ""
         if prev in TYPE_NOUNS or (prev.rstrip("s") in TYPE_NOUNS):
+            return False
+        # a capitalised name after an article or preposition: "der „Kampagne für ein
+        # Freies Tibet“", "ein „Gesetz zur Änderung des Passgesetzes“"
+        if len(words) >= 2 and words[0][0].isupper() and inner[-1] not in ".!?…,:" \
+                and prev in _NAME_BEFORE and not lw & _FIRST_SECOND \
+                and all(w[0].isupper() or w[0].isdigit() or w.lower() in _NAME_INNER
+                        or w.lower().endswith(("e", "en", "er", "es", "em")) for w in words) \
+                and not any(w.lower() in SUBJUNCTIVE or _is_cue_verb(w.lower()) for w in words) \
+                and not any(_is_cue_verb(d.tl[k]) or d.tl[k] in SUBJUNCTIVE
+                            for k in range(sent[0], sent[1]) if not d.inq[k]):
             return False
         if inner[-1] in ".!?…" and len(words) >= 2:
             return True
@@ -682,16 +833,29 @@ class _Extractor:
                 att = self._attribution(a, ti)
             if att is None and tj < b:
                 att = self._attribution(tj, b)
-            if att is None and ti > a and d.tw[ti - 1] == ":":
-                left = _np_left(d, a, ti - 1)
-                if left:
-                    att = ((ti - 1, ti), left)
-            cue = speaker = None
+            cue = speaker = subj = None
             if att:
                 (cv, _), (pi, pj) = att
                 cue = d.span(cv, cv + 1)
                 speaker = self._resolve(pi, pj)
+            elif ti > a and d.tw[ti - 1] == ":" and ti - 1 - a <= 16 and self._verbless(a, ti - 1):
+                # "Bundesinnenminister Schäuble: „…“", "Koppelin wörtlich: „…“"
+                k = ti - 1
+                while k > a and d.tl[k - 1] in ("wörtlich", "dazu", "weiter", "nun"):
+                    k -= 1
+                speaker = self._resolve(a, k) if k > a else None
+                if speaker:
+                    cue = d.span(ti - 1, ti)
+            else:
+                # no speech verb: the subject of the clause the quote stands in
+                # ("Der Minister nannte den Plan „unsinnig“", "X zeigte sich zuversichtlich: „…“")
+                subj = self._subject(a, ti) if ti > a else None
+                if subj is None and ti == a and tj < b:
+                    subj = self._subject(tj, b)
             self._add("direct", [(s, e)], cue, speaker)
+            if subj is not None:
+                strong = self._strong_speaker(*subj)
+                self.rows[-1]["_subj"] = (self._resolve(*subj), strong)
             self.direct_spans.append((s, e))
             if speaker:
                 last_speaker, last_end = speaker, e
@@ -728,12 +892,50 @@ class _Extractor:
                     last_att_sent = si
                     last_speaker = (r["speaker_start"], r["speaker_end"], r["speaker_entity_id"])
                 continue
-            # a subjunctive sentence right after attributed speech continues it
+            # a subjunctive sentence right after attributed speech continues it; a run of
+            # such sentences is one quotation
             if si - last_att_sent <= 2 and last_speaker and _has_subj(d, a, end, weak=False) \
                     and not (si in prev_para_break and si - last_att_sent > 1):
                 s0, e0 = d.span(a, b)
-                self._add("indirect_free_indirect", [(s0, e0)], None, last_speaker)
+                prev = self.rows[-1] if self.rows else None
+                if prev is not None and prev["type"] == "indirect_free_indirect" \
+                        and last_att_sent == si - 1 and si not in prev_para_break:
+                    prev["end_char"] = e0
+                    prev["spans"][-1] = f"{prev['start_char']}-{e0}"
+                    prev["text"] = self.text[prev["start_char"]:e0]
+                else:
+                    self._add("indirect_free_indirect", [(s0, e0)], None, last_speaker)
                 last_att_sent = si
+                continue
+            # a sentence with the reportive "soll": free indirect speech ("Er soll ... haben")
+            if any(d.tl[k] in ("soll", "sollen") and not d.inq[k] for k in range(a, end)):
+                s0, e0 = d.span(a, b)
+                self._add("free_indirect", [(s0, e0)], None,
+                          last_speaker if si - last_att_sent <= 2 else None)
+                continue
+            # a speech verb with its subject and no clause of speech: reported speech
+            # ("Die Regierung warnte vor weiteren Überschwemmungen.")
+            rep = self._reported_in(a, end)
+            if rep:
+                (v, _), sp = rep
+                self._add("reported", [d.span(a, b)], d.span(v, v + 1), self._resolve(*sp))
+
+    def _reported_in(self, a: int, end: int):
+        """(cue token, speaker range) of a main-clause speech verb in [a, end), or None."""
+        d = self.d
+        for v in range(a, end):
+            if d.inq[v] or not _is_cue_verb(d.tl[v]) or d.tw[v][0].isupper() and v > a:
+                continue
+            if d.tl[v] in SPEECH_PARTICIPLES and d.tl[v] not in SPEECH_FINITE:
+                continue
+            parts = SEPARABLE_BARE.get(d.tl[v])
+            if parts and not any(d.tl[k] in parts for k in range(v + 1, end)):
+                continue  # "stellte" without "fest"/"klar"
+            sp = self._choose(a, v, _np_right(d, v + 1, end))
+            if sp and d.tl[sp[0]] not in ("es", "man") and d.tw[sp[0]] not in "„»«\"" \
+                    and self._strong_speaker(*sp):
+                return (v, v + 1), sp
+        return None
 
     def _indirect_in(self, a: int, end: int):
         """Indirect speech in sentence tokens [a, end); returns the speaker or None."""
@@ -870,8 +1072,14 @@ class _Extractor:
                 by_sent.setdefault(r["_sent"], r)
         last = None
         for r in rows:
-            if r["type"] == "direct" and r["cue_start"] is None:
+            subj = r.get("_subj")
+            if r["type"] == "direct" and r["cue_start"] is None and subj and subj[1]:
+                r["speaker_start"], r["speaker_end"], r["speaker_entity_id"] = subj[0]
+            elif r["type"] == "direct" and r["cue_start"] is None:
                 src = by_sent.get(r["_sent"])
+                if src is None and subj and last is None:
+                    src = {"speaker_start": subj[0][0], "speaker_end": subj[0][1],
+                           "speaker_entity_id": subj[0][2]}
                 if src is None and last is not None and r["start_char"] - last["end_char"] < 600 \
                         and "\n\n" not in self.text[last["end_char"]:r["start_char"]].strip():
                     src = last

@@ -227,3 +227,69 @@ def test_evaluate_quotes_on_hand_made_gold(tmp_path):
     bad.loc[is_direct, "start_char"] = bad.loc[is_direct, "end_char"] - 2
     bad.loc[is_direct, "end_char"] = bad.loc[is_direct, "end_char"] + 20
     assert evaluate_quotes(bad, gold, m)["per_type"]["direct"]["tp"] == 0
+
+
+def test_same_opener_nested_inside_an_open_quote():
+    text = "„Wir haben „kleine Firmen“ als Kunden gewonnen. Das freut uns“, sagte Tom Weber."
+    marks = find_quote_marks(text)
+    assert [(text[s:e], depth) for s, e, depth in marks] == [
+        (text[:text.index(", sagte")], 0), ("„kleine Firmen“", 1)]
+    rows = q_of(extract_quotes("d", text), "direct")
+    assert [r["text"] for r in rows] == [text[:text.index(", sagte")]]
+    assert speaker(text, rows[0]) == "Tom Weber"
+    # an unclosed „ is still dropped when reading it as nested leaves marks open
+    text = "Der Titel „Alles neu war falsch. Er sagte: „Das stimmt nicht.“"
+    assert [text[s:e] for s, e, depth in find_quote_marks(text) if depth == 0] == ["„Das stimmt nicht.“"]
+
+
+def test_speaker_before_a_verbless_colon():
+    text = "Bundesinnenminister Otto Meier: „Wir werden die Daten nicht löschen.“"
+    rows = q_of(extract_quotes("d", text), "direct")
+    assert speaker(text, rows[0]) == "Bundesinnenminister Otto Meier"
+
+
+def test_speaker_is_the_subject_not_the_object_pronoun():
+    text = ("Die Stiftung hat die Studie veröffentlicht. "
+            "Der Hauptgeschäftsführer des Verbands nannte sie „fahrlässig und gefährlich“.")
+    rows = q_of(extract_quotes("d", text), "direct")
+    assert speaker(text, rows[0]) == "Der Hauptgeschäftsführer des Verbands"
+
+
+def test_speaker_is_the_clause_subject_without_a_speech_verb():
+    text = ("Anna Roth sprach am Morgen. Am Abend zeigte sich die Ministerin zuversichtlich: "
+            "„Wir schaffen das bis zum Sommer.“")
+    m = ments(text, ("Anna Roth", "PER", "per-roth"))
+    rows = q_of(extract_quotes("d", text, m), "direct")
+    assert speaker(text, rows[0]) == "die Ministerin"
+    assert rows[0]["speaker_entity_id"] == "per-roth"  # the role refers back
+
+
+def test_reported_speech_needs_a_speaker_and_the_particle():
+    text = "Die Ministerin warnte vor weiteren Überschwemmungen. Der Wind stellte die Boote quer."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], speaker(text, r)) for r in rows] == [
+        ("reported", "Die Ministerin warnte vor weiteren Überschwemmungen.", "Die Ministerin")]
+
+
+def test_reportive_soll_is_free_indirect():
+    text = "Der Zug fuhr pünktlich ab. Der Täter soll über die Grenze geflohen sein."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"]) for r in rows] == [
+        ("free_indirect", "Der Täter soll über die Grenze geflohen sein.")]
+
+
+def test_subjunctive_run_is_one_quotation():
+    text = "Der Minister sagte, die Lage sei ernst. Es gebe keine Hilfe. Man müsse warten."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"]) for r in rows] == [
+        ("indirect", "die Lage sei ernst"),
+        ("indirect_free_indirect", "Es gebe keine Hilfe. Man müsse warten.")]
+    assert all(speaker(text, r) == "Der Minister" for r in rows)
+
+
+def test_capitalised_name_after_an_article_is_not_a_quote():
+    text = "Er ist Mitglied der „Kampagne für ein Freies Tibet“ in Berlin."
+    assert q_of(extract_quotes("d", text), "direct") == []
+    # the same words in an attributed sentence stay a quotation
+    text = "Sie sprach von der „Kampagne für ein Freies Tibet“, sagte Tom."
+    assert len(q_of(extract_quotes("d", text), "direct")) == 1
