@@ -19,6 +19,8 @@ level                     score   meaning
 ``partial_name``          0.90    part of exactly one full name in the document
                           0.60    part of several: the most frequent one is taken
 ``surname``               0.75    bare surname, one full name with it in the corpus
+``middle_names``          0.85    "Angela Merkel" / the one "Angela ... Merkel" of the corpus
+``club_prefix``           0.90    "FC Bayern München" / "Bayern München" (club designators)
 ``head_noun``             0.70    bare head noun, one "place adjective/code + head" name
                                   of its label in the corpus, mentioned together in
                                   documents ("Bundestag" / "Deutscher Bundestag")
@@ -62,6 +64,8 @@ PARTIAL = Level("partial_name", 0.9)
 PARTIAL_AMBIGUOUS = Level("partial_name", 0.6)
 SURNAME = Level("surname", 0.75)
 HEAD = Level("head_noun", 0.7)
+MIDDLE_NAMES = Level("middle_names", 0.85)
+CLUB = Level("club_prefix", 0.9)
 FUZZY = "fuzzy"
 SINGLETON = Level("singleton", 1.0)
 
@@ -371,3 +375,49 @@ def head_pairs(keys: list[str], labels: list[str], is_modifier) -> list[tuple[in
         if all(is_modifier(t) for t in toks[:-1]):
             mods.setdefault((lab, toks[-1]), []).append(i)
     return [(bare[h], nodes[0]) for h, nodes in mods.items() if h in bare and len(nodes) == 1]
+
+
+# --------------------------------------------------------------------------- middle names
+
+
+def middle_name_pairs(keys: list[str], labels: list[str]) -> list[tuple[int, int]]:
+    """(short, long) person nodes: a two-token name and the only longer name of the
+    corpus with the same first and last token ("jose zapatero" / "jose luis rodriguez
+    zapatero", "angela merkel" / "angela dorothea merkel"). Keys are transliteration keys."""
+    short: dict[tuple[str, str], int] = {}
+    longer: dict[tuple[str, str], list[int]] = {}
+    for i, (k, lab) in enumerate(zip(keys, labels)):
+        if lab != "PER" or k.startswith("~"):
+            continue
+        toks = k.split(" ")
+        if len(toks) == 2:
+            short[(toks[0], toks[1])] = i
+        elif len(toks) > 2 and len(toks[0]) > 1 and any(len(t) > 1 for t in toks[1:-1]):
+            # middle initials alone tell people apart (George W. / George H. W. Bush): no
+            longer.setdefault((toks[0], toks[-1]), []).append(i)
+    return [(i, longer[fl][0]) for fl, i in short.items() if len(longer.get(fl, ())) == 1]
+
+
+# --------------------------------------------------------------------------- clubs
+
+#: designators of sports clubs that a name may carry or drop ("FC Bayern München")
+CLUB_TOKENS = frozenset("fc sc sv tsv vfl vfb vfr fsv ssv sg tsg bsc ac as afc cf cd sd ud rc "
+                        "ssc kfc hsv".split())
+
+
+def club_key(key: str) -> str | None:
+    """The key of a club name without its designators ("fc bayern muenchen" -> "bayern
+    muenchen", "1 fsv mainz 05" -> "mainz 05"; a number only before a designator, so "1
+    bundesliga" and "2 bundesliga" stay apart); None when nothing is dropped or fewer
+    than two tokens remain ("fc koeln")."""
+    toks = key.split(" ")
+    i, j = 0, len(toks)
+    if j > 1 and toks[0].isdigit() and toks[1] in CLUB_TOKENS:  # "1. FC Köln", never "1. Bundesliga"
+        i = 1
+    while i < j and toks[i] in CLUB_TOKENS:
+        i += 1
+    while j > i and toks[j - 1] in CLUB_TOKENS:
+        j -= 1
+    if (i, j) == (0, len(toks)) or j - i < 2:
+        return None
+    return " ".join(toks[i:j])

@@ -2,8 +2,10 @@
 
 Steps (each one testable on its own, see ``keys``, ``compare``, ``cluster``, ``aliases``):
 
-1. Keys per *distinct* surface (text, label, kind), not per mention: titles stripped,
-   name key, genitive base when attested, derived adjective -> place.
+1. Keys per *distinct* surface (text, label, kind), not per mention: the surface is the
+   normalised span (``norm_text``) where given, titles stripped, name key (Cyrillic and
+   Greek transliterated as German writes them), genitive base when attested, derived
+   adjective -> place.
 2. Within each document: partial names ("Kim", "Putins") -> the full name they belong
    to (``compare.resolve_partials``).
 3. Nodes = (scope, label, key) groups of mentions; scope is the whole corpus when
@@ -11,10 +13,13 @@ Steps (each one testable on its own, see ``keys``, ``compare``, ``cluster``, ``a
    reached through derivs or country aliases, for alias-file canonical names and for
    the entities of a previous run.
 4. Edges by comparison level, strongest first (alias file, previous entity, country
-   alias, abbreviation, transliteration), union-find with cannot-link (analyst split);
-   then bare surnames and the fuzzy level, each comparing only inside blocks.
-5. Canonical name, deterministic entity id, and per mention the rule and score of the
-   link that attached it.
+   alias, abbreviation, transliteration), union-find with cannot-link (analyst split,
+   labels, person names, two entities of a previous run); then bare surnames, middle
+   names, club designators, head nouns and the fuzzy level, each comparing only inside
+   blocks.
+5. Canonical name (a nominative, correctly cased form the corpus uses), entity id (an
+   earlier run's id kept), per mention the rule and score of the link that attached it,
+   and the entities' QC flags (``qc``).
 """
 
 from __future__ import annotations
@@ -162,24 +167,24 @@ def _mention_frame(mentions: pd.DataFrame) -> pd.DataFrame:
     return mentions.reset_index(drop=True)
 
 
-def _surface_texts(m: pd.DataFrame) -> pd.Series:
-    """The surface the linker keys each mention on: ``norm_text`` (the span as the model
-    saw it: mojibake repaired, HTML entities unescaped, tags and invisible characters
-    gone) where the column is present, else ``text``; cleaned by :func:`clean_surface`
-    (once per distinct value). ``mentions.text`` itself is never changed."""
+def _surface_texts(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The surface the linker keys each mention on, as (code per mention, distinct
+    surfaces): ``norm_text`` (the span as the model saw it: mojibake repaired, HTML
+    entities unescaped, tags and invisible characters gone) where the column is present,
+    else ``text``; cleaned by :func:`clean_surface` (once per distinct value). A span that
+    cleans to nothing keeps its text. ``mentions.text`` itself is never changed."""
     col = m["text"]
     if "norm_text" in m.columns:
         norm = m["norm_text"]
         ok = norm.notna().to_numpy() & (norm.fillna("").astype(str).str.strip() != "").to_numpy()
         col = norm.where(ok, col)
     codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    clean = np.array([clean_surface(str(u)) for u in uniq] + [""], dtype=object)
-    out = clean[codes]
-    # a span made only of invisible characters keeps its original text
-    empty = out == ""
-    if empty.any():
-        out[empty] = m["text"].astype(str).to_numpy(dtype=object)[empty]
-    return pd.Series(out, dtype=object)
+    raw = np.asarray(uniq, dtype=object)
+    clean = [clean_surface(str(u)) for u in raw]
+    clean = [c if c else str(u) for c, u in zip(clean, raw)]
+    c_code, c_uniq = pd.factorize(pd.Series(clean + [""], dtype=object), sort=False)
+    out = c_code[codes]  # code -1 (a missing text) -> the final "" entry
+    return out.astype(np.int64), np.asarray(c_uniq, dtype=object)
 
 
 def _as_list(v: object) -> list[str]:
@@ -219,8 +224,14 @@ def link(
     its ids are kept for the names it lists. An optional ``next_chars`` column (the
     characters after each mention) enables abbreviations defined in the text.
 
+    An optional ``norm_text`` column (the span as the model saw it) is what keys, aliases
+    and canonical names are built from; ``text`` is kept as it is.
+
     The mentions carry two extra columns: ``model_label`` (the NER label; ``label`` is the
-    entity's voted label) and ``affiliation`` (the bracket after a person's name, "SPÖ").
+    entity's voted label) and ``affiliation`` (the bracket after a person's name, "SPÖ");
+    the entities carry ``qc_flags`` (:func:`qc.qc_flags`). With ``previous_entities``
+    every earlier entity keeps its id (two of them never merge), also where this run's
+    label vote gives it another label.
     ``return_links=True`` adds a third table, the links (see :data:`LINK_COLUMNS`): every
     edge that joined two nodes and every edge a constraint refused.
     """
@@ -236,13 +247,17 @@ def link(
     adjs = place_adjectives()
 
     n = len(m)
-    texts = _surface_texts(m)
-    labels_s = m["label"].astype(str)
-    kinds_s = m["kind"].astype(str)
-    sig = texts + _SEP + labels_s + _SEP + kinds_s
-    s_code, s_uniq = pd.factorize(sig, sort=False)
-    parts = [u.split(_SEP) for u in s_uniq]
-    S = _Surfaces([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
+    # distinct surfaces: (surface text, label, kind), factorised as integer triples
+    t_code, t_uniq = _surface_texts(m)
+    l_code, l_uniq = pd.factorize(m["label"].astype(str), sort=False)
+    k_code, k_uniq = pd.factorize(m["kind"].astype(str), sort=False)
+    nl, nk = max(len(l_uniq), 1), max(len(k_uniq), 1)
+    s_code, s_uniq = pd.factorize((t_code.astype(np.int64) * nl + l_code) * nk + k_code, sort=False)
+    s_uniq = np.asarray(s_uniq, dtype=np.int64)
+    l_obj, k_obj = np.asarray(l_uniq, dtype=object), np.asarray(k_uniq, dtype=object)
+    S = _Surfaces(t_uniq[s_uniq // (nl * nk)].tolist(), l_obj[(s_uniq // nk) % nl].tolist(),
+                  k_obj[s_uniq % nk].tolist())
+    parts = s_uniq
     doc_code = pd.factorize(m["doc_id"], sort=False)[0]
     # one label per name key, by the votes of its mentions; before genitives (so "Obamas"
     # tagged LOC finds "Obama") and again after them ("Bundestages" -> "Bundestag")
@@ -574,6 +589,29 @@ def link(
             a, b = hit["n"].to_numpy(), hit["b"].to_numpy()
             add(a, b, C.SURNAME)
 
+    # ---- middle names and club designators ---------------------------------------------
+    if cfg.cross_document:
+        mp = [(a, b) for a, b in C.middle_name_pairs(tkeys, node_label[:NN])
+              if (node_key[a], node_key[b]) not in forbidden_pairs]
+        if mp:
+            add(np.array([b for _, b in mp]), np.array([a for a, _ in mp]), C.MIDDLE_NAMES)
+        club = {}
+        for i in range(NN):
+            if node_label[i] == "ORG" and " " in node_key[i]:
+                ck = C.club_key(node_key[i])
+                if ck is not None:
+                    club[i] = ck
+        if club:  # each designated name with its bare form and with its other designations
+            org_nodes = {node_key[i]: i for i in range(NN) if node_label[i] == "ORG"}
+            members, groups = list(club), list(club.values())
+            for ck in set(groups):
+                if ck in org_nodes:
+                    members.append(org_nodes[ck])
+                    groups.append(ck)
+            a, b = C.group_edges(pd.factorize(pd.Series(groups, dtype=object))[0],
+                                 np.asarray(members, dtype=np.int64))
+            add(a, b, C.CLUB)
+
     # ---- head nouns: "Bundestag" / "Deutscher Bundestag", "Dollar" / "US-Dollar" ----------
     if cfg.head_nouns and cfg.cross_document:
         _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs)
@@ -614,7 +652,7 @@ def link(
     ents["qc_flags"] = qc_flags(out, ents)
     if not return_links:
         return out, ents
-    links = _links_table(m, texts.to_numpy(dtype=object), node_m, node_label, node_key, NN, prev_rows, comp, eid_of, ea_, eb_,
+    links = _links_table(m, np.asarray(S.text, dtype=object)[s_code], node_m, node_label, node_key, NN, prev_rows, comp, eid_of, ea_, eb_,
                          erule, escore_, cat(estat).astype(np.int8) if estat else np.empty(0, np.int8),
                          ereason, eevid)
     return out, ents, links
@@ -872,30 +910,28 @@ def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key,
     single = comp_size.reindex(comp_m).to_numpy() == 1
     canon_m = np.array([canon[c] for c in comp_m.tolist()], dtype=object)
     anchor_m = anchor[comp_m]
-    rules = np.empty(n, dtype=object)
-    scores = np.empty(n, dtype=np.float64)
     nrule_arr = np.asarray(nrule, dtype=object)
     nscore_arr = np.asarray(nscore)
     drule = np.asarray([lv.name if lv is not None else None for lv in deriv_rule_u], dtype=object)[s_code]
     dscore = np.asarray([lv.score if lv is not None else 1.0 for lv in deriv_rule_u])[s_code]
-    for i in range(n):
-        if single[i]:
-            r, s = C.SINGLETON.name, 1.0
-        elif partial_m[i]:
-            r, s = partial_level[i].name, partial_level[i].score
-        elif abbr_m[i]:
-            r, s = C.ABBREVIATION.name, C.ABBREVIATION.score
-        elif is_deriv[i] and drule[i] is not None:
-            r, s = drule[i], dscore[i]
-        elif node_m[i] != anchor_m[i] and nrule_arr[node_m[i]] is not None:
-            r, s = nrule_arr[node_m[i]], nscore_arr[node_m[i]]
-        elif gen_m[i]:
-            r, s = C.GENITIVE.name, C.GENITIVE.score
-        elif stripped[i] == canon_m[i]:
-            r, s = C.EXACT.name, C.EXACT.score
-        else:
-            r, s = C.KEY.name, C.KEY.score
-        rules[i], scores[i] = r, s
+    # the rule of each mention, strongest reason first: later assignments win, so they are
+    # made from the weakest (key) to the strongest (singleton)
+    rules = np.full(n, C.KEY.name, dtype=object)
+    scores = np.full(n, C.KEY.score, dtype=np.float64)
+    exact = stripped == canon_m
+    rules[exact], scores[exact] = C.EXACT.name, C.EXACT.score
+    rules[gen_m], scores[gen_m] = C.GENITIVE.name, C.GENITIVE.score
+    nr = nrule_arr[node_m]
+    via = (node_m != anchor_m) & pd.notna(nr)
+    rules[via], scores[via] = nr[via], nscore_arr[node_m[via]]
+    dv = is_deriv & pd.notna(drule)
+    rules[dv], scores[dv] = drule[dv], dscore[dv]
+    rules[abbr_m], scores[abbr_m] = C.ABBREVIATION.name, C.ABBREVIATION.score
+    if partial_m.any():
+        pl = partial_level[partial_m]
+        rules[partial_m] = [lv.name for lv in pl]
+        scores[partial_m] = [lv.score for lv in pl]
+    rules[single], scores[single] = C.SINGLETON.name, C.SINGLETON.score
 
     # ---- entity ids ---------------------------------------------------------------------
     used = set(eid_of.values()) | {r["entity_id"] for r in prev_rows}  # never reuse an id

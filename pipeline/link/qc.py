@@ -36,11 +36,13 @@ def qc_flags(mentions: pd.DataFrame, entities: pd.DataFrame) -> pd.Series:
     """
     flags: dict[str, list[str]] = {}
     if len(mentions):
-        names = mentions[mentions["kind"].astype(str) != "deriv"]
+        cols = [c for c in ("entity_id", "label", "kind", "key", "model_label") if c in mentions.columns]
+        sub = mentions[cols]
+        names = sub[sub["kind"].to_numpy(dtype=object) != "deriv"]
         # several full person names (translit keys of two or more tokens)
-        per = names[names["label"].astype(str) == "PER"]
+        per = names[names["label"].to_numpy(dtype=object) == "PER"]
         pk = per[["entity_id", "key"]].dropna().drop_duplicates()
-        pk = pk[pk["key"].astype(str).str.contains(" ", regex=False)]
+        pk = pk[[" " in str(k) for k in pk["key"].tolist()]]
         if len(pk):
             multi = pk[pk.duplicated("entity_id", keep=False)]
             for eid, keys in multi.groupby("entity_id", sort=False)["key"]:
@@ -49,10 +51,11 @@ def qc_flags(mentions: pd.DataFrame, entities: pd.DataFrame) -> pd.Series:
                     flags.setdefault(str(eid), []).append(SEVERAL_FULL_NAMES)
         # mixed model labels
         if "model_label" in names.columns and len(names):
-            ml = names["model_label"].fillna(names["label"]).astype(str)
-            c = pd.DataFrame({"e": names["entity_id"].to_numpy(), "l": ml.to_numpy(),
-                              "own": names["label"].astype(str).to_numpy()})
-            c = c[c["l"] != c["own"]]
+            own = names["label"].to_numpy(dtype=object)
+            ml = names["model_label"].to_numpy(dtype=object)
+            ml = np.where(pd.isna(ml), own, ml)
+            diff = ml != own
+            c = pd.DataFrame({"e": names["entity_id"].to_numpy(dtype=object)[diff], "l": ml[diff]})
             if len(c):
                 other = c.groupby(["e", "l"], sort=False).size().groupby(level=0).max()
                 total = names.groupby("entity_id", sort=False).size()

@@ -61,3 +61,33 @@ def test_head_pairs_need_modifiers_only():
     assert pairs == [(2, 3)]
     # persons never
     assert C.head_pairs(["schroeder", "deutsch schroeder"], ["PER", "PER"], lambda t: True) == []
+
+
+def test_club_key_drops_designators_never_numbers_of_leagues():
+    assert C.club_key("fc bayern muenchen") == "bayern muenchen"
+    assert C.club_key("1 fsv mainz 05") == "mainz 05"
+    assert C.club_key("sv werder bremen") == "werder bremen"
+    assert C.club_key("1 fussball bundesliga") is None  # "1." is no designator here
+    assert C.club_key("fc koeln") is None  # one token left
+    assert C.club_key("bayern muenchen") is None  # nothing dropped
+
+
+def test_club_designators_and_middle_names_link(link_cfg):
+    m = mentions(
+        ("d1", [org("FC Bayern München"), org("1. Fußball-Bundesliga")]),
+        ("d2", [org("Bayern München"), org("2. Fußball-Bundesliga")]),
+        ("d3", ["Michail Sergejewitsch Gorbatschow", "José Luis Rodríguez Zapatero"]),
+        ("d4", ["Michail Gorbatschow", "José Zapatero"]),
+        ("d5", ["George W. Bush"]), ("d6", ["George Bush"]),
+    )
+    linked, _ = link(m, link_cfg)
+    assert same(linked, "FC Bayern München", "Bayern München")
+    assert not same(linked, "1. Fußball-Bundesliga", "2. Fußball-Bundesliga")
+    assert same(linked, "Michail Sergejewitsch Gorbatschow", "Michail Gorbatschow")
+    assert same(linked, "José Luis Rodríguez Zapatero", "José Zapatero")
+    assert not same(linked, "George W. Bush", "George Bush")  # initials tell people apart
+
+
+def test_middle_names_need_one_longer_name():
+    keys = ["angela merkel", "angela dorothea merkel", "john smith", "john paul smith", "john adam smith"]
+    assert C.middle_name_pairs(keys, ["PER"] * 5) == [(0, 1)]
