@@ -193,7 +193,8 @@ def evaluate_cmd(
     and/or gold quotations (span P/R/F per type, speaker accuracy)."""
     from .api import load
     from .evaluate import evaluate_run, format_report
-    from .evaluate_surfaces import format_surface_report, load_surface_gold, score_surfaces
+    from .evaluate_surfaces import entity_qc, format_entity_qc, format_surface_report, load_surface_gold, \
+        score_surfaces
     from .write import write_json
 
     try:
@@ -218,6 +219,8 @@ def evaluate_cmd(
             run = load(run_dir)
             report["quotes"] = evaluate_quotes(run.quotes, quotes_gold, run.mentions)
             typer.echo(format_quotes_report(report["quotes"]))
+        report["qc"] = entity_qc(load(run_dir).entities)
+        typer.echo(format_entity_qc(report["qc"]))
         target = json_out or run_dir / "evaluation.json"
         write_json(report, target)
     except PipelineError as exc:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["load_surface_gold", "score_surfaces", "format_surface_report"]
+__all__ = ["load_surface_gold", "score_surfaces", "format_surface_report", "entity_qc", "format_entity_qc"]
 
 _LABELS = ("PER", "LOC", "ORG", "MISC")
 
@@ -165,4 +165,27 @@ def format_surface_report(r: dict[str, Any]) -> str:
     if r["splits"]:
         lines.append("biggest splits (gold entity: entity ids):")
         lines += [f"  {n:5d} {e}: {c}" for n, e, c in r["splits"][:10]]
+    return "\n".join(lines)
+
+
+def entity_qc(entities: pd.DataFrame, show: int = 20) -> dict[str, Any]:
+    """The entities the linker's quality checks flag (``entities.qc_flags``): counts per
+    flag and the flagged entities with most mentions, for ``evaluation.json``."""
+    if "qc_flags" not in entities or entities.empty:
+        return {"entities": int(len(entities)), "flagged": 0, "by_flag": {}, "top": []}
+    flagged = entities[entities["qc_flags"].map(lambda f: bool(f))]
+    by_flag = Counter(f for flags in flagged["qc_flags"] for f in flags)
+    top = flagged.sort_values(["n_mentions", "entity_id"], ascending=[False, True]).head(show)
+    return {"entities": int(len(entities)), "flagged": int(len(flagged)), "by_flag": dict(sorted(by_flag.items())),
+            "top": [{"entity_id": r.entity_id, "canonical_name": r.canonical_name, "n_mentions": int(r.n_mentions),
+                     "qc_flags": list(r.qc_flags)} for r in top.itertuples(index=False)]}
+
+
+def format_entity_qc(qc: dict[str, Any]) -> str:
+    if not qc["flagged"]:
+        return f"entity checks: none of {qc['entities']} entities flagged"
+    lines = [f"entity checks: {qc['flagged']} of {qc['entities']} entities flagged ("
+             + ", ".join(f"{k} {v}" for k, v in qc["by_flag"].items()) + "); `pipeline explain` shows why:"]
+    lines += [f"  {t['entity_id']} {t['canonical_name']!r} ({t['n_mentions']} mentions): {', '.join(t['qc_flags'])}"
+              for t in qc["top"][:10]]
     return "\n".join(lines)

@@ -86,3 +86,16 @@ def test_the_cli_agrees_with_the_script_used_from_outside(tmp_path, seeds_run):
     theirs = json.loads(subprocess.run([sys.executable, str(SCRIPT), str(run_dir), str(gold), "--json"],
                                        check=True, capture_output=True, text=True).stdout)
     assert ours == theirs
+
+
+def test_entity_checks_are_counted_for_evaluation_json():
+    from pipeline.evaluate_surfaces import entity_qc, format_entity_qc
+
+    ents = pd.DataFrame({"entity_id": ["PER:a", "LOC:b", "ORG:c"], "canonical_name": ["A B", "wiener", "C"],
+                         "n_mentions": [3, 9, 1],
+                         "qc_flags": [["several_full_names", "mixed_labels"], ["lowercase_canonical"], []]})
+    qc = entity_qc(ents)
+    assert qc["flagged"] == 2 and qc["by_flag"] == {"lowercase_canonical": 1, "mixed_labels": 1,
+                                                     "several_full_names": 1}
+    assert [t["entity_id"] for t in qc["top"]] == ["LOC:b", "PER:a"]
+    assert "2 of 3 entities flagged" in format_entity_qc(qc)
