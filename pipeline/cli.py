@@ -146,7 +146,7 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
         f"entities    {c['entities']:>8}",
         f"model       {manifest['model']['name']} {manifest['model']['version']}",
         f"time        {seconds:>8.1f} s",
-        f"output      {out_dir}/ (documents, mentions, entities, cooccurrences, links; "
+        f"output      {out_dir}/ (documents, mentions, entities, cooccurrences, links, quotes; "
         f"{', '.join(manifest['config']['output']['formats'])}; manifest.json)",
     ]
     if c["documents_error"]:

@@ -98,7 +98,8 @@ def explain_entities(entities: pd.DataFrame, mentions: pd.DataFrame, links: pd.D
                 out.append(f"    {r['name_a']!r} ({r['entity_a']}) x {r['name_b']!r} ({r['entity_b']})  "
                            f"{r['rule']}: {r['reason']}  ({_fmt_evidence(int(r['n_evidence']), r['evidence'])})")
         if not len(joined) and not len(refused):
-            out.append("  no link between different names: every mention has the same name key")
+            out.append("  no link between name keys: the names above were attached mention by mention, "
+                       "by the rules shown")
     if len(hits) > max_entities:
         out.append(f"... and {len(hits) - max_entities} more entities match {query!r}")
     return "\n".join(out)
