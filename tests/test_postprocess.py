@@ -178,3 +178,100 @@ def test_completing_a_name_never_swallows_another_span():
     spans = [(0, 14, "PER", "name"), (20, 28, "PER", "name"), (29, 34, "PER", "name"), (35, 38, "PER", "name")]
     # "Wladimir" + "Putin" would complete to the known name, but "Putin" is its own span
     assert complete_names(text, spans) == sorted(spans)
+
+
+# --------------------------------------------------------------------------- persons in a document (issue 18)
+
+def _names(text, spans):
+    return [(text[s:e], lab, kind) for s, e, lab, kind in spans]
+
+
+def test_a_surname_alone_after_the_full_name_is_that_person():
+    from pipeline.ner.postprocess import extend_surnames
+
+    text = "Maria Muster sprach in Bremen. Später sagte Muster, Musters Plan gelte. Der Koch kochte."
+    spans = [(0, 12, "PER", "name"), (23, 29, "LOC", "name")]
+    assert _names(text, extend_surnames(text, spans)) == [
+        ("Maria Muster", "PER", "name"), ("Bremen", "LOC", "name"),
+        ("Muster", "PER", "name"), ("Musters", "PER", "name")]
+
+
+def test_a_surname_of_two_persons_or_of_another_label_is_left_alone():
+    from pipeline.ner.postprocess import extend_surnames
+
+    text = "Hans Weber und Lena Weber kamen. Weber sprach."
+    spans = [(0, 10, "PER", "name"), (15, 25, "PER", "name")]
+    assert extend_surnames(text, spans) == spans
+    text = "Paris Hilton kam nach Paris. In Paris regnete es."
+    spans = [(0, 12, "PER", "name"), (22, 27, "LOC", "name"), (32, 37, "LOC", "name")]
+    assert extend_surnames(text, spans) == spans
+
+
+def test_a_surname_model_read_as_another_label_becomes_the_person():
+    from pipeline.ner.postprocess import extend_surnames
+
+    text = "Jonas Brenk gewann. Brenk jubelte. Jonas Brenk dankte."
+    spans = [(0, 11, "PER", "name"), (20, 25, "ORG", "name"), (35, 46, "PER", "name")]
+    assert _names(text, extend_surnames(text, spans))[1] == ("Brenk", "PER", "name")
+    # as often another label as the person: the text does not say, nothing changes
+    assert extend_surnames(text, spans[:2]) == spans[:2]
+
+
+def test_particles_belong_to_the_surname_and_fragments_of_a_full_name_merge():
+    from pipeline.ner.postprocess import extend_surnames, merge_person_fragments
+
+    text = "Ursula von der Leyen reiste. Von der Leyen lachte, und von der Leyen sprach."
+    got = _names(text, extend_surnames(text, [(0, 20, "PER", "name")]))
+    assert got == [("Ursula von der Leyen", "PER", "name"), ("Von der Leyen", "PER", "name"),
+                   ("von der Leyen", "PER", "name")]
+    text = "Rafael van der Vaart spielte. Dann traf Rafael van der Vaart erneut."
+    s = text.index("Rafael van der Vaart erneut")
+    spans = [(0, 20, "PER", "name"), (s, s + 14, "PER", "name"), (s + 15, s + 20, "ORG", "name")]
+    assert _names(text, merge_person_fragments(text, spans)) == [
+        ("Rafael van der Vaart", "PER", "name"), ("Rafael van der Vaart", "PER", "name")]
+
+
+def test_role_words_and_parties_glued_before_a_name_leave_it():
+    from pipeline.ner.postprocess import person_titles, split_roles
+
+    text = "Grünen-Kandidatin Maria Muster sprach. Grünen Maria Muster lachte."
+    got = split_roles(text, [(0, 30, "ORG", "name"), (39, 58, "ORG", "name")])
+    assert _names(text, got) == [("Grünen-Kandidatin", "ORG", "part"), ("Maria Muster", "PER", "name"),
+                                 ("Grünen", "ORG", "name"), ("Maria Muster", "PER", "name")]
+    assert person_titles(text, got) == [None, "Grünen-Kandidatin", None, None]
+    # a lower-case or function word before a name is no head to cut off
+    text = "Profiles of The Dave Band"
+    assert split_roles(text, [(0, 25, "MISC", "name")]) == [(0, 25, "MISC", "name")]
+
+
+def test_a_role_compound_of_several_parts_gives_the_name_part_only():
+    text = "Die XYZ-Ko-Chefin und die Baden-Württemberg-Chefin sprachen."
+    assert split_compound(text, (4, 17, "ORG", "name")) == [(4, 7, "ORG", "part")]
+    assert split_compound(text, (4, 17, "ORG", "part")) == [(4, 7, "ORG", "part")]
+    s = text.index("Baden")
+    got = split_compound(text, (s, s + len("Baden-Württemberg-Chefin"), "LOC", "part"))
+    assert [text[a:b] for a, b, _, _ in got] == ["Baden-Württemberg"]
+
+
+def test_a_given_name_and_a_surname_are_not_split_into_two_persons():
+    text = "Meghan Markle kam. Meghan lachte. Markle auch."
+    spans = [(0, 13, "PER", "name"), (19, 25, "PER", "name"), (34, 40, "PER", "name")]
+    assert _refine(text, spans) == [("Meghan Markle", "PER"), ("Meghan", "PER"), ("Markle", "PER")]
+    # a name of the text found as another label does not cut a person either
+    text = "Lena Meyer-Landrut sang. Lena tanzte, Meyer-Landrut lachte."
+    spans = [(0, 18, "PER", "name"), (25, 29, "PER", "name"), (38, 51, "ORG", "name")]
+    assert _refine(text, spans)[0] == ("Lena Meyer-Landrut", "PER")
+    # the whole name found elsewhere is never split
+    text = "Emmanuel Macron kam. Emmanuel Macron ging. Emmanuel sprach. Macron schwieg."
+    spans = [(0, 15, "PER", "name"), (21, 36, "PER", "name"), (42, 50, "PER", "name"), (60, 66, "PER", "name")]
+    assert [f for f, _ in _refine(text, spans)][:2] == ["Emmanuel Macron", "Emmanuel Macron"]
+
+
+def test_two_persons_side_by_side_are_split_by_what_the_text_knows():
+    from pipeline.ner.postprocess import extend_surnames
+
+    text = "Anna Berg traf Paul Stein und Anna Lind. Bevor Anna Stein traf, sprach sie."
+    s = text.index("Anna Stein")
+    spans = [(0, 9, "PER", "name"), (15, 25, "PER", "name"), (30, 39, "PER", "name"), (s, s + 10, "PER", "name")]
+    got = _names(text, extend_surnames(text, spans))
+    assert ("Anna", "PER", "name") in got and ("Anna Stein", "PER", "name") not in got

@@ -11,7 +11,7 @@ import bisect
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,16 @@ from .postprocess import (
     Work,
     WorkLimitExceeded,
     complete_names,
+    extend_surnames,
     harmonize_labels,
     map_label,
+    merge_person_fragments,
     part_prefix_candidates,
+    person_titles,
     propagate,
     refine_spans,
     split_compound,
+    split_roles,
 )
 
 log = logging.getLogger("pipeline")
@@ -213,6 +217,9 @@ class Tagged:
     spans: list[tuple[int, int, str, str, int]]  # start, end, label, kind, sentence_index
     n_sentences: int
     error: str | None = None
+    #: one entry per span: the role words right before a person span ("Grünen-Kandidatin",
+    #: "Bundeskanzlerin"), else None (see ``postprocess.person_titles``)
+    titles: list[str | None] = field(default_factory=list)
 
 
 @dataclass
@@ -286,6 +293,7 @@ class NerTagger:
             yield Tagged(
                 spans=[(s, e, lab, kind, _sentence_of(starts, s)) for s, e, lab, kind in spans],
                 n_sentences=len(sent_starts[i]),
+                titles=person_titles(text, spans, is_title),
             )
 
     def _budget_error(self, text: str, exc: WorkLimitExceeded) -> str:
@@ -334,7 +342,12 @@ class NerTagger:
     def _postprocess(self, text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
         work = work or Work()
         spans = refine_spans(text, sorted(set(spans)), is_title=is_title, country=is_country, work=work)
+        if self.cfg.surnames:
+            spans = split_roles(text, spans, is_title)
+            spans = merge_person_fragments(text, spans, work)
         spans = complete_names(text, spans, work)
+        if self.cfg.surnames:
+            spans = extend_surnames(text, spans, is_title=is_title, country=is_country, work=work)
         if self.cfg.propagate:
             spans = propagate(text, spans, work)
             if self.cfg.parts:
@@ -343,7 +356,7 @@ class NerTagger:
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
         for span in spans:
-            out.extend(split_compound(text, span, known, work))
+            out.extend(split_compound(text, span, known, work, is_title))
         # strip whitespace and punctuation the model may have included at the edges
         clean = []
         for s, e, label, kind in out:

@@ -127,10 +127,13 @@ def map_label(label: str) -> tuple[str, str] | None:
     return FOREIGN_LABELS.get(label.upper())
 
 
-def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work | None = None) -> list[Span]:
+def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work | None = None,
+                   is_title=None) -> list[Span]:
     """Narrow ``part`` spans to the name inside a compound and split coordinated derivs.
 
-    - ``Kreml-Sprecher`` (part) -> ``Kreml``: every hyphen segment but the last (the head).
+    - ``Kreml-Sprecher`` (part) -> ``Kreml``: every hyphen segment but the last (the head),
+      and none of a role compound's role prefix: ``XYZ-Ko-Chefin`` -> ``XYZ``; a name span
+      that is such a role compound (``SPD-Chef``, not a person) becomes a part.
     - ``Kremlsprecher`` (part, no hyphen) -> ``Kreml`` when a name found in the same
       document is a prefix of it; otherwise the span is kept whole.
     - ``russisch-nordkoreanischen`` (deriv) -> two derivs when every segment is a
@@ -138,9 +141,16 @@ def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work 
     """
     start, end, label, kind = span
     s = text[start:end]
+    if kind == "name" and label != "PER" and "-" in s.strip("-") and " " not in s:
+        segs = s.split("-")
+        k = _role_tail(segs, is_title)
+        if k is not None and segs[0][:1].isupper() and segs[0].lower() not in ROLE_PREFIXES:
+            kind = "part"  # "SPD-Chef" as a name: the party is a part of a role word
     if kind == "part":
         if "-" in s.strip("-"):
-            head = s.rstrip("-").rsplit("-", 1)[0]
+            segs = s.rstrip("-").split("-")
+            k = _role_tail(segs, is_title)
+            head = "-".join(segs[:k]) if k else s.rstrip("-").rsplit("-", 1)[0]
             if head and head[0].isupper():
                 return [(start, start + len(head), label, kind)]
             return [span]
@@ -347,8 +357,11 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None,
        title is dropped, and the span is cut at lower-case words that are not name
        particles ("Kim lud Putin");
     4. a span made of two or more names found elsewhere in the same text is split into
-       them ("Kim Jong-un Putin"), each with its majority label (spans of more than
-       ``MAX_SPLIT_TOKENS`` words are left whole: every sub-span is looked up);
+       them ("Kim Jong-un Putin"), each with its majority label, when the whole form is
+       found nowhere else, each part is found with one label only, and a person span
+       does not start with a lone given name ("Meghan Markle" stays whole; see
+       ``_may_split``); spans of more than ``MAX_SPLIT_TOKENS`` words are left whole
+       (every sub-span is looked up);
     5. a leading genitive of a known name ends the name: "Nordkoreas Artilleriegeschosse"
        -> "Nordkoreas";
     6. country names (CLDR, and their genitives) are LOC.
@@ -434,7 +447,7 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None,
         first = pieces[0]
         genitive_head = (n_known == 1 and first[2] is not None and len(pieces) > 1
                          and text[first[0]:first[1]].endswith("s"))
-        if n_known >= 2:
+        if n_known >= 2 and _may_split(text, whole, label, pieces, labels, country):
             out.extend((ps, pe, lab or label, kind) for ps, pe, lab in pieces
                        if lab is not None or text[ps:pe][:1].isupper())
         elif genitive_head:
@@ -446,6 +459,29 @@ def refine_spans(text: str, spans: list[Span], *, is_title=None, country=None,
         out = [(s, e, "LOC" if kind == "name" and label != "LOC" and country(text[s:e]) else label, kind)
                for s, e, label, kind in out]
     return sorted(set(out))
+
+
+def _may_split(text: str, whole: str, label: str, pieces: list[tuple[int, int, str | None]],
+               labels: dict[str, Counter], country=None) -> bool:
+    """Whether rule 4 of :func:`refine_spans` may split ``whole`` into ``pieces``: the
+    whole form is found nowhere else in the text, every known piece is found elsewhere
+    as a name of one label only (or is a country), and a person span does not start with
+    a lone known given name ("Meghan Markle", "Lena Meyer-Landrut" and, after a chunk
+    boundary cut one mention, "Emmanuel Macron" are names, not two names)."""
+    if sum(labels.get(whole, Counter()).values()) > 1:
+        return False
+    for ps, pe, lab in pieces:
+        if lab is None:
+            continue
+        form = text[ps:pe]
+        found = labels.get(form) or (labels.get(form[:-1]) if form.endswith("s") else None)
+        if found is None:
+            if country is None or not country(form):
+                return False
+        elif len(found) > 1:
+            return False
+    ps, pe, lab = pieces[0]
+    return not (label == "PER" and lab == "PER" and " " not in text[ps:pe])
 
 
 def harmonize_labels(text: str, spans: list[Span]) -> list[Span]:
@@ -470,4 +506,330 @@ def harmonize_labels(text: str, spans: list[Span]) -> list[Span]:
             if n > counts[label] and (not rest or rest[0][1] < n):
                 label = best
         out.append((s, e, label, kind))
+    return out
+
+
+# --------------------------------------------------------------------------- persons in a document
+
+#: role nouns the linker's title list lacks, matched as the end of a word's last hyphen
+#: segment ("Grünen-Kandidatin", "Spitzenkandidat", "CDU-Politikerin")
+ROLE_ENDINGS = ("kandidat", "kandidatin", "politiker", "politikerin", "abgeordnete", "abgeordneter",
+                "abgeordneten", "vorsitzende", "vorsitzender", "vorsitzenden", "chef", "chefin",
+                "sprecher", "sprecherin", "funktionär", "funktionärin", "mitglied")
+#: first segments of role compounds that are not names ("Ko-Chefin", "Vize-Präsident")
+ROLE_PREFIXES = frozenset("ko co vize ex interims alt stellvertretende stellvertretender".split())
+#: a capitalised word right after one of these is a common noun, not a surname ("der Koch")
+_DETERMINERS = frozenset("der die das den dem des ein eine einen einem einer eines kein keine "
+                         "keinen keinem keiner".split())
+_NO_GENITIVE_S = ("s", "ß", "x", "z")
+_FUNCTION_WORDS = _DETERMINERS | {"the", "a", "an", "of", "and", "und", "le", "la", "les", "el"}
+
+
+def is_role(word: str, is_title=None) -> bool:
+    """A title, function or role word that is never part of a name: the linker's title
+    lexicon (``is_title``) or a word ending in one of :data:`ROLE_ENDINGS`."""
+    word = word.strip(",;:()\"'„“”")
+    if not word or not word[:1].isupper():
+        return False
+    if is_title is not None and is_title(word):
+        return True
+    last = word.rsplit("-", 1)[-1].lower()
+    return last.endswith(ROLE_ENDINGS)
+
+
+def _role_tail(segments: list[str], is_title=None) -> int | None:
+    """The index of the first hyphen segment from which a compound is a role
+    ("XYZ-Ko-Chefin" -> 1), or None. Segments before the last must be role prefixes."""
+    if len(segments) < 2 or not is_role(segments[-1][:1].upper() + segments[-1][1:], is_title):
+        return None
+    k = len(segments) - 1
+    while k > 1 and segments[k - 1].lower() in ROLE_PREFIXES:
+        k -= 1
+    return k
+
+
+def _name_tokens(form: str) -> list[str]:
+    return form.split()
+
+
+def _is_name_word(tok: str) -> bool:
+    return tok[:1].isupper() or tok in NAME_PARTICLES
+
+
+def _full_persons(text: str, spans: list[Span], is_title=None) -> dict[str, int]:
+    """Person names of two or more words found in the text -> their count."""
+    out: Counter = Counter()
+    for s, e, label, kind in spans:
+        if label != "PER" or kind != "name":
+            continue
+        toks = _name_tokens(text[s:e])
+        if len(toks) >= 2 and toks[0][:1].isupper() and toks[-1][:1].isupper() and all(map(_is_name_word, toks)) \
+                and not any(is_role(t, is_title) for t in toks):
+            out[" ".join(toks)] += 1
+    return out
+
+
+def _surname_forms(full: str) -> list[str]:
+    """The forms a full name is referred to by alone: the last word, and with the
+    particles before it ("Ursula von der Leyen" -> "von der Leyen", "Leyen")."""
+    toks = _name_tokens(full)
+    last = toks[-1]
+    if len(last) < 3 or last.endswith(".") or not last[:1].isupper() or last.isupper():
+        return []  # an initial or an acronym ("Victor FB") is no surname
+    forms = [last]
+    k = len(toks) - 1
+    while k > 1 and toks[k - 1] in NAME_PARTICLES:
+        k -= 1
+    if k < len(toks) - 1:
+        forms.insert(0, " ".join(toks[k:]))
+    return forms
+
+
+def _same_person(a: str, b: str) -> bool:
+    """Two given-name words of the same person: equal, or one the other's initial."""
+    a, b = a.rstrip("."), b.rstrip(".")
+    return a == b or (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b))
+
+
+def _sentence_start(text: str, s: int) -> bool:
+    k = s - 1
+    while k >= 0 and text[k] in " \t\"„“”'‚‘(":
+        k -= 1
+    return k < 0 or text[k] in ".!?:\n\r"
+
+
+def split_roles(text: str, spans: list[Span], is_title=None) -> list[Span]:
+    """Take role words, party names and titles glued before a person's name out of its
+    span: "Grünen-Kandidatin Maria Muster" (one ORG span) -> the part "Grünen-Kandidatin"
+    (narrowed to "Grünen" by :func:`split_compound`) and "Maria Muster" (PER);
+    "Grünen Maria Muster" -> "Grünen" (the span's label) and "Maria Muster" (PER).
+
+    The rest after the head (whose last word is capitalised) is a person when it is a
+    person name of two or more words found in the text, or the head is a role word and
+    the rest is two to four capitalised words. Two passes: a name freed from a role word in
+    the first counts as found in the second.
+    """
+    return _split_roles_once(text, _split_roles_once(text, spans, is_title), is_title)
+
+
+def _split_roles_once(text: str, spans: list[Span], is_title=None) -> list[Span]:
+    full = _full_persons(text, spans, is_title)
+    out: list[Span] = []
+    for s, e, label, kind in spans:
+        toks = _tokens(text, s, e)
+        if kind != "name" or len(toks) < 2:
+            out.append((s, e, label, kind))
+            continue
+        words = [text[a:b] for a, b in toks]
+        cut = None
+        for i in range(1, len(toks)):
+            tail = words[i:]
+            if not tail[0][:1].isupper() or not all(map(_is_name_word, tail)) or not tail[-1][:1].isupper():
+                continue
+            head_role = is_role(words[i - 1], is_title)
+            tail_s = " ".join(tail)
+            bare = tail_s[:-1] if tail_s.endswith(("s", "'", "’")) else tail_s
+            if not words[i - 1][:1].isupper() or words[i - 1].lower() in _FUNCTION_WORDS:
+                continue  # "Profiles of U2 and The Band": the head ends in a function word
+            # a role word alone is evidence only as the whole head ("GNU General Public License")
+            if tail_s in full or bare in full or (head_role and i == 1 and 2 <= len(tail) <= 4):
+                if label == "PER" and not head_role:
+                    continue  # a person's span led by a non-role word: leave it to the other rules
+                cut = i
+                break
+        if cut is None:
+            out.append((s, e, label, kind))
+            continue
+        hs, he = toks[0][0], toks[cut - 1][1]
+        head = text[hs:he]
+        last_head = words[cut - 1]
+        if is_role(last_head, is_title):
+            segs = last_head.split("-")
+            k = _role_tail(segs, is_title)
+            if cut == 1 and k is not None and segs[0][:1].isupper() and segs[0].lower() not in ROLE_PREFIXES:
+                out.append((hs, he, label if label != "PER" else "ORG", "part"))  # "Grünen-Kandidatin"
+            # a role word alone is a function, not a name: it leaves the spans (see person_titles)
+        elif head[:1].isupper():
+            out.append((hs, he, label if label != "PER" else "ORG", kind))
+        out.append((toks[cut][0], e, "PER", "name"))
+    return sorted(set(out))
+
+
+def merge_person_fragments(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
+    """Where an occurrence of a person name of two or more words found in the text is
+    covered by several spans, or by spans of another label, that lie wholly inside it
+    ("Rafael van der" PER + "Vaart" ORG, or "Emmanuel" + "Macron" cut by a chunk
+    boundary), they become that one person span (a genitive ``s`` or apostrophe is
+    included)."""
+    full = _full_persons(text, spans)
+    if not full:
+        return spans
+    spans = sorted(spans)
+    starts = [s for s, _, _, _ in spans]
+    import bisect
+
+    drop: set[int] = set()
+    new: list[Span] = []
+    for s, e in _Trie(full).finditer(text, work or Work()):
+        if not _is_boundary(text, s - 1):
+            continue
+        if e < len(text) and text[e] in "s'’" and _is_boundary(text, e + 1):
+            e += 1
+        elif not _is_boundary(text, e):
+            continue
+        i = bisect.bisect_left(starts, s)
+        if i > 0 and spans[i - 1][1] > s:
+            continue  # a span crosses the start
+        j = i
+        while j < len(spans) and spans[j][0] < e:
+            j += 1
+        inside = spans[i:j]
+        if not inside or any(x[1] > e for x in inside) or any(x[3] != "name" for x in inside):
+            continue
+        if len(inside) == 1 and inside[0][2] == "PER":
+            continue  # one person span: complete_names' business
+        drop.update(range(i, j))
+        new.append((s, e, "PER", "name"))
+    if not new:
+        return spans
+    return sorted([x for k, x in enumerate(spans) if k not in drop] + new)
+
+
+def extend_surnames(text: str, spans: list[Span], *, is_title=None, country=None,
+                    work: Work | None = None) -> list[Span]:
+    """Document-level name consistency: once a person's full name (two or more words) is
+    found in the text, its surname alone, and its genitive, is that person anywhere in
+    the text ("Maria Muster ... sagte Muster ... Musters Plan").
+
+    The surname is the last word, with the particles before it when the text has them
+    ("von der Leyen"). A surname is left alone when it belongs to two persons (different
+    given names), is the given name of another person, is a country, or is found as a
+    name of another label at least as often as the person is. Found spans of the form
+    take the label PER; new spans never overlap found ones, and an occurrence right
+    after a determiner ("der Koch") or after another capitalised word that is not a
+    title, or at the start of a sentence when the text also has the word in lower case,
+    is not taken.
+    """
+    full = _full_persons(text, spans, is_title)
+    # "Kim Putin" beside "Kim Jong Un" and "Wladimir Putin": two persons, not a third one
+    n_first = Counter(f.split()[0] for f in full)
+    firsts_of_last: dict[str, set[str]] = {}
+    for f in full:
+        firsts_of_last.setdefault(f.split()[-1], set()).add(f.split()[0])
+    pairs = {f for f in full if len(f.split()) == 2 and n_first[f.split()[0]] > 1
+             and any(not _same_person(g, f.split()[0]) for g in firsts_of_last[f.split()[-1]])}
+    full = {f: n for f, n in full.items() if f not in pairs}
+    if not full:
+        return spans
+    owners: dict[str, set[str]] = {}
+    votes: dict[str, Counter] = {}
+    given = {f.split()[0] for f in full}
+    for f, n in full.items():
+        for form in _surname_forms(f):
+            # "von der Leyen" is "Von der Leyen" at the start of a sentence
+            for variant in {form, form[:1].upper() + form[1:]}:
+                owners.setdefault(variant, set()).add(f.split()[0])
+                votes.setdefault(variant, Counter())["PER"] += n
+    if not owners:
+        return spans
+
+    def base(form: str) -> str | None:
+        if form in owners:
+            return form
+        if len(form) > 3 and form[-1] in "'’" and form[:-1] in owners:
+            return form[:-1]
+        if len(form) > 3 and form[-1] == "s" and form[:-1] in owners and not form[:-1].endswith(_NO_GENITIVE_S):
+            return form[:-1]
+        return None
+
+    for s, e, label, kind in spans:
+        b = base(text[s:e]) if kind == "name" else None
+        if b is not None:
+            votes[b][label] += 1
+    ok: set[str] = set()
+    for form, who in owners.items():
+        firsts = sorted(who)
+        if any(not _same_person(firsts[0], w) for w in firsts[1:]):
+            continue
+        if form in given or (country is not None and country(form)):
+            continue
+        v = votes[form]
+        if sum(n for lab, n in v.items() if lab != "PER") >= v["PER"]:
+            continue
+        ok.add(form)
+    if not ok:
+        return spans
+    out = [(s, e, "PER" if kind == "name" and base(text[s:e]) in ok else label, kind) for s, e, label, kind in spans]
+    out = _split_two_persons(text, out, ok, owners, given, full)
+    occupied = bytearray(len(text) + 1)
+    for s, e, _, _ in out:
+        occupied[s:e] = b"\x01" * (e - s)
+    lower_words = None
+    new: list[Span] = []
+    for s, e in _Trie(ok).finditer(text, work or Work()):
+        if not _is_boundary(text, s - 1) or (s > 0 and text[s - 1] == "-"):
+            continue  # inside a word or the end of a compound ("Volta-Kongo-Sprachen")
+        form = text[s:e]
+        if e < len(text) and text[e] in "'’" and _is_boundary(text, e + 1):
+            e += 1
+        elif (e < len(text) and text[e] == "s" and _is_boundary(text, e + 1)
+              and not form.endswith(_NO_GENITIVE_S)):
+            e += 1
+        elif not _is_boundary(text, e) or (e < len(text) and text[e] == "-"):
+            continue
+        if any(occupied[s:e]):
+            continue
+        prev = _preceding_word(text, s).strip("\"„“”'‚‘(")
+        if prev.lower() in _DETERMINERS:
+            continue
+        if _sentence_start(text, s):
+            if lower_words is None:
+                lower_words = set(re.findall(r"\b[a-zäöüß]+\b", text))
+            if form.lower() in lower_words:
+                continue
+        elif prev[:1].isupper() and not prev.endswith((".", ",", ":", ";")) and not is_role(prev, is_title):
+            continue  # "Hans Muster": another name of which this is a part
+        new.append((s, e, "PER", "name"))
+        occupied[s:e] = b"\x01" * (e - s)
+    return sorted(out + new)
+
+
+def _split_two_persons(text: str, spans: list[Span], ok: set[str], owners: dict[str, set[str]],
+                       given: set[str], full: dict[str, int]) -> list[Span]:
+    """A person span of two words "A B" found once, where B is the surname of a person
+    whose given name is not A and A is the given name of another person of the text, is
+    two persons ("bevor Kim Putin traf" with "Kim Jong Un" and "Wladimir Putin")."""
+    out: list[Span] = []
+    for s, e, label, kind in spans:
+        words = text[s:e].split(" ")
+        if label == "PER" and kind == "name" and len(words) == 2 and text[s:e] not in full:
+            a, b = words
+            b_base = b[:-1] if b not in ok and b.endswith("s") and b[:-1] in ok else b
+            if b_base in ok and a in given and not any(_same_person(a, g) for g in owners[b_base]):
+                out.append((s, s + len(a), "PER", "name"))
+                out.append((e - len(b), e, "PER", "name"))
+                continue
+        out.append((s, e, label, kind))
+    return out
+
+
+def person_titles(text: str, spans: list[Span], is_title=None) -> list[str | None]:
+    """The role words right before each person span, on the same line ("Grünen-Kandidatin"
+    for "Grünen-Kandidatin Maria Muster", "Bundeskanzlerin Dr." for "Bundeskanzlerin Dr.
+    Maria Muster"), or None; one entry per span, in the order of ``spans``. A part span
+    the role word contains ("Grünen" of "Grünen-Kandidatin") does not stop it."""
+    out: list[str | None] = []
+    for s, e, label, kind in spans:
+        if label != "PER" or kind != "name":
+            out.append(None)
+            continue
+        words: list[str] = []
+        pos = s
+        while len(words) < 3:
+            w = _preceding_word(text, pos)
+            if not w or not is_role(w, is_title):
+                break
+            words.insert(0, w)
+            pos = text.rindex(w, 0, pos)
+        out.append(" ".join(words) or None)
     return out

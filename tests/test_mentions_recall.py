@@ -1,0 +1,57 @@
+"""Issue 18: the corpus-level second pass, and the document rules through the real tagger."""
+
+from __future__ import annotations
+
+from pipeline.ner.corpus_pass import build_corpus_names
+
+
+def _m(doc, text, label, kind="name"):
+    return {"doc_id": doc, "text": text, "label": label, "kind": kind}
+
+
+def test_names_found_in_several_documents_are_found_in_the_others():
+    names = build_corpus_names([_m("a", "Olaf Brenk", "PER"), _m("b", "Olaf Brenk", "PER"),
+                                _m("c", "Olaf Brenk", "ORG"), _m("a", "Tessin", "LOC"),
+                                _m("a", "Bremen", "LOC"), _m("b", "Bremen", "LOC")])
+    assert names.labels == {"Olaf Brenk": "PER", "Bremen": "LOC"}  # Tessin: one document only
+    text = "Gestern sprach Olaf Brenk in Bremen, Olaf Brenks Rede und Bremer Olaf Brenkfeld."
+    got = [(text[s:e], lab) for s, e, lab in names.find(text, [], doc_id="d")]
+    assert got == [("Olaf Brenk", "PER"), ("Bremen", "LOC"), ("Olaf Brenks", "PER")]
+
+
+def test_the_corpus_pass_never_overlaps_a_span_and_leaves_its_own_documents_alone():
+    names = build_corpus_names([_m("a", "Bremen", "LOC"), _m("b", "Bremen", "LOC")])
+    text = "Werder Bremen spielte in Bremen."
+    assert [text[s:e] for s, e, _ in names.find(text, [(0, 13, "ORG", "name")])] == ["Bremen"]
+    assert names.find(text, [], doc_id="a") == []
+
+
+def test_documents_that_disagree_give_no_label():
+    names = build_corpus_names([_m("a", "Tessin", "LOC"), _m("b", "Tessin", "ORG"), _m("c", "Tessin", "LOC"),
+                                _m("a", "Jura", "LOC"), _m("b", "Jura", "ORG")])
+    assert names.labels == {"Tessin": "LOC"}
+    assert len(build_corpus_names([_m("a", "Tessin", "LOC"), _m("b", "Tessin", "LOC")], min_docs=3)) == 0
+
+
+def test_the_corpus_pass_is_linear_in_the_text_and_the_names():
+    from pipeline.ner.postprocess import Work
+
+    mentions = [_m(d, f"Name{i:05d}x", "PER") for i in range(2000) for d in ("a", "b")]
+    names = build_corpus_names(mentions)
+    text = " ".join([f"Name{i:05d}x sagte" for i in range(0, 2000, 2)] * 2)
+    work = Work()
+    got = names.find(text, [], work=work)
+    assert len(got) == 1000 * 2
+    assert work.used < 3 * len(text)  # a trie walk per position, not text x names
+
+
+def test_tagger_finds_the_surname_after_the_full_name_and_reports_titles(tagger):
+    text = ("Die Grünen-Kandidatin Maria Tessmann sprach am Montag in Hannover. "
+            "Tessmann sagte, die Stadt brauche mehr Busse. Tessmanns Plan sei teuer, sagte Bürgermeister Jonas Brenk.")
+    tag = next(tagger.tag([text]))
+    per = [text[s:e] for s, e, lab, kind, _ in tag.spans if lab == "PER"]
+    assert "Maria Tessmann" in per and "Tessmann" in per and "Tessmanns" in per
+    titles = {text[s:e]: t for (s, e, *_), t in zip(tag.spans, tag.titles)}
+    assert titles["Maria Tessmann"] == "Grünen-Kandidatin"
+    assert titles["Jonas Brenk"] == "Bürgermeister"
+    assert len(tag.titles) == len(tag.spans)
