@@ -79,6 +79,13 @@ class NerConfig(_Section):
     blas_threads: int = Field(default=1, ge=0, le=1024)
     batch_tokens: int = Field(default=10_000, ge=1000, le=10_000_000)
     max_work_per_char: float = Field(default=50.0, gt=0, le=1_000_000)
+    #: document-level person names: surnames alone after the full name, particles,
+    #: role words glued before a name (postprocess.split_roles/extend_surnames)
+    surnames: bool = True
+    #: corpus-level second pass (ner/corpus_pass.py): names found in at least
+    #: corpus_min_docs documents are looked up in the others
+    corpus_pass: bool = True
+    corpus_min_docs: int = Field(default=2, ge=2, le=1_000_000)
 
 
 class LinkConfig(_Section):
@@ -106,6 +113,13 @@ class OutputConfig(_Section):
         return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
 
 
+class RunConfig(_Section):
+    # how many processes tag documents: 1 = this process; N > 1 = a Dask LocalCluster of N
+    workers: int = Field(default=1, ge=1, le=1024)
+    # the address of an existing Dask scheduler ("tcp://host:8786"); "" = none
+    scheduler: str = ""
+
+
 class QuotesConfig(_Section):
     enabled: bool
 
@@ -119,6 +133,7 @@ class Config(_Section):
     link: LinkConfig
     output: OutputConfig
     quotes: QuotesConfig
+    run: RunConfig = Field(default_factory=RunConfig)
     #: folder that relative paths in the config (aliases_file, ...) are resolved against
     base_dir: str = ""
 
@@ -133,9 +148,11 @@ class Config(_Section):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"base_dir"})
 
-    def hash(self) -> str:
-        """sha256 of the canonical JSON of every setting (not of where the file lay)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+    def hash(self, exclude: tuple[str, ...] = ()) -> str:
+        """sha256 of the canonical JSON of every setting (not of where the file lay),
+        leaving out the sections in ``exclude``."""
+        data = {k: v for k, v in self.to_dict().items() if k not in exclude}
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +32,7 @@ from .ner.model import NerTagger
 from .outdir import WORK, RunFolder, check_out_dir, os_error
 from .normalize import normalize_text, to_original
 from .read import RawDoc
+from .engine import run_batches
 from .tables import cooccurrences, cumulative_entities
 
 log = logging.getLogger("pipeline")
@@ -42,6 +44,9 @@ NEXT_CHARS = 4
 class Timings:
     seconds: dict[str, float] = field(default_factory=lambda: {
         "read": 0.0, "normalize": 0.0, "ner": 0.0, "link": 0.0, "quotes": 0.0, "write": 0.0})
+
+    #: words of the documents tagged (whitespace-separated), for words/s
+    words: int = 0
 
     def add(self, stage: str, t0: float) -> float:
         now = time.perf_counter()
@@ -69,6 +74,7 @@ def process_batch(
     timings = timings or Timings()
     t0 = time.perf_counter()
     todo = [d for d in raw if d.status == "ok"]
+    timings.words += sum(len(d.text.split()) for d in todo)
     norms = []
     for d in todo:
         norms.append(normalize_text(d.text, cfg.normalize, html=cfg.input.html, hidden_spans=d.hidden_spans))
@@ -92,26 +98,13 @@ def process_batch(
                 if note not in notes:
                     notes.append(note)
             seen = set()
-            for start, end, label, kind, sent in tag.spans:
-                ostart, oend = to_original(norm, start, end)
-                surface = d.text[ostart:oend]
-                if oend <= ostart or not surface.strip() or (ostart, oend) in seen:
+            titles = tag.titles if len(getattr(tag, "titles", ())) == len(tag.spans) else [None] * len(tag.spans)
+            for (start, end, label, kind, sent), title in zip(tag.spans, titles):
+                row = _mention_row(d.doc_id, d.text, norm, start, end, label, kind, sent, len(seen) + 1, title)
+                if row is None or (row["start_char"], row["end_char"]) in seen:
                     continue
-                seen.add((ostart, oend))
-                mention_rows.append({
-                    "mention_id": f"{d.doc_id}#{len(seen):04d}",
-                    "doc_id": d.doc_id,
-                    "sentence_index": sent,
-                    "start_char": ostart,
-                    "end_char": oend,
-                    "text": surface,
-                    "label": label,
-                    "kind": kind,
-                    "next_chars": d.text[oend : oend + NEXT_CHARS],
-                    # what the model saw: mojibake repaired, entities unescaped, tags and
-                    # invisible characters gone; the linker keys names on this form
-                    "norm_text": norm.text[start:end],
-                })
+                seen.add((row["start_char"], row["end_char"]))
+                mention_rows.append(row)
             n_sent, n_ment = tag.n_sentences, len(seen)
             if not d.text.strip():
                 status = "empty"
@@ -121,9 +114,7 @@ def process_batch(
             "encoding": d.encoding, "notes": "; ".join(notes) or None, "text": d.text,
         })
     documents = schemas.conform(pd.DataFrame(doc_rows), "documents")
-    mentions = schemas.conform(pd.DataFrame(mention_rows), "mentions")
-    mentions["next_chars"] = [r["next_chars"] for r in mention_rows]
-    mentions["norm_text"] = [r["norm_text"] for r in mention_rows]
+    mentions = _mention_frame(mention_rows)
     timings.add("ner", t0)  # mapping spans back to the original text is part of NER output
     return documents, mentions
 
@@ -152,6 +143,103 @@ def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, 
         parts.append(extract_all(docs, ment))
     timings.add("quotes", t0)
     return _concat(parts, "quotes")
+
+
+def _mention_row(doc_id: str, text: str, norm, start: int, end: int, label: str, kind: str, sent: int,
+                 n: int, title: str | None = None) -> dict[str, Any] | None:
+    """One mention row from a span in normalised offsets; None when it maps to nothing."""
+    ostart, oend = to_original(norm, start, end)
+    surface = text[ostart:oend]
+    if oend <= ostart or not surface.strip():
+        return None
+    return {
+        "mention_id": f"{doc_id}#{n:04d}", "doc_id": doc_id, "sentence_index": sent,
+        "start_char": ostart, "end_char": oend, "text": surface, "label": label, "kind": kind,
+        "title": (title.strip(" ,;:.") or None) if title else None,
+        "next_chars": text[oend : oend + NEXT_CHARS],
+        # what the model saw: mojibake repaired, entities unescaped, tags and invisible
+        # characters gone; the linker keys names on this form
+        "norm_text": norm.text[start:end],
+    }
+
+
+def _mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    mentions = schemas.conform(pd.DataFrame(rows), "mentions")
+    mentions["next_chars"] = [r["next_chars"] for r in rows]
+    mentions["norm_text"] = [r["norm_text"] for r in rows]
+    return mentions
+
+
+def corpus_pass(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame, cfg: Config,
+                timings: Timings | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The corpus-level second pass (``ner.corpus_pass``): names the model found in at
+    least ``ner.corpus_min_docs`` documents, with the label most of them give, are added
+    where they occur in the other documents and overlap no span found there
+    (:mod:`pipeline.ner.corpus_pass`). Returns the mentions with the new ones and the new
+    ``n_mentions`` of the documents that gained some (counts, not increments, so a resumed
+    run that does the pass again gives the same tables)."""
+    from .ner.corpus_pass import build_corpus_names
+    from .read import _DATE_RE
+
+    if not cfg.ner.corpus_pass or mentions.empty:
+        return mentions, {}
+    timings = timings or Timings()
+    t0 = time.perf_counter()
+    names = build_corpus_names(mentions[["doc_id", "text", "label", "kind", "norm_text"]],
+                               min_docs=cfg.ner.corpus_min_docs)
+    if not len(names):
+        return mentions, {}
+    groups = mentions.groupby("doc_id", sort=False).indices
+    added: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    for part in doc_parts:
+        docs = (pq.read_table(part, columns=["doc_id", "status", "text"]).to_pandas()
+                if isinstance(part, (str, Path)) else part)
+        for doc_id, status, text in zip(docs["doc_id"], docs["status"], docs["text"]):
+            if status != "ok":
+                continue
+            hidden = []
+            m = _DATE_RE.match(text) if cfg.input.date_line else None
+            if m:
+                hidden = [m.span(1)]
+            norm = normalize_text(text, cfg.normalize, html=cfg.input.html, hidden_spans=hidden)
+            idx = groups.get(doc_id, [])
+            own = mentions.iloc[idx] if len(idx) else mentions.iloc[0:0]
+            offs = np.asarray(norm.offsets)
+            spans = list(zip(np.searchsorted(offs, own["start_char"].to_numpy(), "left"),
+                             np.searchsorted(offs, own["end_char"].to_numpy(), "left")))
+            found = names.find(norm.text, spans, doc_id=doc_id)
+            if not found:
+                continue
+            starts = own["start_char"].to_numpy()
+            sents = own["sentence_index"].to_numpy()
+            n = len(own)
+            for s, e, label in found:
+                row = _mention_row(doc_id, text, norm, s, e, label, "name", 0, n + 1)
+                if row is None:
+                    continue
+                # the sentence of the nearest mention before it (the tagger's sentences are not kept)
+                k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if n else -1
+                row["sentence_index"] = int(sents[k]) if k >= 0 else 0
+                n += 1
+                added.append(row)
+            counts[doc_id] = n
+    timings.add("ner", t0)
+    if not added:
+        return mentions, {}
+    log.info("corpus pass: %d mentions added from %d names", len(added), len(names))
+    return pd.concat([mentions, _mention_frame(added)], ignore_index=True), counts
+
+
+def _set_mention_counts(path: Path, counts: dict[str, int]) -> None:
+    """Rewrite a documents checkpoint with the mention counts of the corpus pass."""
+    t = pq.read_table(path)
+    ids = t.column("doc_id").to_pylist()
+    if not any(i in counts for i in ids):
+        return
+    col = [counts.get(i, c) for i, c in zip(ids, t.column("n_mentions").to_pylist())]
+    t = t.set_column(t.schema.get_field_index("n_mentions"), "n_mentions", pa.array(col, type=pa.int64()))
+    _write_parquet_atomic(t, path)
 
 
 @dataclass
@@ -329,6 +417,9 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
         t0 = time.perf_counter()
     documents = _concat(docs_parts, "documents")
     mentions = pd.concat(ment_parts, ignore_index=True) if ment_parts else schemas.empty("mentions")
+    mentions, counts = corpus_pass([documents], mentions, cfg, timings)
+    if counts:
+        documents["n_mentions"] = [counts.get(i, c) for i, c in zip(documents["doc_id"], documents["n_mentions"])]
     _check_unique(documents["doc_id"].tolist())
     linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs,
                                            doc_ids=documents["doc_id"].tolist())
@@ -382,6 +473,8 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
         },
         "failed_documents": docs.loc[docs["status"] == "error", "doc_id"].head(100).tolist(),
         "timings_s": {k: round(v, 3) for k, v in timings.seconds.items()},
+        "words": int(timings.words),
+        "workers": int(cfg.run.workers) if not cfg.run.scheduler else cfg.run.scheduler,
         "started": started,
         "finished": _now(),
     }
@@ -434,7 +527,8 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     out_dir = folder.out
     work = folder.work
     state = {
-        "config_hash": cfg.hash(),
+        # how many workers tag the batches does not change them: resume with any number
+        "config_hash": cfg.hash(exclude=("run",)),
         "input": input_desc,
         "model": [tagger.info.name, tagger.info.version, tagger.info.path],
         "batch_docs": cfg.output.batch_docs,
@@ -461,21 +555,32 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
     all_ids: list[str] = []
     n_batches = 0
-    t0 = time.perf_counter()
-    for i, batch in enumerate(batched(raw_docs, cfg.output.batch_docs)):
-        timings.add("read", t0)
-        all_ids.extend(d.doc_id for d in batch)
-        docs_path, ment_path = _batch_paths(work, i)
-        if not (resume and _readable(docs_path) and _readable(ment_path)):
-            documents, mentions = process_batch(batch, tagger, cfg, timings)
-            t1 = time.perf_counter()
-            _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)
-            _write_parquet_atomic(schemas.to_arrow(documents, "documents"), docs_path)
-            timings.add("write", t1)
-        n_batches += 1
-        if on_batch:
-            on_batch(len(batch))
+
+    def todo() -> Iterator[tuple[int, list[RawDoc]]]:
+        """The batches still to tag (a readable checkpoint of a batch is reused)."""
+        nonlocal n_batches
         t0 = time.perf_counter()
+        for i, batch in enumerate(batched(raw_docs, cfg.output.batch_docs)):
+            timings.add("read", t0)
+            all_ids.extend(d.doc_id for d in batch)
+            n_batches = i + 1
+            docs_path, ment_path = _batch_paths(work, i)
+            if resume and _readable(docs_path) and _readable(ment_path):
+                if on_batch:
+                    on_batch(len(batch))
+            else:
+                yield i, batch
+            t0 = time.perf_counter()
+
+    def done(result: dict[str, Any]) -> None:
+        for stage, seconds in result["timings"].items():
+            timings.seconds[stage] = timings.seconds.get(stage, 0.0) + seconds
+        timings.words += result.get("words", 0)
+        if on_batch:
+            on_batch(result["n"])
+
+    run_batches(todo(), checkpoint_batch, (cfg, str(work), None), done, workers=cfg.run.workers,
+                scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger))
     _check_unique(all_ids)
 
     # link over every mention of the run (mentions are small; texts stay on disk)
@@ -483,6 +588,10 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     doc_files = [_batch_paths(work, i)[0] for i in range(n_batches)]
     mentions = (pd.concat([pq.read_table(p).to_pandas() for p in ment_files], ignore_index=True)
                 if ment_files else schemas.empty("mentions"))
+    mentions, counts = corpus_pass(doc_files, mentions, cfg, timings)
+    if counts:
+        for p in doc_files:
+            _set_mention_counts(p, counts)
     linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs, doc_ids=all_ids)
     quotes = find_quotes(doc_files, linked, cfg, timings)
 
@@ -508,6 +617,24 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     write_json(manifest, staging / "manifest.json")
     folder.publish()
     return manifest
+
+
+def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
+                     tagger: NerTagger | None = None) -> dict[str, Any]:
+    """Normalise and tag batch ``i`` and write it as a checkpoint under ``work`` (on
+    whichever process or machine runs it; the model is loaded once per process).
+    Returns the number of documents and the seconds spent per stage."""
+    from .api import get_tagger
+
+    timings = Timings()
+    tagger = tagger or get_tagger(cfg)
+    documents, mentions = process_batch(batch, tagger, cfg, timings)
+    t1 = time.perf_counter()
+    docs_path, ment_path = _batch_paths(Path(work), i)
+    _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)
+    _write_parquet_atomic(schemas.to_arrow(documents, "documents"), docs_path)
+    timings.add("write", t1)
+    return {"i": i, "n": len(batch), "timings": dict(timings.seconds), "words": timings.words}
 
 
 _DAMAGED = object()

@@ -46,6 +46,7 @@ TABLES: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("link_score", FLOAT, True),
         ("model_label", STRING, True),  # the NER model's label; `label` is the entity's (voted)
         ("affiliation", STRING, True),  # the bracket after a person's name: "SPÖ", "AUT"
+        ("title", STRING, True),  # a role word glued before a person's name: "Grünen-Kandidatin"
     ],
     "entities": [
         ("entity_id", STRING, False),

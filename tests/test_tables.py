@@ -66,3 +66,23 @@ def test_an_incremental_run_keeps_every_earlier_entity(tmp_path):
     got = b.entities.set_index("entity_id")
     for eid in want.index:
         assert (got.loc[eid, "n_mentions"], got.loc[eid, "n_docs"]) == tuple(want.loc[eid]), eid
+
+
+def test_the_corpus_pass_adds_names_found_elsewhere_and_keeps_counts_consistent(tmp_path):
+    from pipeline import run
+
+    texts = {f"d{i}": f"Die Ministerin Hanne Wolkenbruch besuchte am Montag die Stadt Kassel ({i})." for i in range(3)}
+    # the third article names her only in a list the model reads poorly; the run finds her
+    texts["d3"] = "Anwesend waren auch Wolkenbruch, Meier und andere Gäste aus Kassel."
+    on = run(texts)
+    off = run(texts, config={"ner": {"corpus_pass": False}})
+    assert set(off.mentions["mention_id"]) <= set(on.mentions["mention_id"])
+    for res in (on, off):
+        assert res.documents["n_mentions"].sum() == len(res.mentions)
+        counts = res.mentions.groupby("doc_id").size()
+        assert dict(zip(res.documents["doc_id"], res.documents["n_mentions"])) == {
+            d: int(counts.get(d, 0)) for d in res.documents["doc_id"]}
+    # mention ids stay unique and every added mention is a name with a known label
+    assert on.mentions["mention_id"].is_unique
+    extra = on.mentions[~on.mentions["mention_id"].isin(off.mentions["mention_id"])]
+    assert (extra["kind"] == "name").all() and extra["label"].isin(["PER", "LOC", "ORG", "MISC"]).all()
