@@ -63,6 +63,8 @@ def run_cmd(
     entities: Annotated[Optional[Path], typer.Option("--entities", help="A previous run's entities table (or run folder): its entity ids are kept.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out, reusing its batches.")] = False,
+    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Processes that tag documents (a Dask LocalCluster when > 1; default 1).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786.")] = None,
 ) -> None:
     """Extract persons, places and organisations from German articles into tables."""
     from .api import get_tagger
@@ -78,6 +80,7 @@ def run_cmd(
         for section, key, value in [("ner", "model", model), ("output", "formats", format),
                                     ("input", "glob", glob), ("input", "text_col", text_col),
                                     ("input", "id_col", id_col), ("input", "strict", True if strict else None),
+                                    ("run", "workers", workers), ("run", "scheduler", scheduler),
                                     ("link", "previous_entities", str(entities.resolve()) if entities else None)]:
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
@@ -145,7 +148,9 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
         f"mentions    {c['mentions']:>8}",
         f"entities    {c['entities']:>8}",
         f"model       {manifest['model']['name']} {manifest['model']['version']}",
-        f"time        {seconds:>8.1f} s",
+        f"time        {seconds:>8.1f} s" + (f"  ({manifest['words'] / seconds:,.0f} words/s"
+                                               f"{', ' + str(manifest['workers']) + ' workers' if manifest.get('workers', 1) != 1 else ''})"
+                                               if manifest.get("words") and seconds > 0 else ""),
         f"output      {out_dir}/ (documents, mentions, entities, cooccurrences, links, quotes; "
         f"{', '.join(manifest['config']['output']['formats'])}; manifest.json)",
     ]

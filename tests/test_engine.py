@@ -1,0 +1,76 @@
+"""Parallel runs: `--workers 2` (a Dask LocalCluster) gives the tables of `--workers 1`,
+and a run interrupted under one engine resumes under the other."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import load
+from pipeline.cli import app
+
+from .conftest import SEEDS
+
+TABLES = ("documents", "mentions", "entities", "cooccurrences", "links", "quotes")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    for i, p in enumerate(sorted(SEEDS.glob("*.txt")) * 2):
+        shutil.copy(p, d / f"{i:02d}_{p.name}")
+    return d
+
+
+def _same(a, b):
+    for t in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, t), getattr(b, t), obj=t)
+
+
+def test_two_workers_give_the_tables_of_one(corpus, tmp_path):
+    runner = CliRunner()
+    one, two = tmp_path / "one", tmp_path / "two"
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(one), "--set", "output.batch_docs=3"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(two), "--set", "output.batch_docs=3", "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    assert "2 workers" in r.output
+    _same(load(one), load(two))
+    assert load(two).manifest["workers"] == 2
+
+
+def test_a_run_resumes_with_another_number_of_workers(corpus, tmp_path):
+    from pipeline.api import get_tagger
+    from pipeline.config import load_config
+    from pipeline.read import input_fingerprint, iter_documents
+    from pipeline.run import run_to_dir
+
+    cfg = load_config(overrides=["output.batch_docs=3"])
+
+    def docs():
+        for i, d in enumerate(iter_documents(corpus, cfg.input)):
+            if i == 7:
+                raise KeyboardInterrupt
+            yield d
+
+    out = tmp_path / "out"
+    desc = {"kind": "path", "path": str(corpus), "fingerprint": input_fingerprint(corpus, cfg.input)}
+    with pytest.raises(KeyboardInterrupt):
+        run_to_dir(docs(), cfg, out, input_desc=desc, tagger=get_tagger(cfg))
+    assert (out / ".work" / "batch-000001.mentions.parquet").exists()
+    runner = CliRunner()
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--set", "output.batch_docs=3",
+                            "--workers", "2", "--resume"])
+    assert r.exit_code == 0, r.output
+    ref = tmp_path / "ref"
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(ref), "--set", "output.batch_docs=3"]).exit_code == 0
+    _same(load(ref), load(out))
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(corpus, tmp_path):
+    r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"])
+    assert r.exit_code == 2 and r.output.startswith("error: ") and "scheduler" in r.output
+    assert not (tmp_path / "o" / "manifest.json").exists()
