@@ -81,11 +81,31 @@ class Result:
 
         return explain_entities(self.entities, self.mentions, self.links, query)
 
-    def entity(self, name: str) -> pd.DataFrame:
-        """Mentions of every entity whose canonical name or alias equals ``name``."""
-        hit = self.entities[self.entities.apply(
-            lambda r: name == r["canonical_name"] or name in r["aliases"], axis=1)]
+    def entity(self, query: str) -> pd.DataFrame:
+        """Mentions of the entities named ``query``: an entity id, or a canonical name or
+        alias matched case- and accent-insensitively ("kim jong un", "PUTIN", "Pjongjang")."""
+        from .explain import find_entities
+
+        hit = find_entities(self.entities, query)
         return self.mentions[self.mentions["entity_id"].isin(hit["entity_id"])]
+
+    def kwic(self, query: str, width: int = 60) -> pd.DataFrame:
+        """Keyword in context: every mention of the entities named ``query`` (as for
+        :meth:`entity`) with ``width`` characters of text on each side, in document order.
+        Columns: doc_id, mention_id, entity_id, left, mention, right, sentence."""
+        m = self.entity(query).sort_values(["doc_id", "start_char"])
+        texts = dict(zip(self.documents["doc_id"], self.documents["text"]))
+        rows = []
+        for r in m.itertuples(index=False):
+            t = texts.get(r.doc_id, "")
+            ss, se = getattr(r, "sentence_start", None), getattr(r, "sentence_end", None)
+            sentence = t[int(ss):int(se)] if pd.notna(ss) and pd.notna(se) else None
+            rows.append({"doc_id": r.doc_id, "mention_id": r.mention_id, "entity_id": r.entity_id,
+                         "left": " ".join(t[max(0, r.start_char - width):r.start_char].split()),
+                         "mention": r.text,
+                         "right": " ".join(t[r.end_char:r.end_char + width].split()),
+                         "sentence": sentence})
+        return pd.DataFrame(rows, columns=["doc_id", "mention_id", "entity_id", "left", "mention", "right", "sentence"])
 
 
 def load(run_dir: str | Path) -> Result:

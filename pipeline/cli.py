@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,7 @@ def run_cmd(
     entities: Annotated[Optional[Path], typer.Option("--entities", help="A previous run's entities table (or run folder): its entity ids are kept.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out, reusing its batches.")] = False,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Analyst alias file (canonical_name,alias,label,action) instead of configs/aliases.csv.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Processes that tag documents (a Dask LocalCluster when > 1; default 1).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786.")] = None,
 ) -> None:
@@ -81,6 +83,7 @@ def run_cmd(
                                     ("input", "glob", glob), ("input", "text_col", text_col),
                                     ("input", "id_col", id_col), ("input", "strict", True if strict else None),
                                     ("run", "workers", workers), ("run", "scheduler", scheduler),
+                                    ("link", "aliases_file", str(aliases.resolve()) if aliases else None),
                                     ("link", "previous_entities", str(entities.resolve()) if entities else None)]:
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
@@ -109,6 +112,11 @@ def run_cmd(
     except OSError as exc:
         err = os_error(exc, "cannot complete the run")
         _fail(err, err.exit_code)
+    except KeyboardInterrupt:
+        args = [a for a in sys.argv[1:] if a not in ("--force", "--resume")]
+        typer.echo("\ninterrupted; the finished batches are kept. Continue with:\n  pipeline "
+                   + " ".join(shlex.quote(a) for a in args) + " --resume", err=True)
+        raise typer.Exit(130) from None
     _summary(manifest, out_dir, time.perf_counter() - t_start)
     raise typer.Exit(1 if manifest["counts"]["documents_error"] else 0)
 

@@ -110,7 +110,10 @@ class OutputConfig(_Section):
     @field_validator("formats", mode="before")
     @classmethod
     def _split(cls, v: Any) -> Any:
-        return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
+        if isinstance(v, str):
+            v = v.split(",")
+        return [p.strip().lower() if isinstance(p, str) else p for p in v if not isinstance(p, str) or p.strip()] \
+            if isinstance(v, list) else v
 
 
 class RunConfig(_Section):

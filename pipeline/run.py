@@ -33,7 +33,7 @@ from .outdir import WORK, RunFolder, check_out_dir, os_error
 from .normalize import normalize_text, to_original
 from .read import RawDoc
 from .engine import run_batches
-from .tables import cooccurrences, cumulative_entities
+from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes
 
 log = logging.getLogger("pipeline")
 
@@ -99,11 +99,14 @@ def process_batch(
                     notes.append(note)
             seen = set()
             titles = tag.titles if len(getattr(tag, "titles", ())) == len(tag.spans) else [None] * len(tag.spans)
+            bounds = _sentence_bounds(norm, getattr(tag, "sent_starts", None) or [0])
             for (start, end, label, kind, sent), title in zip(tag.spans, titles):
                 row = _mention_row(d.doc_id, d.text, norm, start, end, label, kind, sent, len(seen) + 1, title)
                 if row is None or (row["start_char"], row["end_char"]) in seen:
                     continue
                 seen.add((row["start_char"], row["end_char"]))
+                if 0 <= sent < len(bounds):
+                    row["sentence_start"], row["sentence_end"] = bounds[sent]
                 mention_rows.append(row)
             n_sent, n_ment = tag.n_sentences, len(seen)
             if not d.text.strip():
@@ -161,6 +164,19 @@ def _mention_row(doc_id: str, text: str, norm, start: int, end: int, label: str,
         # characters gone; the linker keys names on this form
         "norm_text": norm.text[start:end],
     }
+
+
+def _sentence_bounds(norm, starts: list[int]) -> list[tuple[int, int]]:
+    """Each sentence as (start, end) offsets into the original text, from the sentence
+    starts the tagger found in the text it saw (whitespace at the edges left out)."""
+    n = len(norm.text)
+    out = []
+    for k, a in enumerate(starts):
+        b = starts[k + 1] if k + 1 < len(starts) else n
+        while b > a and norm.text[b - 1].isspace():
+            b -= 1
+        out.append(to_original(norm, a, b) if b > a else to_original(norm, a, a))
+    return out
 
 
 def _mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -221,6 +237,9 @@ def corpus_pass(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame, cf
                 # the sentence of the nearest mention before it (the tagger's sentences are not kept)
                 k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if n else -1
                 row["sentence_index"] = int(sents[k]) if k >= 0 else 0
+                if k >= 0 and pd.notna(own["sentence_end"].iloc[k]) and row["end_char"] <= own["sentence_end"].iloc[k]:
+                    row["sentence_start"] = int(own["sentence_start"].iloc[k])
+                    row["sentence_end"] = int(own["sentence_end"].iloc[k])
                 n += 1
                 added.append(row)
             counts[doc_id] = n
@@ -296,6 +315,7 @@ def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None
     # an incremental run writes every earlier entity too, so a series of runs needs no merge
     entities = cumulative_entities(entities, inputs.previous_entities, inputs.previous_mentions,
                                    doc_ids if doc_ids is not None else linked["doc_id"].unique().tolist())
+    entities = schemas.conform(by_mentions(entity_attributes(entities, linked)), "entities")
     timings.add("link", t0)
     return linked, entities, co, schemas.conform(links, "links")
 
@@ -460,6 +480,7 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
         "model": {"name": info.name, "version": info.version, "path": info.path, "source": info.source},
         "config": cfg.to_dict(),
         "config_hash": cfg.hash(),
+        "aliases_sha256": _file_hash(cfg.resolve_path(cfg.link.aliases_file)),
         "input": input_desc,
         "counts": {
             "documents": int(len(docs)),
@@ -533,6 +554,8 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         "model": [tagger.info.name, tagger.info.version, tagger.info.path],
         "batch_docs": cfg.output.batch_docs,
         "pipeline_version": __version__,
+        # an edited alias file changes the links: the checkpoints no longer match
+        "aliases_sha256": _file_hash(cfg.resolve_path(cfg.link.aliases_file)),
     }
     state_path = work / "state.json"
     old = _read_state(state_path)
@@ -638,6 +661,14 @@ def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
 
 
 _DAMAGED = object()
+
+
+def _file_hash(path: Path | None) -> str | None:
+    import hashlib
+
+    if path is None or not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _read_state(path: Path):

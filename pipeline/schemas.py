@@ -47,6 +47,8 @@ TABLES: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("model_label", STRING, True),  # the NER model's label; `label` is the entity's (voted)
         ("affiliation", STRING, True),  # the bracket after a person's name: "SPÖ", "AUT"
         ("title", STRING, True),  # a role word glued before a person's name: "Grünen-Kandidatin"
+        ("sentence_start", INT, True),  # the mention's sentence, as offsets into documents.text
+        ("sentence_end", INT, True),
     ],
     "entities": [
         ("entity_id", STRING, False),
@@ -57,6 +59,14 @@ TABLES: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("n_docs", INT, False),
         # quality checks: several_full_names, mixed_labels, lowercase_canonical
         ("qc_flags", LIST, True),
+        ("roles", LIST, True),  # titles seen before its mentions, most frequent first
+        ("affiliations", LIST, True),  # brackets seen after its mentions ("SPÖ"), most frequent first
+        # places (LOC entities that resolve, from data shipped in packages)
+        ("country_code", STRING, True),  # ISO 3166-1 alpha-2
+        ("geonames_id", INT, True),
+        ("latitude", FLOAT, True),
+        ("longitude", FLOAT, True),
+        ("place_type", STRING, True),  # country | region | city | other
     ],
     "cooccurrences": [
         ("entity_a", STRING, False),

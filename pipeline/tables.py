@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import schemas
 
-__all__ = ["cooccurrences", "cumulative_entities"]
+__all__ = ["cooccurrences", "cumulative_entities", "entity_attributes", "by_mentions"]
 
 
 def cooccurrences(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -77,3 +77,34 @@ def cumulative_entities(entities: pd.DataFrame, previous: pd.DataFrame | None,
     out = pd.DataFrame(rows, columns=schemas.columns("entities"))
     out = out.sort_values("entity_id", kind="stable")
     return schemas.conform(out.reset_index(drop=True), "entities")
+
+
+def _ranked(values: pd.Series) -> list[str]:
+    counts = values.dropna().map(str).map(str.strip)
+    counts = counts[counts != ""].value_counts()
+    return sorted(counts.index, key=lambda v: (-counts[v], v))
+
+
+def entity_attributes(entities: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
+    """``roles`` (the titles before its mentions: "Bundeskanzler", "Kreml-Sprecher") and
+    ``affiliations`` (the brackets after them: "SPÖ", "AUT") of each entity, most
+    frequent first. An entity this run does not mention keeps what it had."""
+    out = entities.copy()
+    if mentions.empty or "entity_id" not in mentions:
+        return out
+    cols = [c for c in ("title", "affiliation") if c in mentions]
+    m = mentions[["entity_id", *cols]].dropna(subset=["entity_id"])
+    for col, target in (("title", "roles"), ("affiliation", "affiliations")):
+        if col not in m:
+            continue
+        vals = m.dropna(subset=[col]).groupby("entity_id")[col].apply(_ranked).to_dict()
+        before = out[target] if target in out else pd.Series([[]] * len(out), index=out.index)
+        out[target] = [vals.get(e, b if isinstance(b, list) else list(b) if b is not None else [])
+                       for e, b in zip(out["entity_id"], before)]
+    return out
+
+
+def by_mentions(entities: pd.DataFrame) -> pd.DataFrame:
+    """Entities with most mentions first (ties by id), as an analyst reads them."""
+    return entities.sort_values(["n_mentions", "entity_id"], ascending=[False, True],
+                                kind="stable").reset_index(drop=True)

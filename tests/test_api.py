@@ -58,3 +58,22 @@ def test_pipeline_run_stays_the_function_after_the_submodule_is_imported():
 
     importlib.import_module("pipeline.run")
     assert callable(pipeline.run) and not isinstance(pipeline.run, types.ModuleType)
+
+
+def test_entity_and_kwic_find_names_in_any_case_and_show_their_context():
+    from pipeline import run
+
+    res = run({"a": "Angela Merkel traf Emmanuel Macron in Paris. Danach flog Merkel nach Berlin zurück.",
+               "b": "In Berlin lobte Merkel die Zusammenarbeit."})
+    merkel = res.mentions.loc[res.mentions["text"] == "Angela Merkel", "entity_id"].iloc[0]
+    for q in ("angela merkel", "MERKEL", merkel):
+        assert set(res.entity(q)["entity_id"]) == {merkel}
+    k = res.kwic("merkel", width=20)
+    assert len(k) == len(res.entity("merkel")) >= 3
+    texts = dict(zip(res.documents["doc_id"], res.documents["text"]))
+    for r in k.itertuples():
+        assert r.mention in r.sentence and r.sentence in texts[r.doc_id]
+        assert len(r.left) <= 20 and len(r.right) <= 20
+    assert k["doc_id"].tolist() == sorted(k["doc_id"])
+    # roles seen before a person's mentions, and entities by mention count
+    assert res.entities["n_mentions"].is_monotonic_decreasing

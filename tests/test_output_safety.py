@@ -272,3 +272,26 @@ def test_result_write_replaces_only_a_run_and_never_leaves_stale_tables(tmp_path
     with pytest.raises(OutputPathError):
         res.write(foreign, force=True)
     assert (foreign / "x.txt").read_text(encoding="utf-8") == "x"
+
+
+def test_terminal_polish_aliases_flag_format_case_and_ctrl_c(proj, monkeypatch):
+    import hashlib
+    import json
+    import sys
+
+    aliases = proj / "mine.csv"
+    aliases.write_text("canonical_name,alias,label,action\nAngela Merkel,Kanzlerin Merkel,PER,merge\n", encoding="utf-8")
+    out = proj / "runs" / "a"
+    r = _run(proj / "in", "--out", out, "--aliases", aliases, "--format", "CSV")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["aliases_sha256"] == hashlib.sha256(aliases.read_bytes()).hexdigest()
+    assert manifest["config"]["output"]["formats"] == ["csv"]
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["pipeline.run"], "run_to_dir", interrupted)
+    monkeypatch.setattr(sys, "argv", ["pipeline", "run", str(proj / "in"), "--out", str(proj / "runs" / "b")])
+    r = _run(proj / "in", "--out", proj / "runs" / "b")
+    assert r.exit_code == 130 and "--resume" in r.output

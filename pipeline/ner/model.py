@@ -220,6 +220,8 @@ class Tagged:
     #: one entry per span: the role words right before a person span ("Grünen-Kandidatin",
     #: "Bundeskanzlerin"), else None (see ``postprocess.person_titles``)
     titles: list[str | None] = field(default_factory=list)
+    #: where each sentence starts, in the text the model saw
+    sent_starts: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -294,6 +296,7 @@ class NerTagger:
                 spans=[(s, e, lab, kind, _sentence_of(starts, s)) for s, e, lab, kind in spans],
                 n_sentences=len(sent_starts[i]),
                 titles=person_titles(text, spans, is_title),
+                sent_starts=list(starts),
             )
 
     def _budget_error(self, text: str, exc: WorkLimitExceeded) -> str:
