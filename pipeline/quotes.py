@@ -32,7 +32,11 @@ Speakers
     Next to the cue: "sagte X", "X sagte", "so X"; before a colon with no verb
     ("Bundesinnenminister Schäuble: „…“"); else the subject of the clause the quote
     stands in ("Der Minister nannte den Plan „unsinnig“") when it can speak, else the
-    speaker of the quote before it. A pronoun ("er", "sie") or a role
+    speaker of the quote before it. Also: the agent of a passive ("von X als „…“
+    bezeichnet"), "„…“, wird X zitiert", "hatte X gesagt", a source adverbial ("nach
+    Meinung X", "laut X", "Für X ist ..."), the first subject of a coordinated verb ("X lobte
+    ... und nannte ..."), and the plain subject of a clause ending in a colon. The bare form
+    of a separable verb ("stellte") is a cue only with its particle ("fest"). A pronoun ("er", "sie") or a role
     description ("der Kremlsprecher", "die Ministerin") resolves to the most recent
     person entity before it in the article (a speaker already found, or a PER mention);
     a phrase holding a mention resolves to that mention's entity (PER first, then ORG).
@@ -196,7 +200,8 @@ SPEECH_FINITE = SPEECH_FINITE - {"sehen", "finden", "lassen", "rechnen", "denken
 SPEECH_NOUNS = frozenset("""
 angaben aussage aussagen worten erklärung erklärungen mitteilung informationen berichten
 bericht einschätzung ansicht auffassung meinung darstellung schätzungen schätzung
-überzeugung vermutung vermutungen aussagen medienberichten zeitungsberichten
+überzeugung vermutung vermutungen aussagen medienberichten zeitungsberichten bewertung
+darstellungen
 augenzeugenberichten berechnungen erkenntnissen ermittlungen umfrage studie
 """.split())
 
@@ -242,6 +247,14 @@ _NAME_BEFORE = frozenset("der die das des dem den von vom zur zum im beim".split
 _NAME_INNER = frozenset("und oder für gegen ohne mit von vom zur zum zu im in am an auf aus bei "
                         "der die das des dem den ein eine einer eines einem einen e.v".split())
 _PERSONAL = frozenset("ich du er sie es wir ihr man".split())
+# first words of a subject that is not who speaks ("Seine Zuversicht gründet sich auf ...")
+_NOT_SPEAKER_START = frozenset("es das dies was man sein seine seinen seiner ihr ihre ihren ihrer "
+                               "unser unsere deren dessen".split())
+# demonstratives that stand for a speaker ("so letztere", "so dieser")
+_DEMONSTRATIVE = frozenset("dieser diese letztere letzterer erstere ersterer".split())
+_TERM_BEFORE = frozenset("von vom der des dem".split())
+_HABEN = frozenset("hat hatte habe hätte haben hatten hätten".split())
+_WERDEN = frozenset("wird werden wurde wurden".split())
 _FRONTED = frozenset("den dem einen einem das dies dieses diesen diesem was darauf dazu".split())
 # endings of adverbs that open a sentence ("Offenbar", "Neuerdings", "Letztlich")
 _ADVERB_ENDINGS = ("lich", "bar", "weise", "dings", "falls", "mals", "ens", "wärts", "halb")
@@ -474,7 +487,8 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
     w, wl = d.tw[i], d.tl[i]
     if wl in PRONOUNS_SPEAKER or wl in ("es", "man"):
         return (i, i + 1) if wl in PRONOUNS_SPEAKER else None
-    if not (wl in ARTICLES or w[0].isupper() or wl in ("dessen", "deren", "sein", "seine", "ihr", "ihre")):
+    if not (wl in ARTICLES or w[0].isupper() or wl in ("dessen", "deren", "sein", "seine", "ihr", "ihre")
+            or wl in _DEMONSTRATIVE):
         return None
     j = i
     while j < stop and j - i < 12:
@@ -598,9 +612,12 @@ class _Extractor:
 
     def _resolve(self, i: int, j: int) -> tuple[int, int, str | None]:
         d = self.d
+        while j > i + 1 and d.tw[j - 1] in ",–—(":
+            j -= 1  # "X, Sprecher von Y," -> without the closing comma
         s, e = d.span(i, j)
         ent = self._entity_for(s, e)
-        if ent is None and (d.tl[i] in PRONOUNS_SPEAKER or _is_role(d, i, j)):
+        if ent is None and (d.tl[i] in PRONOUNS_SPEAKER or d.tl[i] in _DEMONSTRATIVE
+                            and j == i + 1 or _is_role(d, i, j)):
             ent = self._antecedent(s)
         return s, e, ent
 
@@ -631,7 +648,7 @@ class _Extractor:
             if d.inq[v]:
                 continue
             wl = d.tl[v]
-            if wl == "so" and v > lo and (d.tw[v - 1] in ",“”\"«»" or d.inq[v - 1]):
+            if wl == "so" and v > 0 and (d.tw[v - 1] in ",“”\"«»" or d.inq[v - 1]):
                 np = _np_right(d, v + 1, hi)
                 if np:
                     return (v, v + 1), np
@@ -652,10 +669,89 @@ class _Extractor:
                 if right or left:
                     return (v, v + 2), right or left
             if _is_cue_verb(wl) and (not d.tw[v][0].isupper() or v == lo):
+                if not self._particle_ok(v, hi):
+                    continue  # "stellte ... vor", not "stellte ... fest"
+                if v - 1 > lo and d.tl[v - 1] == "und" and not d.inq[v - 1]:
+                    # "X lobte den Plan und nannte ihn „…“": the first clause's subject
+                    subj = self._subject(lo, v - 1)
+                    if subj and subj[1] < v - 1:
+                        return (v, v + 1), subj
                 sp = self._choose(lo, v, _np_right(d, v + 1, hi))
+                if sp is None and d.tl[v] in SPEECH_PARTICIPLES:
+                    # "„…“ sei, hatte X damals gesagt": the subject after the auxiliary
+                    k = v - 1
+                    while k > max(lo, v - 15) and d.tl[k] not in _HABEN and d.tw[k] not in ",;:" and not d.inq[k]:
+                        k -= 1
+                    if d.tl[k] in _HABEN and not d.inq[k]:
+                        sp = _np_right(d, k + 1, v)
                 if sp:
                     return (v, v + 1), sp
         return None
+
+    def _particle_ok(self, v: int, hi: int) -> bool:
+        """A separable verb's bare form ("stellte", "machte") counts as a cue only with its
+        particle later in its sentence ("stellte ... fest", "wies ... „…“ zurück")."""
+        d = self.d
+        parts = SEPARABLE_BARE.get(d.tl[v])
+        if not parts:
+            return True
+        for k in range(v + 1, min(len(d.tw), v + 30)):
+            if d.tw[k] == ":" and k + 1 < len(d.inq) and d.inq[k + 1]:
+                return True  # "X stellte das in Frage: „…“": a colon before a quote
+            if d.inq[k]:
+                continue  # "wies ... als „haltlos“ zurück"
+            if d.tw[k] in ";:!?" or d.tw[k] == "." and (
+                    k + 1 >= len(d.ts) or d.ts[k + 1] > d.te[k]):  # "space.com" goes on
+                break
+            if d.tl[k] in parts:
+                return True
+        return False
+
+    def _source(self, a: int, b: int):
+        """(cue token, speaker range) of a source adverbial in sentence [a, b): "laut X",
+        "nach Meinung X", "X zufolge", or a sentence-initial "Für X" naming a person."""
+        d = self.d
+        for k in range(a, b):
+            if d.inq[k]:
+                continue
+            wl = d.tl[k]
+            np = None
+            if wl == "laut" or wl in ("nach", "aus") and _speech_noun_at(d, k + 1, b):
+                np = _np_right(d, k + 1, b, adjectives=True)
+            elif wl == "für" and k == a:
+                np = _np_right(d, k + 1, b)
+                if np and not (self._has_per(*np) or _is_role(d, *np)):
+                    np = None
+            elif wl == "zufolge" and k > a:
+                np = _np_left(d, a, k)
+            if np and not d.inq[np[0]]:
+                return (k, k + 1), np
+        return None
+
+    def _passive(self, a: int, b: int):
+        """(cue token, speaker range) of a passive speech verb in sentence [a, b): the agent
+        ("werden von X als „…“ bezeichnet", "wurde vom Verband „…“ genannt") or, for
+        "zitiert", the person quoted ("„…“, wird X zitiert")."""
+        d = self.d
+        aux = next((k for k in range(a, b) if not d.inq[k] and d.tl[k] in _WERDEN), None)
+        if aux is None:
+            return None
+        v = next((k for k in range(aux + 1, b) if not d.inq[k] and d.tl[k] in SPEECH_PARTICIPLES),
+                 None)
+        if v is None:
+            return None
+        if d.tl[v] == "zitiert" and d.tl[aux + 1] not in ("von", "vom"):
+            np = _np_right(d, aux + 1, v)
+            if np:
+                return (v, v + 1), np
+        agent = None
+        for k in range(aux + 1, v):
+            if not d.inq[k] and d.tl[k] in ("von", "vom"):
+                np = _np_right(d, k + 1, v, adjectives=True)
+                np = np and (k + 1, np[1])  # keep the adjectives: "von vielen Kritikern"
+                if np and (agent is None or self._has_mention(*np) or not self._has_mention(*agent)):
+                    agent = np
+        return ((v, v + 1), agent) if agent else None
 
     def _choose(self, lo: int, v: int, right: tuple[int, int] | None) -> tuple[int, int] | None:
         """The speaker of a cue verb at v: its subject before it or after it (V2 order)."""
@@ -666,13 +762,18 @@ class _Extractor:
         if not right or not left:
             return right or left
         first = d.tl[left[0]]
+        # "Das sagte X" fronts an object; "Das US-Magazin X nannte ..." is a subject
+        fronted = first in _FRONTED and not (first in ("das", "dies", "dieses")
+                                             and left[1] - left[0] > 1)
         if d.tl[right[0]] == "er" or (d.tl[right[0]] == "sie" and (
-                first in _FRONTED or not self._strong_speaker(*left))):
+                fronted or not self._strong_speaker(*left))):
             return right  # "sagte er"; "Der Minister nannte sie „fahrlässig“": the subject is left
         prev = d.tw[v - 1] if v > lo else ""
-        if prev in ",“”\"«»" or (v > lo and d.inq[v - 1]):
+        apposition = prev == "," and not d.inq[v - 1] and not fronted \
+            and self._verbless(left[0], v - 1)  # "X, Präsident von Y, begrüßte den Plan"
+        if (prev in ",“”\"«»" or (v > lo and d.inq[v - 1])) and not apposition:
             return right  # "..., sagte X" / "„...“ sagte X"
-        if first in _FRONTED:
+        if fronted:
             return right
         l_per, r_per = self._has_per(*left), self._has_per(*right)
         if l_per != r_per:
@@ -775,6 +876,13 @@ class _Extractor:
                 and not any(_is_cue_verb(d.tl[k]) or d.tl[k] in SUBJUNCTIVE
                             for k in range(sent[0], sent[1]) if not d.inq[k]):
             return False
+        # a short term after a genitive/dative article or "von" names something
+        # ("der „Netzeitung“", "von „Gewalt gegen Kinder“"), it is not speech
+        if len(words) <= 3 and inner[-1] not in ".!?…" and prev in _TERM_BEFORE \
+                and words[0][0].isupper() and not lw & _FIRST_SECOND \
+                and not (prev in ("von", "vom") and any(  # "sprach (dabei) von „X“"
+                    _is_cue_verb(d.tl[k]) for k in range(max(sent[0], i0 - 8), i0 - 2))):
+            return False
         if inner[-1] in ".!?…" and len(words) >= 2:
             return True
         # "„...“, sagte X" / "„...“, so X": speech whatever its length
@@ -833,6 +941,8 @@ class _Extractor:
                 att = self._attribution(a, ti)
             if att is None and tj < b:
                 att = self._attribution(tj, b)
+            if att is None:
+                att = self._passive(a, b) or self._source(a, b)
             cue = speaker = subj = None
             if att:
                 (cv, _), (pi, pj) = att
@@ -854,7 +964,11 @@ class _Extractor:
                     subj = self._subject(tj, b)
             self._add("direct", [(s, e)], cue, speaker)
             if subj is not None:
-                strong = self._strong_speaker(*subj)
+                # a clause that introduces the quote with a colon names its speaker,
+                # even with no name in it ("Die Firma sah das anders: „…“")
+                strong = self._strong_speaker(*subj) or (
+                    ti > a and d.tw[ti - 1] == ":" and subj[1] <= ti - 1
+                    and d.tl[subj[0]] not in _NOT_SPEAKER_START and not _has_subj(d, a, ti))
                 self.rows[-1]["_subj"] = (self._resolve(*subj), strong)
             self.direct_spans.append((s, e))
             if speaker:

@@ -293,3 +293,80 @@ def test_capitalised_name_after_an_article_is_not_a_quote():
     # the same words in an attributed sentence stay a quotation
     text = "Sie sprach von der „Kampagne für ein Freies Tibet“, sagte Tom."
     assert len(q_of(extract_quotes("d", text), "direct")) == 1
+
+
+def direct_speaker(text, m=None):
+    rows = q_of(extract_quotes("d", text, m), "direct")
+    assert len(rows) == 1
+    return rows[0], speaker(text, rows[0])
+
+
+def test_separable_verb_is_a_cue_only_with_its_particle():
+    r, sp = direct_speaker("„Wir sind sehr zufrieden mit dem Ergebnis“, stellte der Trainer fest.")
+    assert sp == "der Trainer"
+    text = "Der Trainer stellte den Neuen „mit großer Freude und viel Stolz“ der Mannschaft vor."
+    r, _ = direct_speaker(text)
+    assert r["cue_start"] is None  # "stellte ... vor" is no speech verb
+
+
+def test_subject_with_apposition_before_the_verb_not_the_object():
+    text = ("Anna Berg, Präsidentin des Sportbundes, begrüßte den Beschluss des Rates als "
+            "„großen Schritt für den Sport“.")
+    _, sp = direct_speaker(text, ments(text, ("Anna Berg", "PER", "per-berg")))
+    assert sp == "Anna Berg, Präsidentin des Sportbundes"
+
+
+def test_das_before_a_noun_is_a_subject_not_a_fronted_object():
+    text = "Das Magazin Stern bezeichnete den Konzern als „Schatten der Regierung“."
+    _, sp = direct_speaker(text, ments(text, ("Stern", "ORG", "org-stern")))
+    assert sp == "Das Magazin Stern"
+
+
+def test_coordinated_speech_verb_shares_the_first_subject():
+    text = ("Am Abend lobte der Bürgermeister Peter Hahn die Helfer und nannte den Einsatz "
+            "„vorbildlich und mutig“.")
+    _, sp = direct_speaker(text, ments(text, ("Peter Hahn", "PER", "per-hahn")))
+    assert "Peter Hahn" in sp and "Einsatz" not in sp
+
+
+def test_colon_clause_subject_is_the_speaker_even_without_a_name():
+    text = ("Gestern sprach Karl Meier im Rathaus. "
+            "Die Firma sah die Sache anders: „Wir haben alle Regeln eingehalten.“")
+    _, sp = direct_speaker(text, ments(text, ("Karl Meier", "PER", "per-meier")))
+    assert sp == "Die Firma"
+
+
+def test_passive_agent_and_wird_zitiert():
+    text = "Seine Bilder werden von vielen Kritikern als „Meisterwerke der Moderne“ bezeichnet."
+    _, sp = direct_speaker(text)
+    assert sp == "vielen Kritikern"
+    text = "„Wir haben keine Angst vor der Wahl“, wird Müller zitiert."
+    _, sp = direct_speaker(text, ments(text, ("Müller", "PER", "per-mueller")))
+    assert sp == "Müller"
+
+
+def test_so_after_a_quote_without_comma_and_demonstrative_speaker():
+    text = "Sie traf Anna Berg. „Wir geben nicht auf und kämpfen weiter“, so letztere."
+    r, sp = direct_speaker(text, ments(text, ("Anna Berg", "PER", "per-berg")))
+    assert sp == "letztere" and r["speaker_entity_id"] == "per-berg"
+    _, sp = direct_speaker("„Das war leider ein großer Fehler.“ so das Fazit der Betreiber.")
+    assert sp == "das Fazit der Betreiber"
+
+
+def test_source_adverbial_names_the_speaker():
+    _, sp = direct_speaker("Die Reform geht nach Meinung des Verbandes „weit über das Ziel hinaus“.")
+    assert sp == "Meinung des Verbandes"
+    text = "Für den Theologen Hans Küng ist der Rücktritt „aus vielen Gründen verständlich“."
+    _, sp = direct_speaker(text, ments(text, ("Hans Küng", "PER", "per-kueng")))
+    assert "Hans Küng" in sp
+
+
+def test_speaker_after_the_auxiliary_of_a_participle_cue():
+    _, sp = direct_speaker("Ihre Arbeit sei „nicht frei von Fehlern“, hatte Koch damals gesagt.")
+    assert sp == "Koch"
+
+
+def test_short_capitalised_term_after_a_genitive_article_is_not_a_quote():
+    assert q_of(extract_quotes("d", "Er las einen Artikel der „Netzeitung“ über die Wahl."), "direct") == []
+    # after a speech verb, "von „…“" stays a quotation
+    assert len(q_of(extract_quotes("d", "Analysten sprachen dabei von „Panikverkäufen“."), "direct")) == 1
