@@ -33,6 +33,7 @@ from .outdir import WORK, RunFolder, check_out_dir, os_error
 from .normalize import normalize_text, to_original
 from .read import RawDoc
 from .engine import run_batches
+from .places import ground_places
 from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes
 
 log = logging.getLogger("pipeline")
@@ -315,7 +316,9 @@ def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None
     # an incremental run writes every earlier entity too, so a series of runs needs no merge
     entities = cumulative_entities(entities, inputs.previous_entities, inputs.previous_mentions,
                                    doc_ids if doc_ids is not None else linked["doc_id"].unique().tolist())
-    entities = schemas.conform(by_mentions(entity_attributes(entities, linked)), "entities")
+    entities = by_mentions(entity_attributes(entities, linked))
+    places = ground_places(entities, linked)  # LOC entities: country code, GeoNames id, coordinates
+    entities = schemas.conform(entities.drop(columns=list(places.columns), errors="ignore").join(places), "entities")
     timings.add("link", t0)
     return linked, entities, co, schemas.conform(links, "links")
 

