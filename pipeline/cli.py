@@ -244,6 +244,24 @@ def evaluate_cmd(
     typer.echo(f"report written to {target}")
 
 
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Folder of a finished run.")],
+    max_entities: Annotated[int, typer.Option("--max-entities", min=1, help="Entities listed on the index page.")] = 2000,
+) -> None:
+    """Write an offline HTML report into RUN_DIR/report/ and print the path of its index.html."""
+    from .report import write_report
+
+    try:
+        index = write_report(run_dir, max_entities=max_entities)
+    except PipelineError as exc:
+        _fail(exc, exc.exit_code)
+    except OSError as exc:
+        err = os_error(exc, "cannot write the report")
+        _fail(err, err.exit_code)
+    typer.echo(str(index))
+
+
 @app.command("explain")
 def explain_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Folder of a finished run.")],

@@ -112,14 +112,38 @@ LABELS = ("PER", "LOC", "ORG", "MISC")
 KINDS = ("name", "deriv", "part")
 
 
+class Table(str):
+    """A table name that carries extra string columns after the contract's: the metadata
+    columns of a table input kept in ``documents`` (``with_extra("documents", ["title"])``).
+    It is the plain name everywhere else (file names, ``TABLES`` keys)."""
+
+    extra: tuple[str, ...] = ()
+
+
+def with_extra(table: str, extra) -> str:
+    """``table`` with extra (nullable string) columns; the plain name when there are none."""
+    extra = tuple(c for c in (extra or ()) if c not in {n for n, _, _ in TABLES[str(table)]})
+    if not extra:
+        return str(table)
+    t = Table(str(table))
+    t.extra = extra
+    return t
+
+
+def spec(table: str) -> list[tuple[str, pa.DataType, bool]]:
+    """The (column, type, nullable) list of ``table``: the contract, then its extra columns."""
+    base = TABLES[str(table)]
+    return base + [(c, STRING, True) for c in getattr(table, "extra", ())]
+
+
 def columns(table: str) -> list[str]:
     """The ordered column names of ``table``."""
-    return [name for name, _, _ in TABLES[table]]
+    return [name for name, _, _ in spec(table)]
 
 
 def arrow_schema(table: str) -> pa.Schema:
     """The explicit pyarrow schema used for Parquet output."""
-    return pa.schema([pa.field(n, t, nullable=nul) for n, t, nul in TABLES[table]])
+    return pa.schema([pa.field(n, t, nullable=nul) for n, t, nul in spec(table)])
 
 
 def _pandas_dtype(t: pa.DataType, nullable: bool = False) -> object:
@@ -134,7 +158,7 @@ def _pandas_dtype(t: pa.DataType, nullable: bool = False) -> object:
 
 def empty(table: str) -> pd.DataFrame:
     """An empty, correctly typed frame."""
-    return pd.DataFrame({n: pd.Series([], dtype=_pandas_dtype(t, nul)) for n, t, nul in TABLES[table]})
+    return pd.DataFrame({n: pd.Series([], dtype=_pandas_dtype(t, nul)) for n, t, nul in spec(table)})
 
 
 def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.DataFrame:
@@ -150,7 +174,7 @@ def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.Data
     if len(df) == 0:
         return empty(table)
     out = {}
-    for name, t, nullable in TABLES[table]:
+    for name, t, nullable in spec(table):
         if name in df.columns:
             col = df[name]
         elif nullable:

@@ -104,13 +104,13 @@ def _parse_list(cell: str, legacy: bool) -> list[str]:
 def _csv_schema(table: str) -> pa.Schema:
     """The Arrow schema of a table's CSV rendering: list columns become JSON text."""
     return pa.schema([pa.field(n, pa.string() if t == schemas.LIST else t, nullable=nul)
-                      for n, t, nul in schemas.TABLES[table]])
+                      for n, t, nul in schemas.spec(table)])
 
 
 def _csv_part(part: pd.DataFrame | Path, table: str, escape_formulas: bool) -> pa.Table:
     t = _as_arrow(part, table)
     arrays = []
-    for name, typ, _ in schemas.TABLES[table]:
+    for name, typ, _ in schemas.spec(table):
         col = t.column(name)
         if typ not in (schemas.STRING, schemas.LIST):
             arrays.append(col)  # numbers stay numbers: written plain, never escaped
@@ -301,9 +301,30 @@ def _check_csv_ends(path: Path) -> None:
         raise BrokenRunError(f"{path}: does not end with a line break; the file was cut short or edited")
 
 
+#: tables whose files may hold extra columns beyond the contract (metadata of the input)
+EXTENSIBLE = ("documents",)
+
+
+def _with_file_extras(table: str, names: list[str]) -> str:
+    """``documents`` with the extra columns a file holds (an input's metadata)."""
+    if str(table) not in EXTENSIBLE:
+        return table
+    known = set(schemas.columns(str(table)))
+    return schemas.with_extra(table, [n for n in names if n not in known])
+
+
 def _read_csv(path: Path, table: str, layout: _Layout) -> pd.DataFrame:
     _check_csv_ends(path)
-    types = {n: (pa.string() if t == schemas.LIST else t) for n, t, _ in schemas.TABLES[table]}
+    if str(table) in EXTENSIBLE:
+        import csv as _csv
+
+        try:
+            with open(path, encoding="utf-8", newline="") as fh:
+                header = next(_csv.reader([fh.readline()]), [])
+        except (UnicodeDecodeError, _csv.Error) as exc:
+            raise BrokenRunError(f"{path}: not readable as the {table} table ({_short(exc)})") from None
+        table = _with_file_extras(table, header)
+    types = {n: (pa.string() if t == schemas.LIST else t) for n, t, _ in schemas.spec(table)}
     # a block must hold the longest row (a whole document's text): one block per file
     block = min(max(path.stat().st_size + 1, 1 << 20), 2**31 - 1)
     try:
@@ -327,14 +348,15 @@ def _read_csv(path: Path, table: str, layout: _Layout) -> pd.DataFrame:
 def _frame(t: pa.Table, table: str, path: Path, *, unescape: bool, legacy: bool) -> pd.DataFrame:
     """Check an Arrow table read from ``path`` against the contract and make the frame."""
     names = t.column_names
+    table = _with_file_extras(table, names)
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise BrokenRunError(f"{path}: column(s) {', '.join(dupes)} appear more than once")
-    missing = [n for n, _, nullable in schemas.TABLES[table] if n not in names and not nullable]
+    missing = [n for n, _, nullable in schemas.spec(table) if n not in names and not nullable]
     if missing:
         raise BrokenRunError(f"{path}: lacks column(s) {', '.join(missing)} of the {table} table")
     data: dict[str, list] = {}
-    for name, typ, nullable in schemas.TABLES[table]:
+    for name, typ, nullable in schemas.spec(table):
         if name not in names:  # a nullable column added after the run was written
             data[name] = [None] * t.num_rows
             continue
