@@ -159,25 +159,30 @@ def run(
     ``config`` is a Config, a TOML file merged over the defaults, or a nested dict of
     overrides such as ``{"ner": {"model": "de_core_news_sm"}}``.
     """
-    from .read import check_input, documents_from_texts, input_fingerprint, iter_documents
+    from .read import check_input, documents_from_texts, input_fingerprint, iter_documents, meta_columns
     from .run import run_in_memory
 
     cfg = as_config(config)
     if model:
         cfg = cfg.model_copy(update={"ner": cfg.ner.model_copy(update={"model": model})})
+    extra: list[str] = []
     if isinstance(data, (str, Path)):
         check_input(data, cfg.input)
+        extra = meta_columns(data, cfg.input)
         raw = iter_documents(data, cfg.input)
         desc = {"kind": "path", "path": str(data), "fingerprint": input_fingerprint(data, cfg.input)}
     else:
         if isinstance(data, pd.DataFrame):
             raw = documents_from_texts(data, cfg=cfg.input)
+            from .read import _select_meta
+
+            extra = _select_meta([str(c) for c in data.columns], cfg.input, "DataFrame")
         elif isinstance(data, Mapping):
             raw = documents_from_texts(list(data.values()), ids=list(data.keys()), cfg=cfg.input)
         else:
             raw = documents_from_texts(list(data), cfg=cfg.input)
         desc = {"kind": "memory"}
-    tables, manifest = run_in_memory(raw, cfg, tagger=get_tagger(cfg))
+    tables, manifest = run_in_memory(raw, cfg, tagger=get_tagger(cfg), extra_cols=extra)
     manifest["input"] = desc
     return Result(**tables, manifest=manifest)
 

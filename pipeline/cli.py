@@ -64,6 +64,8 @@ def run_cmd(
     entities: Annotated[Optional[Path], typer.Option("--entities", help="A previous run's entities table (or run folder): its entity ids are kept.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out, reusing its batches.")] = False,
+    keep_cols: Annotated[Optional[str], typer.Option("--keep-cols", help="Table inputs: the other columns kept in documents, comma-separated (default all).")] = None,
+    date_col: Annotated[Optional[str], typer.Option("--date-col", help='Table inputs: the column parsed into documents.date (default "date").')] = None,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Analyst alias file (canonical_name,alias,label,action) instead of configs/aliases.csv.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Processes that tag documents (a Dask LocalCluster when > 1; default 1).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786.")] = None,
@@ -71,7 +73,7 @@ def run_cmd(
     """Extract persons, places and organisations from German articles into tables."""
     from .api import get_tagger
     from .config import load_config, parse_overrides
-    from .read import check_input, count_documents, input_fingerprint, iter_documents
+    from .read import check_input, count_documents, input_fingerprint, iter_documents, meta_columns
     from .run import load_link_inputs, prepare_out_dir, run_to_dir
 
     t_start = time.perf_counter()
@@ -84,6 +86,9 @@ def run_cmd(
                                     ("input", "id_col", id_col), ("input", "strict", True if strict else None),
                                     ("run", "workers", workers), ("run", "scheduler", scheduler),
                                     ("link", "aliases_file", str(aliases.resolve()) if aliases else None),
+                                    ("input", "keep_cols", [c.strip() for c in keep_cols.split(",") if c.strip()]
+                                     if keep_cols is not None else None),
+                                    ("input", "date_col", date_col),
                                     ("link", "previous_entities", str(entities.resolve()) if entities else None)]:
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
@@ -95,6 +100,7 @@ def run_cmd(
         out_dir = out if out is not None else Path("outputs") / _printable(
             input.stem if input.is_file() else input.resolve().name)
         check_input(input, cfg.input)
+        extra_cols = meta_columns(input, cfg.input)
         link_inputs = load_link_inputs(cfg)
         prepare_out_dir(out_dir, input, force=force, resume=resume)
         tagger = get_tagger(cfg)
@@ -104,7 +110,7 @@ def run_cmd(
             task = progress.add_task("documents", total=count_documents(input, cfg.input)) if progress else None
             manifest = run_to_dir(
                 iter_documents(input, cfg.input), cfg, out_dir, input_desc=desc, tagger=tagger,
-                resume=resume, force=force, link_inputs=link_inputs,
+                resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
                 on_batch=(lambda n: progress.advance(task, n)) if progress else None,
             )
     except PipelineError as exc:

@@ -41,6 +41,10 @@ class InputConfig(_Section):
     strict: bool
     duplicate_ids: Literal["error", "suffix"]
     date_line: bool
+    #: other columns of a table input kept in documents: ["*"] all, or the ones named
+    keep_cols: list[str] = Field(default_factory=lambda: ["*"])
+    #: the column of a table input parsed into documents.date ("" = none)
+    date_col: str = "date"
     follow_outside_symlinks: bool
 
     @field_validator("encoding")

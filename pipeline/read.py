@@ -43,7 +43,8 @@ from .normalize import find_html, looks_like_mojibake
 
 log = logging.getLogger("pipeline")
 
-__all__ = ["RawDoc", "iter_documents", "documents_from_texts", "check_input", "input_fingerprint"]
+__all__ = ["RawDoc", "iter_documents", "documents_from_texts", "check_input", "input_fingerprint",
+           "meta_columns", "parse_date"]
 
 TABLE_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".htm", ".html")
@@ -63,6 +64,7 @@ class RawDoc:
     notes: list[str] = field(default_factory=list)
     date: str | None = None  # from a leading " date 2023-09" token pair
     hidden_spans: list[tuple[int, int]] = field(default_factory=list)  # the model must not see these
+    meta: dict[str, str | None] = field(default_factory=dict)  # other columns of a table input
 
 
 # --------------------------------------------------------------------------- text checks
@@ -452,6 +454,8 @@ def _table_columns(path: Path, kind: str) -> list[str]:
             return list(pq.ParquetFile(path).schema_arrow.names)
         except Exception as exc:
             raise InputError(f"{_printable(str(path))}: not a readable Parquet file: {exc}") from None
+    # the union of the keys of the first 1,000 objects (a key some rows lack is a column)
+    keys: dict[str, None] = {}
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, 1):
             if n > 1000:
@@ -461,7 +465,9 @@ def _table_columns(path: Path, kind: str) -> list[str]:
             except ValueError:
                 continue
             if isinstance(obj, dict):
-                return list(obj)
+                keys.update(dict.fromkeys(map(str, obj)))
+    if keys:
+        return list(keys)
     raise InputError(f"{_printable(str(path))}: no JSON object in the first 1000 lines (expected one object per line)")
 
 
@@ -479,6 +485,113 @@ def _check_columns(path: Path, kind: str, cfg: InputConfig) -> None:
         if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
                 or pa.types.is_string_view(t)):
             raise InputError(f"{_printable(str(path))}: text column {cfg.text_col!r} holds {t}, not strings")
+
+
+_DOC_COLUMNS = ("doc_id", "source", "date", "n_chars", "n_sentences", "n_mentions", "status", "error",
+                "encoding", "notes", "text")
+
+
+def _select_meta(cols: Iterable[str], cfg: InputConfig, where: str) -> list[str]:
+    """The columns of a table input kept as metadata in ``documents``: every column but
+    the text, id and date columns (``input.keep_cols = ["*"]``), or the ones named. A
+    named column that is missing, or a kept one whose name a documents column already
+    has, fails with InputError."""
+    cols = [str(c) for c in cols]
+    used = {cfg.text_col, cfg.id_col, cfg.date_col} - {""}
+    named = [c for c in cfg.keep_cols if c != "*"]
+    missing = [c for c in named if c not in cols]
+    if missing:
+        raise InputError(f"{where}: no column(s) {', '.join(map(repr, missing))} to keep "
+                         f"(input.keep_cols / --keep-cols); the columns are: {', '.join(map(repr, cols))}")
+    keep = [c for c in cols if c not in used] if "*" in cfg.keep_cols else [c for c in named if c not in used]
+    clash = [c for c in keep if c in _DOC_COLUMNS]
+    if clash:
+        raise InputError(f"{where}: column(s) {', '.join(map(repr, clash))} would clash with the documents "
+                         "table's own columns; rename them, or name the columns to keep with --keep-cols")
+    return list(dict.fromkeys(keep))
+
+
+def meta_columns(path: str | Path, cfg: InputConfig) -> list[str]:
+    """The metadata columns a table input keeps in ``documents`` (none for text files)."""
+    path = Path(path)
+    kind = _input_kind(path, cfg)
+    if kind in ("dir", "text"):
+        return []
+    return _select_meta(_table_columns(path, kind), cfg, str(path))
+
+
+def _meta_value(v: Any) -> str | None:
+    """A metadata cell as text: strings as they are, numbers and booleans as written,
+    lists and objects as JSON, missing values as None."""
+    if _is_missing(v):
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return _id_str(v)
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+_DATE_FORMS = (
+    (re.compile(r"^(\d{4})$"), "{0}"),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), "{0}-{1:02d}"),
+    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), "{2}-{1:02d}-{0:02d}"),  # 12.05.2016
+    (re.compile(r"^(\d{1,2})\.(\d{4})$"), "{1}-{0:02d}"),  # 05.2016
+)
+
+
+def parse_date(value: Any) -> tuple[str | None, str | None]:
+    """A date cell -> (ISO 8601 as precise as the input, problem). ``"2023-09"``,
+    ``"2016-05-12"``, ``"2016-05-12T08:30:00+02:00"``, ``"12.05.2016"`` and dates or
+    timestamps of a Parquet column are understood; anything else gives a problem.
+
+    >>> parse_date("12.05.2016"), parse_date("2016-05-12 08:30"), parse_date("soon")[0]
+    (('2016-05-12', None), ('2016-05-12T08:30:00', None), None)
+    """
+    import datetime as dt
+
+    if _is_missing(value) or value == "":
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(), None
+    if isinstance(value, dt.date):
+        return value.isoformat(), None
+    text = str(value).strip()
+    for rx, fmt in _DATE_FORMS:
+        m = rx.match(text)
+        if m:
+            parts = [int(g) for g in m.groups()]
+            iso = fmt.format(*parts)
+            try:
+                dt.date.fromisoformat(iso + "-01-01"[len(iso) - 4:] if len(iso) < 10 else iso)
+            except ValueError:
+                break
+            return iso, None
+    try:
+        d = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None, f"date {text[:40]!r} not understood (expected ISO 8601 such as 2016-05-12)"
+    if len(text) == 10:
+        return d.date().isoformat(), None
+    return d.isoformat(), None
+
+
+def _with_meta(doc: RawDoc, row: Mapping[str, Any], meta: list[str], cfg: InputConfig) -> RawDoc:
+    """Attach the kept metadata of a table row, and its date column, to a document."""
+    doc.meta = {c: _meta_value(row.get(c)) for c in meta}
+    if cfg.date_col and cfg.date_col in row:
+        iso, problem = parse_date(row.get(cfg.date_col))
+        if iso:
+            doc.date = iso
+        elif problem:
+            doc.notes.append(problem)
+    return doc
 
 
 def check_input(path: str | Path, cfg: InputConfig) -> None:
@@ -790,6 +903,7 @@ def _type_name(v: Any) -> str:
 
 
 def _iter_jsonl(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
+    meta = meta_columns(path, cfg)
     record = 0
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, 1):
@@ -827,7 +941,7 @@ def _iter_jsonl(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
                                  "expected a string", cfg, doc_id)
                 continue
             doc = RawDoc(doc_id=doc_id, source=f"{_printable(str(path))}:line {n}", notes=notes)
-            yield _finish(doc, text, cfg)
+            yield _with_meta(_finish(doc, text, cfg), obj, meta, cfg)
 
 
 def _row_id(value: Any, cfg: InputConfig, record: int) -> str | None:
@@ -893,6 +1007,7 @@ def _csv_field_limit() -> None:
 
 def _iter_csv(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
     _csv_field_limit()
+    meta = meta_columns(path, cfg)
     name, src = _printable(path.name), _printable(str(path))
     with _open_text_lines(path) as lines:
         header = next(_csv_reader(lines, path))
@@ -915,18 +1030,22 @@ def _iter_csv(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
                 notes.append(f"line {bad[0]} is not UTF-8; decoded as cp1252")
                 lines.fallback.difference_update(bad)
             doc = RawDoc(doc_id=doc_id, source=f"{src}:line {start}", notes=notes)
-            yield _finish(doc, row[t_col], cfg)
+            yield _with_meta(_finish(doc, row[t_col], cfg), dict(zip(header, row)), meta, cfg)
 
 
 def _iter_parquet(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
+    meta = meta_columns(path, cfg)
     cols = [cfg.text_col] + ([cfg.id_col] if cfg.id_col and cfg.id_col != cfg.text_col else [])
+    names = pf.schema_arrow.names
+    more = [c for c in dict.fromkeys(meta + ([cfg.date_col] if cfg.date_col in names else [])) if c not in cols]
     record = 0
-    for batch in pf.iter_batches(columns=cols, batch_size=256):
+    for batch in pf.iter_batches(columns=cols + more, batch_size=256):
         texts = batch.column(0).to_pylist()
         ids = batch.column(1).to_pylist() if len(cols) > 1 else texts if cfg.id_col else None
+        extra = {c: batch.column(len(cols) + j).to_pylist() for j, c in enumerate(more)}
         for k, text in enumerate(texts):
             record += 1
             doc_id = _row_id(ids[k] if ids is not None else None, cfg, record)
@@ -935,7 +1054,7 @@ def _iter_parquet(path: Path, cfg: InputConfig) -> Iterator[RawDoc]:
                 doc_id = f"{_printable(path.name)}:row {record}"
                 notes.append(f"no {cfg.id_col!r} value; id made from the row number")
             doc = RawDoc(doc_id=doc_id, source=f"{_printable(str(path))}:row {record}", notes=notes)
-            yield _finish(doc, text, cfg)
+            yield _with_meta(_finish(doc, text, cfg), {c: v[k] for c, v in extra.items()}, meta, cfg)
 
 
 # --------------------------------------------------------------------------- memory
@@ -970,6 +1089,8 @@ def documents_from_texts(
 
         cfg = load_config().input
     kind = "texts"
+    meta: list[str] = []
+    meta_rows: list[dict] | None = None
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover
@@ -990,6 +1111,9 @@ def documents_from_texts(
             ids = df[cfg.id_col].tolist()
         texts = df[cfg.text_col]
         kind = "dataframe"
+        meta = _select_meta(cols, cfg, "DataFrame")
+        rows = df[[c for c in dict.fromkeys(meta + ([cfg.date_col] if cfg.date_col in cols else []))]]
+        meta_rows = rows.to_dict("records")
     elif isinstance(texts, Mapping):
         if ids is None:
             ids = list(texts.keys())
@@ -1026,7 +1150,10 @@ def documents_from_texts(
                 doc.status, doc.error = "error", f"text is {_type_name(text)}, expected a string"
                 yield fix(doc)
                 continue
-            yield fix(_finish(doc, text, cfg))
+            doc = _finish(doc, text, cfg)
+            if meta_rows is not None:
+                doc = _with_meta(doc, meta_rows[i], meta, cfg)
+            yield fix(doc)
 
     return gen()
 

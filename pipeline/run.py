@@ -67,7 +67,8 @@ def batched(items: Iterable[RawDoc], size: int) -> Iterator[list[RawDoc]]:
 
 
 def process_batch(
-    raw: list[RawDoc], tagger: NerTagger, cfg: Config, timings: Timings | None = None
+    raw: list[RawDoc], tagger: NerTagger, cfg: Config, timings: Timings | None = None,
+    extra: tuple[str, ...] | list[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalize and tag one batch. Returns (documents, mentions); mentions carry two
     extra columns for the linker: ``next_chars`` (to find "Name (ABBR)" definitions) and
@@ -116,8 +117,9 @@ def process_batch(
             "doc_id": d.doc_id, "source": d.source, "date": d.date, "n_chars": len(d.text),
             "n_sentences": n_sent, "n_mentions": n_ment, "status": status, "error": error,
             "encoding": d.encoding, "notes": "; ".join(notes) or None, "text": d.text,
+            **{c: d.meta.get(c) for c in extra},
         })
-    documents = schemas.conform(pd.DataFrame(doc_rows), "documents")
+    documents = schemas.conform(pd.DataFrame(doc_rows), schemas.with_extra("documents", extra))
     mentions = _mention_frame(mention_rows)
     timings.add("ner", t0)  # mapping spans back to the original text is part of NER output
     return documents, mentions
@@ -424,7 +426,8 @@ def read_previous_entities(path: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- in memory
 
 
-def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | None = None):
+def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | None = None,
+                  extra_cols: list[str] | tuple[str, ...] = ()):
     """Process documents without touching the disk. Returns (tables dict, manifest dict)."""
     started = _now()
     timings = Timings()
@@ -434,11 +437,11 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
     t0 = time.perf_counter()
     for batch in batched(raw_docs, cfg.output.batch_docs):
         timings.add("read", t0)
-        d, m = process_batch(batch, tagger, cfg, timings)
+        d, m = process_batch(batch, tagger, cfg, timings, tuple(extra_cols))
         docs_parts.append(d)
         ment_parts.append(m)
         t0 = time.perf_counter()
-    documents = _concat(docs_parts, "documents")
+    documents = _concat(docs_parts, schemas.with_extra("documents", extra_cols))
     mentions = pd.concat(ment_parts, ignore_index=True) if ment_parts else schemas.empty("mentions")
     mentions, counts = corpus_pass([documents], mentions, cfg, timings)
     if counts:
@@ -524,8 +527,10 @@ def run_to_dir(
     force: bool = False,
     on_batch: Callable[[int], None] | None = None,
     link_inputs: LinkInputs | None = None,
+    extra_cols: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Stream documents through the stages into ``out_dir``; return the manifest.
+    ``extra_cols``: the metadata columns of a table input kept in ``documents``.
 
     Call :func:`prepare_out_dir` first. The folder is locked for the run; the tables are
     staged under ``OUT/.work/next`` and moved into place only when all are written, so
@@ -539,13 +544,14 @@ def run_to_dir(
     try:
         with RunFolder(out_dir, fresh=force and not resume) as folder:
             return _run_in_folder(raw_docs, cfg, folder, input_desc=input_desc, tagger=tagger,
-                                  resume=resume, on_batch=on_batch, link_inputs=link_inputs)
+                                  resume=resume, on_batch=on_batch, link_inputs=link_inputs,
+                                  extra_cols=extra_cols)
     except OSError as exc:
         raise os_error(exc, f"cannot write the run into {out_dir}") from None
 
 
 def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagger, resume,
-                   on_batch, link_inputs) -> dict[str, Any]:
+                   on_batch, link_inputs, extra_cols=()) -> dict[str, Any]:
     started = _now()
     timings = Timings()
     out_dir = folder.out
@@ -605,8 +611,9 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         if on_batch:
             on_batch(result["n"])
 
-    run_batches(todo(), checkpoint_batch, (cfg, str(work), None), done, workers=cfg.run.workers,
-                scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger))
+    extra = tuple(extra_cols)
+    run_batches(todo(), checkpoint_batch, (cfg, str(work), None, extra), done, workers=cfg.run.workers,
+                scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger, extra))
     _check_unique(all_ids)
 
     # link over every mention of the run (mentions are small; texts stay on disk)
@@ -627,7 +634,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     formats = cfg.output.formats
     staging = folder.stage()
     esc = cfg.output.csv_escape_formulas
-    write_table_parts(doc_files, "documents", staging, formats, escape_formulas=esc)
+    write_table_parts(doc_files, schemas.with_extra("documents", extra), staging, formats, escape_formulas=esc)
     write_table(linked, "mentions", staging, formats, escape_formulas=esc)
     write_table(entities, "entities", staging, formats, escape_formulas=esc)
     write_table(co, "cooccurrences", staging, formats, escape_formulas=esc)
@@ -646,7 +653,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
 
 def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
-                     tagger: NerTagger | None = None) -> dict[str, Any]:
+                     tagger: NerTagger | None = None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Normalise and tag batch ``i`` and write it as a checkpoint under ``work`` (on
     whichever process or machine runs it; the model is loaded once per process).
     Returns the number of documents and the seconds spent per stage."""
@@ -654,11 +661,11 @@ def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
 
     timings = Timings()
     tagger = tagger or get_tagger(cfg)
-    documents, mentions = process_batch(batch, tagger, cfg, timings)
+    documents, mentions = process_batch(batch, tagger, cfg, timings, extra)
     t1 = time.perf_counter()
     docs_path, ment_path = _batch_paths(Path(work), i)
     _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)
-    _write_parquet_atomic(schemas.to_arrow(documents, "documents"), docs_path)
+    _write_parquet_atomic(schemas.to_arrow(documents, schemas.with_extra("documents", extra)), docs_path)
     timings.add("write", t1)
     return {"i": i, "n": len(batch), "timings": dict(timings.seconds), "words": timings.words}
 

@@ -130,7 +130,10 @@ def _csv_part(part: pd.DataFrame | Path, table: str, escape_formulas: bool) -> p
 def write_table(
     df: pd.DataFrame, table: str, out_dir: Path, formats: Iterable[str], *, escape_formulas: bool = True
 ) -> list[Path]:
-    """Write one in-memory table in each format; return the final paths."""
+    """Write one in-memory table in each format; return the final paths. The documents
+    table keeps the extra (metadata) columns the frame has beyond the contract."""
+    if str(table) in EXTENSIBLE and not getattr(table, "extra", ()):
+        table = _with_file_extras(table, [str(c) for c in df.columns])
     return write_table_parts([df], table, out_dir, formats, escape_formulas=escape_formulas)
 
 

@@ -991,7 +991,7 @@ def _conform_fast(cols: dict[str, pd.Series], table: str) -> pd.DataFrame:
             col = pd.Series(np.full(n, None, dtype=object), dtype=object)
         col = pd.Series(col).reset_index(drop=True)
         if t == schemas.INT:
-            col = col.astype("int64")
+            col = pd.to_numeric(col, errors="coerce").astype("Int64") if nullable else col.astype("int64")
         elif t == schemas.FLOAT:
             col = pd.to_numeric(col, errors="coerce").astype("float64")
         elif t == schemas.LIST:
