@@ -65,6 +65,7 @@ def run_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out, reusing its batches.")] = False,
     keep_cols: Annotated[Optional[str], typer.Option("--keep-cols", help="Table inputs: the other columns kept in documents, comma-separated (default all).")] = None,
+    meta: Annotated[Optional[Path], typer.Option("--meta", help="Folder inputs: a metadata table (.jsonl/.csv/.parquet) with a doc_id column, joined on doc_id.")] = None,
     date_col: Annotated[Optional[str], typer.Option("--date-col", help='Table inputs: the column parsed into documents.date (default "date").')] = None,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Analyst alias file (canonical_name,alias,label,action) instead of configs/aliases.csv.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Processes that tag documents (a Dask LocalCluster when > 1; default 1).")] = None,
@@ -89,6 +90,7 @@ def run_cmd(
                                     ("input", "keep_cols", [c.strip() for c in keep_cols.split(",") if c.strip()]
                                      if keep_cols is not None else None),
                                     ("input", "date_col", date_col),
+                                    ("input", "meta_file", str(meta.resolve()) if meta else None),
                                     ("link", "previous_entities", str(entities.resolve()) if entities else None)]:
             if value is not None:
                 overrides.setdefault(section, {})[key] = value

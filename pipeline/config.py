@@ -45,6 +45,9 @@ class InputConfig(_Section):
     keep_cols: list[str] = Field(default_factory=lambda: ["*"])
     #: the column of a table input parsed into documents.date ("" = none)
     date_col: str = "date"
+    #: folder inputs: a sidecar table (.jsonl/.csv/.parquet) with a doc_id column whose
+    #: other columns are kept in documents ("" = none)
+    meta_file: str = ""
     follow_outside_symlinks: bool
 
     @field_validator("encoding")

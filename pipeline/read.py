@@ -512,12 +512,51 @@ def _select_meta(cols: Iterable[str], cfg: InputConfig, where: str) -> list[str]
 
 
 def meta_columns(path: str | Path, cfg: InputConfig) -> list[str]:
-    """The metadata columns a table input keeps in ``documents`` (none for text files)."""
+    """The metadata columns kept in ``documents``: a table input's other columns, or for
+    text files those of the sidecar table ``input.meta_file`` (``--meta``)."""
     path = Path(path)
     kind = _input_kind(path, cfg)
     if kind in ("dir", "text"):
-        return []
+        if not cfg.meta_file:
+            return []
+        side = Path(cfg.meta_file)
+        cols = [c for c in _table_columns(side, _sidecar_kind(side)) if c != _SIDECAR_KEY]
+        return _select_meta(cols, cfg.model_copy(update={"id_col": "", "text_col": _SIDECAR_KEY}), str(side))
     return _select_meta(_table_columns(path, kind), cfg, str(path))
+
+
+_SIDECAR_KEY = "doc_id"
+
+
+def _sidecar_kind(side: Path) -> str:
+    kind = TABLE_KINDS.get(side.suffix.lower())
+    if kind is None or not side.is_file():
+        raise InputError(f"metadata table {side} not found or not a .jsonl/.csv/.parquet file (--meta)")
+    return kind
+
+
+def load_sidecar(path: Path, cfg: InputConfig) -> dict[str, dict[str, Any]]:
+    """The sidecar metadata table of a folder input: doc_id -> row (its ``doc_id`` column
+    holds the documents' ids, their paths relative to the folder)."""
+    import pandas as pd
+
+    path = Path(path)
+    kind = _sidecar_kind(path)
+    cols = _table_columns(path, kind)
+    if _SIDECAR_KEY not in cols:
+        raise InputError(f"metadata table {path} has no {_SIDECAR_KEY!r} column to join on "
+                         f"(its columns: {', '.join(map(repr, cols))})")
+    if kind == "parquet":
+        df = pd.read_parquet(path)
+    elif kind == "csv":
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(path))
+    else:
+        df = pd.read_json(path, lines=True, dtype=False)
+    df[_SIDECAR_KEY] = df[_SIDECAR_KEY].map(_id_str)
+    dup = df[_SIDECAR_KEY][df[_SIDECAR_KEY].duplicated()].unique().tolist()
+    if dup:
+        raise InputError(f"metadata table {path}: doc_id(s) listed twice: {', '.join(map(str, dup[:_MAX_LISTED]))}")
+    return {r[_SIDECAR_KEY]: r for r in df.to_dict("records")}
 
 
 def _meta_value(v: Any) -> str | None:
@@ -806,18 +845,38 @@ def _iter_dir(root: Path, cfg: InputConfig) -> Iterator[RawDoc]:
         log.warning("skipped %d hidden folder(s) in %s: %s%s (hidden folders are never read)",
                     len(hidden), _printable(str(root)), shown, more)
     real_root = os.path.realpath(root)
+    side = load_sidecar(Path(cfg.meta_file), cfg) if cfg.meta_file else None
+    meta = meta_columns(root, cfg) if side is not None else []
+    seen: set[str] = set()
+
+    def with_side(doc: RawDoc) -> RawDoc:
+        if side is None:
+            return doc
+        seen.add(doc.doc_id)
+        row = side.get(doc.doc_id)
+        if row is None:
+            doc.notes.append("no row in the metadata table")
+            return doc
+        return _with_meta(doc, row, meta, cfg)
+
     for entry in entries:
         fp = os.path.join(root, entry.rel)
         doc_id, notes = _name_id(entry.rel)
         source = _printable(fp)
         if entry.error:
-            yield RawDoc(doc_id=doc_id, source=source, status="error", error=entry.error, notes=notes)
+            yield with_side(RawDoc(doc_id=doc_id, source=source, status="error", error=entry.error, notes=notes))
             continue
         target, problem = _entry_target(fp, real_root, cfg)
         if problem:
-            yield RawDoc(doc_id=doc_id, source=source, status="error", error=problem, notes=notes)
+            yield with_side(RawDoc(doc_id=doc_id, source=source, status="error", error=problem, notes=notes))
             continue
-        yield _read_file(target, doc_id, source, cfg, follow=False, notes=notes)
+        yield with_side(_read_file(target, doc_id, source, cfg, follow=False, notes=notes))
+    if side is not None:
+        unmatched = [k for k in side if k not in seen]
+        if unmatched:
+            log.warning("%d row(s) of the metadata table %s match no document: %s%s", len(unmatched),
+                        cfg.meta_file, ", ".join(unmatched[:_MAX_LISTED]),
+                        " ..." if len(unmatched) > _MAX_LISTED else "")
 
 
 def _iter_file(fp: Path, cfg: InputConfig) -> Iterator[RawDoc]:

@@ -87,3 +87,23 @@ def test_csv_and_parquet_inputs_keep_their_columns(tmp_path):
                                        ("05.2016", "2016-05"), ("2016-13", None), ("", None)])
 def test_dates_keep_their_precision(value, iso):
     assert parse_date(value)[0] == iso
+
+
+def test_a_folder_takes_a_sidecar_metadata_table(tmp_path, caplog):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("Angela Merkel besuchte Paris.", encoding="utf-8")
+    (folder / "sub" / "b.txt").write_text("Olaf Scholz blieb in Berlin.", encoding="utf-8")
+    side = tmp_path / "meta.csv"
+    pd.DataFrame({"doc_id": ["a.txt", "gone.txt"], "outlet": ["Taz", "X"], "date": ["2024-03-01", ""]}).to_csv(
+        side, index=False)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["run", str(folder), "--out", str(out), "--meta", str(side)])
+    assert r.exit_code == 0, r.output
+    docs = load(out).documents.set_index("doc_id")
+    assert docs.loc["a.txt", "outlet"] == "Taz" and docs.loc["a.txt", "date"] == "2024-03-01"
+    assert docs.loc["sub/b.txt", "outlet"] is None and "no row in the metadata table" in docs.loc["sub/b.txt", "notes"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,outlet\na.txt,Taz\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(folder), "--out", str(tmp_path / "r2"), "--meta", str(bad)])
+    assert r.exit_code == 2 and "doc_id" in r.output
