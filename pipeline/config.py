@@ -106,6 +106,14 @@ class LinkConfig(_Section):
     #: a bare head noun joins the one "place adjective/country code + head" name of its
     #: label it is mentioned with ("Bundestag" / "Deutscher Bundestag", "Dollar" / "US-Dollar")
     head_nouns: bool = True
+    #: the comparison levels applied, in this order (names of ``link.linker.LEVELS``);
+    #: None = all of them in the registry's order. Unknown names fail when link() starts.
+    levels: list[str] | None = None
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _split_levels(cls, v: Any) -> Any:  # --set link.levels=translit.v1,fuzzy.v1
+        return [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
 
 
 class OutputConfig(_Section):

@@ -12,11 +12,13 @@ Steps (each one testable on its own, see ``keys``, ``compare``, ``cluster``, ``a
    ``cross_document`` is on, else the document. Virtual nodes stand for places only
    reached through derivs or country aliases, for alias-file canonical names and for
    the entities of a previous run.
-4. Edges by comparison level, strongest first (alias file, previous entity, country
-   alias, abbreviation, transliteration), union-find with cannot-link (analyst split,
-   labels, person names, two entities of a previous run); then bare surnames, middle
-   names, club designators, head nouns and the fuzzy level, each comparing only inside
-   blocks.
+4. Edges by comparison level: one function per level (``level(ctx) -> Edges``) in the
+   ordered registry :data:`LEVELS`, strongest first (alias file, previous entity,
+   country alias, abbreviation, transliteration, bare surnames, middle names, club
+   designators, head nouns, fuzzy), each comparing only inside blocks; ``link.levels``
+   switches them off and reorders them. Each level's edges go at once into the
+   union-find with cannot-link (analyst split, labels, person names, two entities of a
+   previous run) before the next level runs, so later levels see the clusters so far.
 5. Canonical name (a nominative, correctly cased form the corpus uses), entity id (an
    earlier run's id kept), per mention the rule and score of the link that attached it,
    and the entities' QC flags (``qc``).
@@ -27,13 +29,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .. import schemas
 from ..config import LinkConfig
+from ..errors import ConfigError
 from . import compare as C
 from .aliases import countries, inhabitant_place, load_aliases, normalize_aliases, place_adjectives, \
     resolve_aliases_path, stem_prefix_match
@@ -205,40 +209,179 @@ def _as_list(v: object) -> list[str]:
     return [str(v)]
 
 
-# --------------------------------------------------------------------------- link
+# --------------------------------------------------------------------------- context
 
 
-def link(
-    mentions: pd.DataFrame,
-    cfg: LinkConfig,
-    *,
-    previous_entities: pd.DataFrame | None = None,
-    aliases: pd.DataFrame | None = None,
-    return_links: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """mentions (schema 'mentions', entity_id/key/link_rule/link_score empty) -> (mentions
-    with those four columns filled, entities table (schema 'entities')).
+@dataclass(eq=False)
+class Nodes:
+    """The nodes table, built once: one node per (scope, label, key); scope is 0 with
+    ``cross_document``, else the document. Nodes ``0..NN-1`` are names (and virtual
+    names: places only reached through derived forms or country aliases, alias-file
+    canonical names, a previous run's names); a previous run's entities follow as nodes
+    ``NN..NN+NP-1`` in the union-find. :meth:`frame` shows it as a table."""
 
-    ``aliases``: the analyst alias table (canonical_name, alias, label, action); None
-    loads ``cfg.aliases_file``. ``previous_entities``: an earlier run's entities table;
-    its ids are kept for the names it lists. An optional ``next_chars`` column (the
-    characters after each mention) enables abbreviations defined in the text.
+    codes: np.ndarray  # sorted node codes: scope * L * K + label code * K + key code
+    scope: np.ndarray
+    label: list[str]
+    key: list[str]
+    tkey: list[str]  # transliteration key (derived-form keys "~lemma" kept)
+    real: np.ndarray  # reached by a mention (False: a virtual node)
+    n_mentions: np.ndarray
+    lab_code: dict[str, int]
+    key_code: dict[str, int]
+    index: dict[int, int]  # node code -> node (only built when there are virtual nodes)
 
-    An optional ``norm_text`` column (the span as the model saw it) is what keys, aliases
-    and canonical names are built from; ``text`` is kept as it is.
+    def __len__(self) -> int:
+        return len(self.key)
 
-    The mentions carry two extra columns: ``model_label`` (the NER label; ``label`` is the
-    entity's voted label) and ``affiliation`` (the bracket after a person's name, "SPÖ");
-    the entities carry ``qc_flags`` (:func:`qc.qc_flags`). With ``previous_entities``
-    every earlier entity keeps its id (two of them never merge), also where this run's
-    label vote gives it another label.
-    ``return_links=True`` adds a third table, the links (see :data:`LINK_COLUMNS`): every
-    edge that joined two nodes and every edge a constraint refused.
-    """
-    if mentions is None or len(mentions) == 0:
-        empty = schemas.empty("mentions").assign(model_label=pd.Series(dtype=object),
-                                                 affiliation=pd.Series(dtype=object))
-        return (empty, schemas.empty("entities")) + ((_empty_links(),) if return_links else ())
+    def nid(self, s: int, lab: str, key: str) -> int:
+        """The node of (scope, label, key) (one that exists)."""
+        L, K = len(self.lab_code), len(self.key_code)
+        return self.index[s * (L * K) + self.lab_code[lab] * K + self.key_code[key]]
+
+    def frame(self) -> pd.DataFrame:
+        """The nodes as a table: scope, label, key, tkey, n_mentions, real."""
+        return pd.DataFrame({"scope": self.scope, "label": self.label, "key": self.key, "tkey": self.tkey,
+                             "n_mentions": self.n_mentions, "real": self.real})
+
+
+@dataclass(eq=False)
+class LinkContext:
+    """What the comparison levels and the final step read: the mentions and their
+    per-mention keys, the nodes table, the constraints (the union-find, analyst splits)
+    and the data behind the virtual nodes. Built once by :func:`build_context`; the
+    levels read it (and the union-find's current clusters), they do not change it."""
+
+    cfg: LinkConfig
+    m: pd.DataFrame
+    S: _Surfaces
+    s_code: np.ndarray  # surface code per mention
+    doc: np.ndarray  # doc_id per mention (shared str objects)
+    doc_code: np.ndarray
+    ctry: object | None  # aliases.Countries, None with country_aliases off
+    adjs: object  # aliases.PlaceAdjectives
+    # per mention
+    lab_m: np.ndarray
+    key_m: np.ndarray
+    is_deriv: np.ndarray
+    scope_m: np.ndarray
+    lk_code: np.ndarray  # (label, key) pair code per mention
+    node_m: np.ndarray
+    partial_level: np.ndarray
+    abbr_m: np.ndarray
+    affiliation: np.ndarray
+    # per surface
+    mkey_u: list[str]
+    deriv_rule_u: list
+    # pairs, nodes and what lies behind the virtual ones
+    lk_pairs: list[tuple[str, str]]
+    nodes: Nodes
+    display: dict[tuple[str, str], str]
+    forced_canonical: dict[tuple[str, str], str]
+    alias_hits: list[tuple[int, str]]
+    country_of_pair: dict[int, str]
+    prev_rows: list[dict]
+    prev_edges: list[tuple[int, int]]
+    short_forms: dict[str, set[str]]
+    abbr_global: list
+    forbidden_pairs: set[tuple[str, str]]
+    uf: UnionFind
+    _pair_rows: list | None = field(default=None, repr=False)
+
+    @property
+    def NN(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def NP(self) -> int:
+        return len(self.prev_rows)
+
+    @property
+    def total(self) -> int:
+        return self.NN + self.NP
+
+    def pair_rows(self) -> list[tuple[int, int, int]]:
+        """(scope, pair, node) of each (scope, label+key pair) an alias-file merge or a
+        country alias concerns (computed once, for both levels)."""
+        if self._pair_rows is None:
+            wanted = {p for p, ck in self.alias_hits if self.lk_pairs[p][1] != ck} | set(self.country_of_pair)
+            rows: list[tuple[int, int, int]] = []
+            if wanted:
+                ps = pd.DataFrame({"s": self.scope_m, "p": self.lk_code, "node": self.node_m})
+                ps = ps[np.isin(self.lk_code, np.fromiter(wanted, dtype=np.int64))].drop_duplicates(["s", "p"])
+                rows = list(zip(ps["s"].tolist(), ps["p"].tolist(), ps["node"].tolist()))
+            self._pair_rows = rows
+        return self._pair_rows
+
+
+@dataclass(eq=False)
+class Edges:
+    """What a comparison level returns: node pairs (``a`` is the node attached to,
+    ``b`` the attached one), the level (rule name and default score), a score per edge
+    where it varies, and the evidence mention ids per edge where they are not simply the
+    attached node's mentions. ``force`` skips the constraints (analyst merges); ``names``
+    off skips the person-name check (the names of one earlier entity)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    level: C.Level
+    score: np.ndarray | None = None
+    evidence: list | None = None
+    force: bool = False
+    names: bool = True
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    @classmethod
+    def none(cls, level: C.Level) -> "Edges":
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), level)
+
+
+class _EdgeLog:
+    """Every edge offered to the union-find, in order, with its decision."""
+
+    def __init__(self) -> None:
+        self.a: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.rule: list[str] = []
+        self.score: list[np.ndarray] = []
+        self.status: list[np.ndarray] = []
+        self.reason: list = []
+        self.evidence: dict[int, list] = {}
+        self._n = 0
+
+    def apply(self, uf: UnionFind, e: Edges) -> np.ndarray:
+        """Offer the edges to the union-find at once; returns their status."""
+        if len(e.a) == 0:
+            return np.empty(0, np.int8)
+        a = np.asarray(e.a, dtype=np.int64)
+        b = np.asarray(e.b, dtype=np.int64)
+        status, reasons = uf.apply_edges(a, b, force=e.force, names=e.names)
+        if e.evidence is not None:
+            for i, ev in enumerate(e.evidence):
+                self.evidence[self._n + i] = ev
+        self._n += len(a)
+        self.a.append(a)
+        self.b.append(b)
+        self.rule.extend([e.level.name] * len(a))
+        self.score.append(np.full(len(a), e.level.score) if e.score is None else np.asarray(e.score, float))
+        self.status.append(status)
+        self.reason.extend(reasons)
+        return status
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(a, b, score, status) of all edges."""
+        cat = lambda xs: np.concatenate(xs) if xs else np.empty(0, np.int64)  # noqa: E731
+        return (cat(self.a), cat(self.b), np.concatenate(self.score) if self.score else np.empty(0),
+                cat(self.status).astype(np.int8) if self.status else np.empty(0, np.int8))
+
+
+def build_context(mentions: pd.DataFrame, cfg: LinkConfig, *, previous_entities: pd.DataFrame | None = None,
+                  aliases: pd.DataFrame | None = None) -> LinkContext:
+    """Steps 1-3 of the module docstring on a non-empty mentions table: keys per surface,
+    partial names, abbreviations defined in the text, the nodes table, and the
+    union-find with its constraints (no edge applied yet)."""
     m = _mention_frame(mentions)
     if aliases is None:
         aliases = load_aliases(resolve_aliases_path(cfg.aliases_file))
@@ -493,172 +636,307 @@ def link(
     if forbidden_pairs:
         _register_splits(uf, splits, node_label, node_key, _akey)
 
-    # ---- edges, strongest level first, each applied at once ------------------------------
-    ea, eb, erule, escore, estat, ereason, eevid = [], [], [], [], [], [], {}
+    nodes = Nodes(codes=node_codes, scope=node_scope, label=node_label, key=node_key, tkey=tkeys,
+                  real=node_real, n_mentions=np.bincount(node_m, minlength=NN), lab_code=lab_code,
+                  key_code=key_code, index=node_index)
+    return LinkContext(
+        cfg=cfg, m=m, S=S, s_code=s_code, doc=doc, doc_code=doc_code, ctry=ctry, adjs=adjs,
+        lab_m=lab_m, key_m=key_m, is_deriv=is_deriv, scope_m=scope_m, lk_code=lk_code, node_m=node_m,
+        partial_level=partial_level, abbr_m=abbr_m, affiliation=affiliation, mkey_u=mkey_u,
+        deriv_rule_u=deriv_rule_u, lk_pairs=lk_pairs, nodes=nodes, display=display,
+        forced_canonical=forced_canonical, alias_hits=alias_hits, country_of_pair=country_of_pair,
+        prev_rows=prev_rows, prev_edges=prev_edges, short_forms=short_forms, abbr_global=abbr_global,
+        forbidden_pairs=forbidden_pairs, uf=uf)
 
-    def add(a: np.ndarray, b: np.ndarray, level: C.Level | str, score=None, force=False,
-            evidence: list | None = None, names: bool = True) -> np.ndarray:
-        if len(a) == 0:
-            return np.empty(0, np.int8)
-        a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
-        status, reasons = uf.apply_edges(a, b, force=force, names=names)
-        if evidence is not None:
-            base = sum(len(x) for x in ea)
-            for i, ev in enumerate(evidence):
-                eevid[base + i] = ev
-        ea.append(a)
-        eb.append(b)
-        name = level.name if isinstance(level, C.Level) else level
-        erule.extend([name] * len(a))
-        escore.append(np.full(len(a), level.score) if score is None else np.asarray(score, float))
-        estat.append(status)
-        ereason.extend(reasons)
-        return status
 
-    # alias file merges and country aliases: only the (scope, label+key) pairs concerned
-    alias_pair_targets: dict[int, list[str]] = {}
-    for p, ck in alias_hits:
-        if lk_pairs[p][1] != ck:
-            alias_pair_targets.setdefault(p, []).append(ck)
-    wanted = set(alias_pair_targets) | set(country_of_pair)
-    if wanted:
-        ps = pd.DataFrame({"s": scope_m, "p": lk_code, "node": node_m})
-        ps = ps[np.isin(lk_code, np.fromiter(wanted, dtype=np.int64))].drop_duplicates(["s", "p"])
-        ps_rows = list(zip(ps["s"].tolist(), ps["p"].tolist(), ps["node"].tolist()))
-        a_l, b_l = [], []
-        for s, p, nd in ps_rows:
-            for ck in alias_pair_targets.get(p, ()):
-                a_l.append(nid(s, lk_pairs[p][0], ck))
+# --------------------------------------------------------------------------- comparison levels
+
+#: A comparison level: ``level(ctx) -> Edges``. It reads the context (and the clusters
+#: the earlier levels made, ``ctx.uf.roots()``) and proposes edges; :func:`link` offers
+#: them to the union-find before it calls the next level.
+LevelFn = Callable[[LinkContext], Edges]
+
+#: the comparison levels under versioned names, in their default order (strongest
+#: first); ``link.levels`` picks and orders them
+LEVELS: dict[str, LevelFn] = {}
+
+
+def register_level(name: str) -> Callable[[LevelFn], LevelFn]:
+    """Decorator: register a comparison level under ``name`` ("translit.v1"); the
+    registration order is the default order."""
+    def deco(fn: LevelFn) -> LevelFn:
+        if name in LEVELS:
+            raise ValueError(f"comparison level {name!r} is registered twice")
+        LEVELS[name] = fn
+        return fn
+    return deco
+
+
+def resolve_levels(names: Iterable[str] | None) -> list[tuple[str, LevelFn]]:
+    """The levels ``link.levels`` names, in its order (None: all, in the registry's
+    order). An unknown or repeated name raises :class:`ConfigError` listing the known
+    ones."""
+    if names is None:
+        return list(LEVELS.items())
+    names = list(names)
+    problems = [f"link.levels: unknown comparison level {nm!r}; known levels: {', '.join(LEVELS)}"
+                for nm in names if nm not in LEVELS]
+    problems += [f"link.levels: {nm!r} is listed twice" for nm in sorted({x for x in names if names.count(x) > 1})]
+    if problems:
+        raise ConfigError(problems)
+    return [(nm, LEVELS[nm]) for nm in names]
+
+
+@register_level("alias_file.v1")
+def alias_file_level(ctx: LinkContext) -> Edges:
+    """Analyst merges (alias file): each alias's node -> its canonical name's node,
+    forced past the constraints."""
+    targets: dict[int, list[str]] = {}
+    for p, ck in ctx.alias_hits:
+        if ctx.lk_pairs[p][1] != ck:
+            targets.setdefault(p, []).append(ck)
+    if not targets:
+        return Edges.none(C.ALIAS_FILE)
+    a_l, b_l = [], []
+    for s, p, nd in ctx.pair_rows():
+        for ck in targets.get(p, ()):
+            a_l.append(ctx.nodes.nid(s, ctx.lk_pairs[p][0], ck))
+            b_l.append(nd)
+    return Edges(np.array(a_l), np.array(b_l), C.ALIAS_FILE, force=True)
+
+
+@register_level("previous_entity.v1")
+def previous_entity_level(ctx: LinkContext) -> Edges:
+    """A previous run's entity -> the nodes of its names (no person-name check: they
+    were one entity before)."""
+    if not ctx.prev_edges:
+        return Edges.none(C.PREVIOUS)
+    pa_, pb_ = zip(*ctx.prev_edges)
+    return Edges(np.array(pa_), np.array(pb_), C.PREVIOUS, names=False)
+
+
+@register_level("country_alias.v1")
+def country_alias_level(ctx: LinkContext) -> Edges:
+    """A country's names and codes ("USA", "Vereinigte Staaten") -> its canonical node."""
+    if not ctx.country_of_pair:
+        return Edges.none(C.COUNTRY)
+    a_l, b_l = [], []
+    for s, p, nd in ctx.pair_rows():
+        code = ctx.country_of_pair.get(p)
+        if code is not None:
+            t = ctx.nodes.nid(s, "LOC", ctx.ctry.canonical_key(code))
+            if t != nd:
+                a_l.append(t)
                 b_l.append(nd)
-        add(np.array(a_l), np.array(b_l), C.ALIAS_FILE, force=True)
-    if prev_edges:
-        pa_, pb_ = zip(*prev_edges)
-        # the names of one earlier entity were one entity before: no person-name check
-        add(np.array(pa_), np.array(pb_), C.PREVIOUS, names=False)
-    if country_of_pair:
-        a_l, b_l = [], []
-        for s, p, nd in ps_rows:
-            code = country_of_pair.get(p)
-            if code is not None:
-                t = nid(s, "LOC", ctry.canonical_key(code))
-                if t != nd:
-                    a_l.append(t)
-                    b_l.append(nd)
-        add(np.array(a_l), np.array(b_l), C.COUNTRY)
-    if abbr_global and cfg.cross_document:
-        a_l, b_l, ev_l = [], [], []
-        for lab, sk, lk, ev in abbr_global:
-            if lab in lab_code and sk in key_code and lk in key_code:
-                x, y = _node_of(node_codes, lab_code[lab] * K + key_code[lk]), \
-                    _node_of(node_codes, lab_code[lab] * K + key_code[sk])
-                if x is not None and y is not None:
-                    a_l.append(x); b_l.append(y); ev_l.append(ev)
-        add(np.array(a_l), np.array(b_l), C.ABBREVIATION, evidence=ev_l)
-    # transliteration level: same (scope, label, translit key)
-    grp = pd.Series([f"{s}{_SEP}{lab}{_SEP}{t}" for s, lab, t in
-                     zip(node_scope.tolist(), node_label, tkeys)])
-    g_code = pd.factorize(grp)[0]
-    a, b = C.group_edges(g_code, np.arange(NN))
-    add(a, b, C.TRANSLIT)
-    cat = lambda xs: np.concatenate(xs) if xs else np.empty(0, np.int64)  # noqa: E731
+    return Edges(np.array(a_l), np.array(b_l), C.COUNTRY)
 
-    # ---- bare surnames across documents -----------------------------------------------
+
+@register_level("abbreviation.v1")
+def abbreviation_level(ctx: LinkContext) -> Edges:
+    """Across documents: a short form -> the one long form every definition in the
+    corpus gives it (within the defining document the short form is attached before
+    the nodes are built, with ``link.abbreviations``)."""
+    if not (ctx.abbr_global and ctx.cfg.cross_document):
+        return Edges.none(C.ABBREVIATION)
+    nodes = ctx.nodes
+    K = len(nodes.key_code)
+    a_l, b_l, ev_l = [], [], []
+    for lab, sk, lk, ev in ctx.abbr_global:
+        if lab in nodes.lab_code and sk in nodes.key_code and lk in nodes.key_code:
+            x, y = _node_of(nodes.codes, nodes.lab_code[lab] * K + nodes.key_code[lk]), \
+                _node_of(nodes.codes, nodes.lab_code[lab] * K + nodes.key_code[sk])
+            if x is not None and y is not None:
+                a_l.append(x)
+                b_l.append(y)
+                ev_l.append(ev)
+    return Edges(np.array(a_l), np.array(b_l), C.ABBREVIATION, evidence=ev_l)
+
+
+@register_level("translit.v1")
+def translit_level(ctx: LinkContext) -> Edges:
+    """Same (scope, label, transliteration key): Sergej/Sergei, -ow/-ov, ä/ae."""
+    nodes = ctx.nodes
+    grp = pd.Series([f"{s}{_SEP}{lab}{_SEP}{t}" for s, lab, t in
+                     zip(nodes.scope.tolist(), nodes.label, nodes.tkey)])
+    g_code = pd.factorize(grp)[0]
+    a, b = C.group_edges(g_code, np.arange(len(nodes)))
+    return Edges(a, b, C.TRANSLIT)
+
+
+@register_level("surname.v1")
+def surname_level(ctx: LinkContext) -> Edges:
+    """A bare surname (or a short form used alone for a full name in some document)
+    -> the one full person name with it, where its cluster holds no full name yet."""
+    nodes, uf, short_forms, forbidden_pairs = ctx.nodes, ctx.uf, ctx.short_forms, ctx.forbidden_pairs
+    node_key, node_label, node_scope, tkeys = nodes.key, nodes.label, nodes.scope, nodes.tkey
     roots = uf.roots()
     ntok_node = np.array([k.count(" ") + 1 for k in node_key], dtype=np.int64)
     is_per = np.array([lab == "PER" for lab in node_label], dtype=bool)
     full_nodes = np.nonzero(is_per & (ntok_node >= 2))[0]
-    if len(full_nodes):
-        sf_s, sf_t, sf_r, sf_n = [], [], [], []
-        for i in full_nodes.tolist():
-            forms = {tkeys[i].rsplit(" ", 1)[-1]} | short_forms.get(node_key[i], set())
-            for f in forms:
-                sf_s.append(node_scope[i]); sf_t.append(f); sf_r.append(roots[i]); sf_n.append(i)
-        sf = pd.DataFrame({"s": sf_s, "t": sf_t, "r": sf_r, "n": sf_n})
-        nroots = sf.groupby(["s", "t"])["r"].transform("nunique")
-        sf = sf[nroots.to_numpy() == 1].sort_values("n").drop_duplicates(["s", "t"])
-        comp_has_full = np.zeros(total, dtype=bool)
-        comp_has_full[roots[full_nodes]] = True
-        bare = np.nonzero(is_per & (ntok_node == 1) & ~comp_has_full[roots[:NN]])[0]
-        if len(bare) and len(sf):
-            bq = pd.DataFrame({"s": node_scope[bare], "t": [tkeys[i] for i in bare], "b": bare})
-            hit = bq.merge(sf, on=["s", "t"])
-            ok = [(node_key[x], node_key[y]) not in forbidden_pairs
-                  for x, y in zip(hit["b"].tolist(), hit["n"].tolist())]
-            hit = hit[np.asarray(ok, dtype=bool)]
-            a, b = hit["n"].to_numpy(), hit["b"].to_numpy()
-            add(a, b, C.SURNAME)
+    if not len(full_nodes):
+        return Edges.none(C.SURNAME)
+    sf_s, sf_t, sf_r, sf_n = [], [], [], []
+    for i in full_nodes.tolist():
+        forms = {tkeys[i].rsplit(" ", 1)[-1]} | short_forms.get(node_key[i], set())
+        for f in forms:
+            sf_s.append(node_scope[i]); sf_t.append(f); sf_r.append(roots[i]); sf_n.append(i)
+    sf = pd.DataFrame({"s": sf_s, "t": sf_t, "r": sf_r, "n": sf_n})
+    nroots = sf.groupby(["s", "t"])["r"].transform("nunique")
+    sf = sf[nroots.to_numpy() == 1].sort_values("n").drop_duplicates(["s", "t"])
+    comp_has_full = np.zeros(ctx.total, dtype=bool)
+    comp_has_full[roots[full_nodes]] = True
+    bare = np.nonzero(is_per & (ntok_node == 1) & ~comp_has_full[roots[:len(nodes)]])[0]
+    if not (len(bare) and len(sf)):
+        return Edges.none(C.SURNAME)
+    bq = pd.DataFrame({"s": node_scope[bare], "t": [tkeys[i] for i in bare], "b": bare})
+    hit = bq.merge(sf, on=["s", "t"])
+    ok = [(node_key[x], node_key[y]) not in forbidden_pairs
+          for x, y in zip(hit["b"].tolist(), hit["n"].tolist())]
+    hit = hit[np.asarray(ok, dtype=bool)]
+    return Edges(hit["n"].to_numpy(), hit["b"].to_numpy(), C.SURNAME)
 
-    # ---- middle names and club designators ---------------------------------------------
-    if cfg.cross_document:
-        mp = [(a, b) for a, b in C.middle_name_pairs(tkeys, node_label[:NN])
-              if (node_key[a], node_key[b]) not in forbidden_pairs]
-        if mp:
-            add(np.array([b for _, b in mp]), np.array([a for a, _ in mp]), C.MIDDLE_NAMES)
-        club = {}
-        for i in range(NN):
-            if node_label[i] == "ORG" and " " in node_key[i]:
-                ck = C.club_key(node_key[i])
-                if ck is not None:
-                    club[i] = ck
-        if club:  # each designated name with its bare form and with its other designations
-            org_nodes = {node_key[i]: i for i in range(NN) if node_label[i] == "ORG"}
-            members, groups = list(club), list(club.values())
-            for ck in set(groups):
-                if ck in org_nodes:
-                    members.append(org_nodes[ck])
-                    groups.append(ck)
-            a, b = C.group_edges(pd.factorize(pd.Series(groups, dtype=object))[0],
-                                 np.asarray(members, dtype=np.int64))
-            add(a, b, C.CLUB)
 
-    # ---- head nouns: "Bundestag" / "Deutscher Bundestag", "Dollar" / "US-Dollar" ----------
-    if cfg.head_nouns and cfg.cross_document:
-        _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs)
+@register_level("middle_names.v1")
+def middle_names_level(ctx: LinkContext) -> Edges:
+    """Across documents: a person name with middle names -> the same name without
+    them (:func:`compare.middle_name_pairs`)."""
+    if not ctx.cfg.cross_document:
+        return Edges.none(C.MIDDLE_NAMES)
+    node_key = ctx.nodes.key
+    mp = [(a, b) for a, b in C.middle_name_pairs(ctx.nodes.tkey, ctx.nodes.label)
+          if (node_key[a], node_key[b]) not in ctx.forbidden_pairs]
+    if not mp:
+        return Edges.none(C.MIDDLE_NAMES)
+    return Edges(np.array([b for _, b in mp]), np.array([a for a, _ in mp]), C.MIDDLE_NAMES)
 
-    # ---- fuzzy level ---------------------------------------------------------------------
-    if 0 < thr <= 100:
-        roots = uf.roots()
-        cand = [i for i in range(NN) if len(node_key[i]) >= C.FUZZY_MIN_CHARS
-                and not node_key[i].startswith("~")]
-        if cand:
-            keys_c = [node_key[i] for i in cand]
-            labs_c = [node_label[i] for i in cand]
-            blocks = [f"{node_scope[i]}{_SEP}{node_label[i]}{_SEP}{C.block_key(node_key[i], node_label[i])}"
-                      for i in cand]
-            fa, fb, fs = C.fuzzy_edges(keys_c, labs_c, blocks, roots[np.asarray(cand)], thr)
-            if len(fa):
-                cand_arr = np.asarray(cand)
-                fa, fb = cand_arr[fa], cand_arr[fb]
-                merged = add(fa, fb, C.FUZZY, fs)
-                log.debug("fuzzy level merged %d clusters", int((merged == 1).sum()))
 
-    roots = uf.roots()
-    comp = components(roots)
+@register_level("club_prefix.v1")
+def club_prefix_level(ctx: LinkContext) -> Edges:
+    """Across documents: club designators ("FC Bayern München" / "Bayern München"):
+    each designated name with its bare form and with its other designations."""
+    if not ctx.cfg.cross_document:
+        return Edges.none(C.CLUB)
+    node_key, node_label = ctx.nodes.key, ctx.nodes.label
+    club = {}
+    for i in range(len(node_key)):
+        if node_label[i] == "ORG" and " " in node_key[i]:
+            ck = C.club_key(node_key[i])
+            if ck is not None:
+                club[i] = ck
+    if not club:
+        return Edges.none(C.CLUB)
+    org_nodes = {node_key[i]: i for i in range(len(node_key)) if node_label[i] == "ORG"}
+    members, groups = list(club), list(club.values())
+    for ck in set(groups):
+        if ck in org_nodes:
+            members.append(org_nodes[ck])
+            groups.append(ck)
+    a, b = C.group_edges(pd.factorize(pd.Series(groups, dtype=object))[0],
+                         np.asarray(members, dtype=np.int64))
+    return Edges(a, b, C.CLUB)
+
+
+@register_level("head_noun.v1")
+def head_noun_level(ctx: LinkContext) -> Edges:
+    """Across documents, with ``link.head_nouns``: "Bundestag" / "Deutscher Bundestag",
+    "Dollar" / "US-Dollar" (:func:`_head_noun_edges`)."""
+    if not (ctx.cfg.head_nouns and ctx.cfg.cross_document):
+        return Edges.none(C.HEAD)
+    return _head_noun_edges(ctx.nodes.key, ctx.nodes.label, ctx.node_m, ctx.doc_code, len(ctx.nodes),
+                            ctx.adjs, ctx.ctry, ctx.forbidden_pairs)
+
+
+@register_level("fuzzy.v1")
+def fuzzy_level(ctx: LinkContext) -> Edges:
+    """Spelling variants of long names (rapidfuzz ratio >= ``link.fuzzy_threshold``;
+    0 switches it off), compared only inside blocks and across clusters."""
+    thr = float(ctx.cfg.fuzzy_threshold)
+    none = Edges.none(C.Level(C.FUZZY, 0.0))
+    if not 0 < thr <= 100:
+        return none
+    nodes = ctx.nodes
+    node_key, node_label, node_scope = nodes.key, nodes.label, nodes.scope
+    roots = ctx.uf.roots()
+    cand = [i for i in range(len(nodes)) if len(node_key[i]) >= C.FUZZY_MIN_CHARS
+            and not node_key[i].startswith("~")]
+    if not cand:
+        return none
+    keys_c = [node_key[i] for i in cand]
+    labs_c = [node_label[i] for i in cand]
+    blocks = [f"{node_scope[i]}{_SEP}{node_label[i]}{_SEP}{C.block_key(node_key[i], node_label[i])}"
+              for i in cand]
+    fa, fb, fs = C.fuzzy_edges(keys_c, labs_c, blocks, roots[np.asarray(cand)], thr)
+    if not len(fa):
+        return none
+    cand_arr = np.asarray(cand)
+    return Edges(cand_arr[fa], cand_arr[fb], C.Level(C.FUZZY, 0.0), score=fs)
+
+
+# --------------------------------------------------------------------------- link
+
+
+def link(
+    mentions: pd.DataFrame,
+    cfg: LinkConfig,
+    *,
+    previous_entities: pd.DataFrame | None = None,
+    aliases: pd.DataFrame | None = None,
+    return_links: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """mentions (schema 'mentions', entity_id/key/link_rule/link_score empty) -> (mentions
+    with those four columns filled, entities table (schema 'entities')).
+
+    ``aliases``: the analyst alias table (canonical_name, alias, label, action); None
+    loads ``cfg.aliases_file``. ``previous_entities``: an earlier run's entities table;
+    its ids are kept for the names it lists. An optional ``next_chars`` column (the
+    characters after each mention) enables abbreviations defined in the text.
+
+    An optional ``norm_text`` column (the span as the model saw it) is what keys, aliases
+    and canonical names are built from; ``text`` is kept as it is.
+
+    The mentions carry two extra columns: ``model_label`` (the NER label; ``label`` is the
+    entity's voted label) and ``affiliation`` (the bracket after a person's name, "SPÖ");
+    the entities carry ``qc_flags`` (:func:`qc.qc_flags`). With ``previous_entities``
+    every earlier entity keeps its id (two of them never merge), also where this run's
+    label vote gives it another label.
+    ``return_links=True`` adds a third table, the links (see :data:`LINK_COLUMNS`): every
+    edge that joined two nodes and every edge a constraint refused.
+    """
+    levels = resolve_levels(cfg.levels)
+    if mentions is None or len(mentions) == 0:
+        empty = schemas.empty("mentions").assign(model_label=pd.Series(dtype=object),
+                                                 affiliation=pd.Series(dtype=object))
+        return (empty, schemas.empty("entities")) + ((_empty_links(),) if return_links else ())
+    ctx = build_context(mentions, cfg, previous_entities=previous_entities, aliases=aliases)
+
+    # ---- edges, level by level in their order, each level's edges applied at once ---------
+    edges = _EdgeLog()
+    for name, level in levels:
+        status = edges.apply(ctx.uf, level(ctx))
+        if len(status):
+            log.debug("level %s merged %d clusters", name, int((status == 1).sum()))
+    comp = components(ctx.uf.roots())
 
     # ---- entities ------------------------------------------------------------------------
-    ea_, eb_ = cat(ea), cat(eb)
-    escore_ = np.concatenate(escore) if escore else np.empty(0)
-    out, ents, eid_of = _finish(
-        m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
-        display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u,
-        deriv_rule_u, partial_level, is_deriv, ea_, eb_, erule, escore_, lab_m, abbr_m)
+    ea_, eb_, escore_, estat_ = edges.arrays()
+    out, ents, eid_of = _finish(ctx, comp, ea_, eb_, edges.rule, escore_)
+    m = ctx.m
     model_label = m["label"]
     if "model_label" in m.columns:  # mentions of an earlier run linked again
         model_label = m["model_label"].where(m["model_label"].notna(), m["label"])
     out["model_label"] = pd.Series(_shared_objects(model_label), dtype=object)
-    out["affiliation"] = pd.Series(affiliation, dtype=object)
+    out["affiliation"] = pd.Series(ctx.affiliation, dtype=object)
     out = _conform_fast(out, "mentions")
     ents["qc_flags"] = qc_flags(out, ents)
     if not return_links:
         return out, ents
-    links = _links_table(m, np.asarray(S.text, dtype=object)[s_code], node_m, node_label, node_key, NN, prev_rows, comp, eid_of, ea_, eb_,
-                         erule, escore_, cat(estat).astype(np.int8) if estat else np.empty(0, np.int8),
-                         ereason, eevid)
+    links = _links_table(m, np.asarray(ctx.S.text, dtype=object)[ctx.s_code], ctx.node_m, ctx.nodes.label,
+                         ctx.nodes.key, ctx.NN, ctx.prev_rows, comp, eid_of, ea_, eb_, edges.rule, escore_,
+                         estat_, edges.reason, edges.evidence)
     return out, ents, links
 
 
-def _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs) -> None:
+def _head_noun_edges(node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs) -> Edges:
     """The head-noun level (:func:`compare.head_pairs`), kept only where the two names
     appear together in at least :data:`compare.HEAD_MIN_SHARED_DOCS` documents or in that
     share of the bare noun's documents (so a generic "Union" never joins the one "X
@@ -671,7 +949,7 @@ def _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry
     pairs = C.head_pairs(node_key[:NN], node_label[:NN], is_modifier)
     pairs = [(a, b) for a, b in pairs if (node_key[a], node_key[b]) not in forbidden_pairs]
     if not pairs:
-        return
+        return Edges.none(C.HEAD)
     want = np.fromiter({x for p in pairs for x in p}, dtype=np.int64)
     sel = np.isin(node_m, want)
     nd = pd.DataFrame({"node": node_m[sel], "doc": doc_code[sel]}).drop_duplicates()
@@ -683,8 +961,7 @@ def _head_noun_edges(add, node_key, node_label, node_m, doc_code, NN, adjs, ctry
         if shared >= C.HEAD_MIN_SHARED_DOCS or (da and shared >= C.HEAD_MIN_SHARED_SHARE * len(da)):
             a_l.append(b)
             b_l.append(a)
-    if a_l:
-        add(np.array(a_l), np.array(b_l), C.HEAD)
+    return Edges(np.array(a_l), np.array(b_l), C.HEAD)
 
 
 def _register_splits(uf: UnionFind, splits: pd.DataFrame, node_label, node_key, akey) -> None:
@@ -770,9 +1047,16 @@ def _links_table(m, surf, node_m, node_label, node_key, NN, prev_rows, comp, eid
     return pd.DataFrame(rows, columns=LINK_COLUMNS)
 
 
-def _finish(m, S, s_code, node_m, comp, NN, NP, prev_rows, node_label, node_key, node_real,
-            display, forced_canonical, ctry, country_of_pair, lk_code, mkey_u, deriv_rule_u,
-            partial_level, is_deriv, ea, eb, erule, escore, lab_m, abbr_m):
+def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, erule: list[str],
+            escore: np.ndarray):
+    """Step 5: canonical names, entity ids, each mention's rule and score; returns (the
+    mentions' columns, the entities table, {component: entity id})."""
+    m, S, s_code, node_m = ctx.m, ctx.S, ctx.s_code, ctx.node_m
+    NN, NP, prev_rows = ctx.NN, ctx.NP, ctx.prev_rows
+    node_label, node_key, node_real = ctx.nodes.label, ctx.nodes.key, ctx.nodes.real
+    display, forced_canonical, ctry, country_of_pair = ctx.display, ctx.forced_canonical, ctx.ctry, ctx.country_of_pair
+    lk_code, mkey_u, deriv_rule_u, partial_level = ctx.lk_code, ctx.mkey_u, ctx.deriv_rule_u, ctx.partial_level
+    is_deriv, abbr_m = ctx.is_deriv, ctx.abbr_m
     n = len(m)
     total = NN + NP
     comp_m = comp[node_m]

@@ -1,0 +1,143 @@
+"""The comparison levels on their own (through the registry) and ``link.levels``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from .link_helpers import make_cfg, mentions, same
+
+from pipeline.config import load_config
+from pipeline.errors import ConfigError
+from pipeline.link import link
+from pipeline.link.linker import LEVELS, build_context, resolve_levels
+
+
+def edges(name: str, m: pd.DataFrame, cfg=None, **kw) -> tuple[list[tuple[str, str]], object]:
+    """The edges one level proposes on a fresh context (no other level applied), as
+    (key of a, key of b) pairs ("PREV:<id>" for a previous run's entity), and the Edges."""
+    ctx = build_context(m, cfg or make_cfg(), **kw)
+    e = LEVELS[name](ctx)
+
+    def key(i: int) -> str:
+        return ctx.nodes.key[i] if i < ctx.NN else "PREV:" + ctx.prev_rows[i - ctx.NN]["entity_id"]
+
+    return [(key(a), key(b)) for a, b in zip(e.a.tolist(), e.b.tolist())], e
+
+
+def org(t, *rest):
+    return (t, "ORG", *rest)
+
+
+def test_registry_order_is_the_default_config():
+    assert list(LEVELS) == load_config().link.levels
+    assert [n for n, _ in resolve_levels(None)] == list(LEVELS)
+    assert all(n.endswith(".v1") for n in LEVELS)
+
+
+def test_levels_setting_takes_a_comma_list():
+    assert load_config(overrides=["link.levels=translit.v1, fuzzy.v1"]).link.levels == ["translit.v1", "fuzzy.v1"]
+
+
+def test_alias_file_level_is_forced():
+    al = pd.DataFrame([{"canonical_name": "Vereinte Nationen", "alias": "UNO", "label": "ORG", "action": "merge"}])
+    got, e = edges("alias_file.v1", mentions(("d1", [org("UNO")])), aliases=al)
+    assert got == [("vereint nationen", "uno")]
+    assert e.level.name == "alias_file" and e.force
+    assert edges("alias_file.v1", mentions(("d1", [org("UNO")])))[0] == []
+
+
+def test_previous_entity_level_skips_the_name_check():
+    prev = pd.DataFrame([{"entity_id": "PER:anna-berg", "label": "PER", "canonical_name": "Anna Berg",
+                          "aliases": ["Anna Berg"], "n_mentions": 1, "n_docs": 1}])
+    got, e = edges("previous_entity.v1", mentions(("d1", ["Anna Berg"])), previous_entities=prev)
+    assert got == [("PREV:PER:anna-berg", "anna berg")]
+    assert e.level.name == "previous_entity" and not e.names
+
+
+def test_country_alias_level():
+    got, e = edges("country_alias.v1", mentions(("d1", [("USA", "LOC"), ("Vereinigte Staaten", "LOC")])))
+    assert got == [("vereinigt staaten", "usa")] and e.level.name == "country_alias"
+    assert edges("country_alias.v1", mentions(("d1", [("USA", "LOC")])), make_cfg(country_aliases=False))[0] == []
+
+
+def test_abbreviation_level_carries_its_definitions_as_evidence():
+    m = mentions(("d1", [org("Internationaler Währungsfonds", "name", " ("), org("IWF")]), ("d2", [org("IWF")]))
+    got, e = edges("abbreviation.v1", m)
+    assert got == [("international waehrungsfonds", "iwf")]
+    assert e.evidence == [["d1#0", "d1#1"]]
+    assert edges("abbreviation.v1", m, make_cfg(cross_document=False))[0] == []
+
+
+def test_translit_level():
+    got, _ = edges("translit.v1", mentions(("d1", ["Sergej Lawrow"]), ("d2", ["Sergei Lavrov"])))
+    assert got == [("sergei lavrov", "sergej lawrow")]
+    assert edges("translit.v1", mentions(("d1", ["Anna Berg"]), ("d2", ["Anna Bergmann"])))[0] == []
+
+
+def test_surname_level():
+    got, e = edges("surname.v1", mentions(("d1", ["Anna Berg"]), ("d2", ["Berg"])))
+    assert got == [("anna berg", "berg")] and e.level.name == "surname"
+    # two people with that surname: the bare surname stays alone
+    assert edges("surname.v1", mentions(("d1", ["Anna Berg"]), ("d2", ["Paul Berg"]), ("d3", ["Berg"])))[0] == []
+
+
+def test_middle_names_level():
+    got, _ = edges("middle_names.v1", mentions(("d1", ["Angela Merkel"]), ("d2", ["Angela Dorothea Merkel"])))
+    assert got == [("angela dorothea merkel", "angela merkel")]
+
+
+def test_club_prefix_level():
+    got, _ = edges("club_prefix.v1", mentions(("d1", [org("FC Bayern München")]), ("d2", [org("Bayern München")])))
+    assert got == [("bayern muenchen", "fc bayern muenchen")]
+
+
+def test_head_noun_level():
+    m = mentions(("d1", [org("Deutschen Bundestag"), org("Bundestag")]),
+                 ("d2", [org("Deutscher Bundestag"), org("Bundestag")]))
+    assert edges("head_noun.v1", m)[0] == [("deutsch bundestag", "bundestag")]
+    assert edges("head_noun.v1", m, make_cfg(head_nouns=False))[0] == []
+
+
+def test_fuzzy_level_scores_each_edge():
+    m = mentions(("d1", [org("Internationale Atomenergiebehörde")]), ("d2", [org("Internationale Atomenergiebehorde")]))
+    got, e = edges("fuzzy.v1", m)
+    assert got == [("international atomenergiebehoerde", "international atomenergiebehorde")]
+    assert e.level.name == "fuzzy" and 0.92 <= float(e.score[0]) <= 1
+    assert edges("fuzzy.v1", m, make_cfg(fuzzy_threshold=0))[0] == []
+
+
+def test_switching_a_level_off():
+    m = mentions(("d1", ["Anna Berg"]), ("d2", ["Berg"]))
+    linked, _ = link(m, make_cfg())
+    assert same(linked, "Anna Berg", "Berg")
+    off = [n for n in LEVELS if n != "surname.v1"]
+    linked, _ = link(m, make_cfg(levels=off))
+    assert not same(linked, "Anna Berg", "Berg")
+    _, _, links = link(m, make_cfg(levels=off), return_links=True)
+    assert "surname" not in set(links["rule"])
+
+
+def test_reordering_levels_changes_which_link_wins():
+    # surname first: "Merkel" has two full names (two clusters yet) and stays alone;
+    # middle names first: they are one cluster by then, and "Merkel" joins it
+    m = mentions(("d1", ["Angela Merkel"]), ("d2", ["Angela Dorothea Merkel"]), ("d3", ["Merkel"]))
+    default = link(m, make_cfg())[0]
+    assert same(default, "Angela Merkel", "Angela Dorothea Merkel")
+    assert not same(default, "Angela Merkel", "Merkel")
+    order = list(LEVELS)
+    i, j = order.index("surname.v1"), order.index("middle_names.v1")
+    order[i], order[j] = order[j], order[i]
+    swapped = link(m, make_cfg(levels=order))[0]
+    assert same(swapped, "Angela Merkel", "Angela Dorothea Merkel", "Merkel")
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_unknown_level_name_fails_with_the_known_ones(empty):
+    m = mentions(("d1", ["Anna Berg"]))
+    with pytest.raises(ConfigError) as exc:
+        link(m.iloc[:0] if empty else m, make_cfg(levels=["translit.v1", "phonetic.v9"]))
+    msg = str(exc.value)
+    assert "'phonetic.v9'" in msg
+    assert all(n in msg for n in LEVELS)
+    with pytest.raises(ConfigError, match="listed twice"):
+        link(m, make_cfg(levels=["translit.v1", "translit.v1"]))
