@@ -35,7 +35,11 @@ Speakers
     speaker of the quote before it. Also: the agent of a passive ("von X als „…“
     bezeichnet"), "„…“, wird X zitiert", "hatte X gesagt", a source adverbial ("nach
     Meinung X", "laut X", "Für X ist ..."), the first subject of a coordinated verb ("X lobte
-    ... und nannte ..."), and the plain subject of a clause ending in a colon. The bare form
+    ... und nannte ..."), and the plain subject of a clause ending in a colon. The clause after
+    the last colon before a quote is searched first ("X kritisierte das: So sagte Y: „…“"); a
+    quote that is a sentence of its own takes a speaker named in the next sentence ("„…“ Das
+    musste der Minister einräumen.") or the person subject of the sentence before it; after
+    "„…“, <verb>" an unlisted verb counts when a person mention follows ("frohlockte X"). The bare form
     of a separable verb ("stellte") is a cue only with its particle ("fest"). A pronoun ("er", "sie") or a role
     description ("der Kremlsprecher", "die Ministerin") resolves to the most recent
     person entity before it in the article (a speaker already found, or a PER mention);
@@ -80,6 +84,7 @@ berichtigen korrigieren leugnen beschuldigen anklagen mutmaßen spekulieren folg
 schildern beschreiben beschwichtigen insistieren bezweifeln zweifeln kontern
 an|merken an|deuten hin|deuten klagen an|kündigen aus|sagen nach|legen lauten
 urteilen fragen schimpfen begrüßen aus|rufen jubeln twittern posten scherzen spotten
+beurteilen bewerten
 """.split()
 # Strong and irregular verbs: infinitive, present 3sg, past 3sg, participle.
 _STRONG = [
@@ -118,6 +123,7 @@ _STRONG = [
     ("an|nehmen", "nimmt", "nahm", "angenommen"),
     ("mit|teilen", "teilt", "teilte", "mitgeteilt"),
     ("lassen", "lässt", "ließ", "gelassen"),
+    ("heraus|streichen", "streicht", "strich", "herausgestrichen"),
 ]
 
 
@@ -255,6 +261,9 @@ _DEMONSTRATIVE = frozenset("dieser diese letztere letzterer erstere ersterer".sp
 _TERM_BEFORE = frozenset("von vom der des dem".split())
 _HABEN = frozenset("hat hatte habe hätte haben hatten hätten".split())
 _WERDEN = frozenset("wird werden wurde wurden".split())
+# words that open a subordinate or coordinated clause: what follows is not a subject
+_SUBORDINATORS = frozenset("dass ob wie weil wenn und aber als nachdem obwohl doch denn da falls "
+                           "sobald solange bevor indem sodass seitdem weshalb".split())
 _FRONTED = frozenset("den dem einen einem das dies dieses diesen diesem was darauf dazu".split())
 # endings of adverbs that open a sentence ("Offenbar", "Neuerdings", "Letztlich")
 _ADVERB_ENDINGS = ("lich", "bar", "weise", "dings", "falls", "mals", "ens", "wärts", "halb")
@@ -392,11 +401,14 @@ class _Doc:
         self.quotes = quotes
         # inside-quote flag per token (outermost quotes, marks included)
         self.inq = [False] * len(toks)
+        # closing marks of outermost quotes: a straight " after a full stop may open one
+        self.closers: set[int] = set()
         for s, e, d in quotes:
             if d:
                 continue
             for k in range(bisect_left(self.ts, s), bisect_left(self.ts, e)):
                 self.inq[k] = True
+            self.closers.add(bisect_left(self.ts, e - 1))
         self.sents = self._sentences()
         self.sent_starts = [a for a, _ in self.sents]
         self.outq = [0] * (len(toks) + 1)  # prefix count of tokens outside quotes
@@ -422,9 +434,11 @@ class _Doc:
                 start = k + 1
                 continue
             w = tw[k]
-            if k + 1 >= n or self.inq[k] and not (w in "“”\"«»" and k and tw[k - 1] in ".!?"):
+            closing = w in "“”\"«»" and k and tw[k - 1] in ".!?" and (
+                k in self.closers or not self.inq[k])
+            if k + 1 >= n or self.inq[k] and not closing:
                 continue
-            if w in ".!?" or (w in "“”\"«»" and k and tw[k - 1] in ".!?"):
+            if w in ".!?" or closing:
                 nx = tw[k + 1]
                 if w == "." and k and (tw[k - 1].lower() in _ABBREV or (tw[k - 1].isdigit()
                                        and len(tw[k - 1]) <= 2)
@@ -490,6 +504,15 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
     if not (wl in ARTICLES or w[0].isupper() or wl in ("dessen", "deren", "sein", "seine", "ihr", "ihre")
             or wl in _DEMONSTRATIVE):
         return None
+    if wl in ARTICLES and i + 2 < stop and d.tl[i + 1] in _PREPOSITIONS:
+        # an extended attribute: "die in New York geborene Sängerin"
+        for k in range(i + 2, min(stop - 1, i + 10)):
+            if d.tw[k] in ",.;:!?()„“\"»«" or d.inq[k]:
+                break
+            if d.tw[k][0].islower() and d.tl[k].endswith(("te", "ten", "ene", "enen", "de", "den")) \
+                    and d.tw[k + 1][0].isupper():
+                r = _np_right(d, k + 1, stop)
+                return (i, r[1]) if r else None
     j = i
     while j < stop and j - i < 12:
         w, wl = d.tw[j], d.tl[j]
@@ -533,8 +556,7 @@ def _np_left(d: _Doc, lo: int, v: int, allow_pp: bool = False) -> tuple[int, int
         return (i + 1, v)  # "Wie X (dazu) feststellt, ..."
     if allow_pp and d.tl[i] in _NON_SUBJECT:
         return (i, v)
-    if d.tl[i] in _NON_SUBJECT or d.tl[i] in ("dass", "ob", "wie", "weil", "wenn", "und", "aber",
-                                               "als", "nachdem", "obwohl", "doch", "denn"):
+    if d.tl[i] in _NON_SUBJECT or d.tl[i] in _SUBORDINATORS:
         return None
     if not (d.tw[i][0].isupper() or d.tl[i] in ARTICLES or d.tl[i] in PRONOUNS_SPEAKER):
         return None
@@ -669,6 +691,8 @@ class _Extractor:
                 if right or left:
                     return (v, v + 2), right or left
             if _is_cue_verb(wl) and (not d.tw[v][0].isupper() or v == lo):
+                if v > lo and d.tl[v - 1] in ARTICLES:
+                    continue  # an adjective: "die sichere Versorgung", "der erwartete Sieg"
                 if not self._particle_ok(v, hi):
                     continue  # "stellte ... vor", not "stellte ... fest"
                 if v - 1 > lo and d.tl[v - 1] == "und" and not d.inq[v - 1]:
@@ -686,6 +710,20 @@ class _Extractor:
                         sp = _np_right(d, k + 1, v)
                 if sp:
                     return (v, v + 1), sp
+        return None
+
+    def _next_sentence(self, a: int, b: int):
+        """(cue token, speaker range) when the sentence after a quote names its speaker:
+        "„…“ Das musste der Minister einräumen.", "„…“ Dies erklärte X.".
+        """
+        d = self.d
+        if b - a < 3 or d.tl[a] not in ("das", "dies") or not d.tw[a + 1][0].islower() \
+                or "\n" in self.text[d.te[a - 1]:d.ts[a]]:
+            return None
+        v = next((k for k in range(a + 1, b) if _is_cue_verb(d.tl[k]) and not d.inq[k]), None)
+        np = _np_right(d, a + 2, b) if v is not None else None
+        if np and self._strong_speaker(*np):
+            return (v, v + 1), np
         return None
 
     def _particle_ok(self, v: int, hi: int) -> bool:
@@ -800,6 +838,12 @@ class _Extractor:
         if not fronted_obj and wl not in _NON_SUBJECT and not _is_cue_verb(wl) \
                 and (wl in ARTICLES or d.tw[i][0].isupper()):
             np = _np_right(d, i, hi)
+            if np and np[1] < hi and d.tw[np[1]] == ",":
+                # an apposition between commas: "Der Bruder des Papstes, Georg Ratzinger, war"
+                c = next((k for k in range(np[1] + 1, min(hi, np[1] + 14)) if d.tw[k] == ","), None)
+                if c is not None and c > np[1] + 1 and self._verbless(np[1] + 1, c) \
+                        and c + 1 < hi and d.tw[c + 1][0].islower():
+                    np = (np[0], c + 1)
             if np and np[1] - np[0] == 1 and np[1] < hi and d.tl[np[1]] in _PERSONAL:
                 return None  # verb first: "Kämen sie dem nicht nach, ..."
             if np and np[1] < hi and not d.inq[np[1]] and d.tw[np[1]][0].islower() \
@@ -938,11 +982,23 @@ class _Extractor:
                 att = self._attribution(tj, b)
             # "X sagte: „...“" / "sagte X: „...“"
             if att is None and ti > a:
-                att = self._attribution(a, ti)
+                # the clause right before the quote first: "X kritisierte das scharf: So
+                # sagte Y: „…“" is Y's
+                c = next((k for k in range(ti - 2, a, -1) if d.tw[k] in ":;" and not d.inq[k]), None)
+                att = (c is not None and self._attribution(c + 1, ti)) or self._attribution(a, ti)
             if att is None and tj < b:
                 att = self._attribution(tj, b)
             if att is None:
                 att = self._passive(a, b) or self._source(a, b)
+            if att is None and ti == a and tj + 1 >= b and si + 1 < len(d.sents):
+                att = self._next_sentence(*d.sents[si + 1])
+            if att is None and tj + 2 < b and d.tw[tj] == "," and d.tw[tj + 1].isalpha() \
+                    and d.tw[tj + 1][0].islower() and d.tl[tj + 1] not in _STOP_NP \
+                    and d.tl[tj + 1] not in _SUBORDINATORS:
+                # "„…“, strich X heraus": a verb not in the lexicon with a person after it
+                np = _np_right(d, tj + 2, b)
+                if np and self._has_per(*np):
+                    att = (tj + 1, tj + 2), np
             cue = speaker = subj = None
             if att:
                 (cv, _), (pi, pj) = att
@@ -1166,6 +1222,8 @@ class _Extractor:
                 continue  # a direct quote before the cue is direct speech, not indirect
             if not (_has_subj(d, a, k - 1) or (np and k - a >= 4 and tl[k] != "so")):
                 continue
+            if not _has_subj(d, a, k - 1) and self._verbless(a, k - 1):
+                continue  # "Die Sprecherin der Partei, Anna Muster, kritisierte ...": a subject
             if not np:
                 continue
             speaker = self._resolve(*np)
@@ -1194,6 +1252,8 @@ class _Extractor:
                 if src is None and subj and last is None:
                     src = {"speaker_start": subj[0][0], "speaker_end": subj[0][1],
                            "speaker_entity_id": subj[0][2]}
+                if src is None and (last is None or last["end_char"] < d.ts[d.sents[r["_sent"] - 1][0]]):
+                    src = self._previous_subject(r)  # "X war eingeweiht. „…“"
                 if src is None and last is not None and r["start_char"] - last["end_char"] < 600 \
                         and "\n\n" not in self.text[last["end_char"]:r["start_char"]].strip():
                     src = last
@@ -1204,6 +1264,22 @@ class _Extractor:
                     self._person_before(r)
             if r["speaker_start"] is not None:
                 last = r
+
+    def _previous_subject(self, r: dict[str, Any]) -> dict[str, Any] | None:
+        """A quote that opens its sentence takes the subject of the sentence before it in
+        the same paragraph when that names a person ("X war eingeweiht. „…“")."""
+        d = self.d
+        si = r["_sent"]
+        if si < 1 or d.ts[d.sents[si][0]] != r["start_char"]:
+            return None
+        a, b = d.sents[si - 1]
+        if "\n\n" in self.text[d.te[b - 1]:r["start_char"]]:
+            return None
+        subj = self._subject(a, b)
+        if subj is None or not self._has_per(*subj):
+            return None
+        s, e, ent = self._resolve(*subj)
+        return {"speaker_start": s, "speaker_end": e, "speaker_entity_id": ent}
 
     def _person_before(self, r: dict[str, Any]) -> None:
         """Last resort: the last PER mention before the quote in its paragraph."""

@@ -370,3 +370,61 @@ def test_short_capitalised_term_after_a_genitive_article_is_not_a_quote():
     assert q_of(extract_quotes("d", "Er las einen Artikel der „Netzeitung“ über die Wahl."), "direct") == []
     # after a speech verb, "von „…“" stays a quotation
     assert len(q_of(extract_quotes("d", "Analysten sprachen dabei von „Panikverkäufen“."), "direct")) == 1
+
+
+def _direct_speakers(text, m=None):
+    return [speaker(text, r) for r in q_of(extract_quotes("d", text, m), "direct")]
+
+
+def test_straight_quote_opener_after_a_full_stop_starts_the_sentence():
+    text = 'Der Stand ist in Halle 4. "Vielfalt ist unser Programm", erklärte Oliver Zille.'
+    assert _direct_speakers(text) == ["Oliver Zille"]
+
+
+def test_speech_verb_form_after_an_article_is_an_adjective_not_a_cue():
+    text = ("Da Brauereien auf die sichere Versorgung mit Wasser angewiesen sind, warnte der "
+            "Geschäftsführer des Verbandes, Peter Hahn, die Politik: „Diese Sicherheit ist in Gefahr.“")
+    assert _direct_speakers(text)[0].startswith("der Geschäftsführer des Verbandes")
+
+
+def test_subject_with_apposition_before_a_comma_is_not_an_indirect_quote():
+    text = "Die Sprecherin der Grünen, Anja Muster, kritisierte die Pläne der Regierung."
+    rows = extract_quotes("d", text, ments(text, ("Anja Muster", "PER", "E1")))
+    assert not q_of(rows, "indirect")
+    assert [speaker(text, r) for r in q_of(rows, "reported")] == ["Die Sprecherin der Grünen, Anja Muster"]
+
+
+def test_the_clause_right_before_the_quote_names_its_speaker():
+    text = ("Auch die Kommission kritisierte das Gesetz scharf: So sagte Olli Rehn, Kommissar: "
+            "„Man kann das so nicht beschließen.“")
+    assert _direct_speakers(text) == ["Olli Rehn"]
+
+
+def test_quote_opening_a_sentence_takes_the_person_subject_before_it():
+    text = ("„Das Ende ist gekommen“, sagte der Bischof. Der ältere Bruder des Bischofs, Georg Muster, "
+            "war seit langem eingeweiht. „Mein Bruder wünscht sich mehr Ruhe.“")
+    m = ments(text, ("Georg Muster", "PER", "E2"))
+    assert _direct_speakers(text, m) == ["der Bischof", "Der ältere Bruder des Bischofs, Georg Muster"]
+
+
+def test_unknown_verb_after_a_quote_with_a_person_after_it():
+    text = "„Wir schaffen das“, frohlockte Anna Muster am Abend."
+    assert _direct_speakers(text, ments(text, ("Anna Muster", "PER", "E1"))) == ["Anna Muster"]
+    assert _direct_speakers(text) == [None]  # without a person mention: no guess
+
+
+def test_speaker_with_an_extended_attribute():
+    text = "„Das wird ein großer Abend“, schrieb die in New York geborene Sängerin."
+    assert _direct_speakers(text) == ["die in New York geborene Sängerin"]
+
+
+def test_speaker_named_in_the_sentence_after_the_quote():
+    text = "„Ja, es gibt Zumutungen.“ Das musste Finanzminister Peer Muster im Bundestag einräumen."
+    assert _direct_speakers(text)[0].startswith("Finanzminister Peer Muster")
+
+
+def test_beurteilen_and_herausstreichen_are_cues():
+    text = "„Ich trete als Konservativer an“, strich Max Muster in der Halle heraus."
+    assert _direct_speakers(text) == ["Max Muster"]
+    text = "Als „verpasste Chance“ beurteilte der Abgeordnete Max Muster das Amt."
+    assert _direct_speakers(text)[0].startswith("der Abgeordnete Max Muster")
