@@ -362,10 +362,27 @@ def _list_cell(values: list, n: int = 15) -> str:
     return ", ".join(vals) + extra
 
 
+def _quotes_by_entity(quotes: pd.DataFrame | None, keep: set[str], per_entity: int = 3) -> dict[str, list[str]]:
+    """What each entity was quoted saying: its number of quotes and the first few."""
+    out: dict[str, list[str]] = {}
+    if quotes is None or quotes.empty or "speaker_entity_id" not in quotes:
+        return out
+    sub = quotes[quotes["speaker_entity_id"].isin(keep)]
+    for eid, g in sub.groupby("speaker_entity_id", sort=False):
+        lines = [f"„{_e(_cut(' '.join(str(t).split()), 140))}“ <span class=\"muted\">({_e(q_type)})</span>"
+                 for t, q_type in zip(g["text"].head(per_entity), g["type"].head(per_entity))]
+        if len(g) > per_entity:
+            lines.append(f'<span class="muted">+{len(g) - per_entity} more quotes (quotes table)</span>')
+        out[eid] = lines
+    return out
+
+
 def _entity_table(entities: pd.DataFrame, links: pd.DataFrame, first_docs: dict[str, list[int]],
-                  anchors: dict[str, str], doc_names: list[str], max_entities: int) -> str:
+                  anchors: dict[str, str], doc_names: list[str], max_entities: int,
+                  quotes: pd.DataFrame | None = None) -> str:
     shown = entities.head(max_entities)
     link_lines = _links_by_entity(links, set(shown["entity_id"]), per_entity=8)
+    quote_lines = _quotes_by_entity(quotes, set(shown["entity_id"]))
     labels = _ordered(entities["label"])
     cap = (f"the {len(shown):,} entities with the most mentions, of {len(entities):,} (the rest are in "
            f"entities.csv / entities.parquet)" if len(entities) > len(shown) else f"all {len(shown):,} entities")
@@ -388,6 +405,7 @@ def _entity_table(entities: pd.DataFrame, links: pd.DataFrame, first_docs: dict[
             f"<td>{_place(e)}</td>"
             f'<td class="flag">{_list_cell(flags)}</td>'
             f'<td>{"<ul class=links><li>" + "<li>".join(lines) + "</ul>" if lines else ""}</td>'
+            f'<td>{"<ul class=links><li>" + "<li>".join(quote_lines[e.entity_id]) + "</ul>" if e.entity_id in quote_lines else ""}</td>'
             f"<td>{doc_links}</td></tr>")
     return (f'<h2 id="entity-list">Entities</h2><p>Showing {cap}, most mentions first. '
             f'<input id="filter" type="search" placeholder="filter: name, alias, role, id…" '
@@ -396,7 +414,7 @@ def _entity_table(entities: pd.DataFrame, links: pd.DataFrame, first_docs: dict[
             '<div class="scroll"><table id="entities"><thead><tr><th>Entity</th><th>Label</th><th>Aliases</th>'
             "<th>Mentions</th>"
             "<th>Docs</th><th>Roles</th><th>Affiliations</th><th>Place</th><th>QC flags</th>"
-            "<th>Links (why these names are one entity)</th><th>Documents</th></tr></thead><tbody>\n"
+            "<th>Links (why these names are one entity)</th><th>Quoted saying</th><th>Documents</th></tr></thead><tbody>\n"
             + "\n".join(rows) + "\n</tbody></table></div>")
 
 
@@ -567,7 +585,8 @@ def _write_pages(out: Path, result: Result, max_entities: int, top_per_label: in
             + "".join(charts) + "</div>"
             + _timeline(docs, mentions, labels)
             + _network(entities, result.cooccurrences, network_size)
-            + _entity_table(entities, result.links, first_docs, anchors, doc_names, max_entities))
+            + _entity_table(entities, result.links, first_docs, anchors, doc_names, max_entities,
+                            getattr(result, "quotes", None)))
     index = out / "index.html"
     _write(index, _page("Run report", body, script=_FILTER_JS))
     log.info("report: %d document pages, %d entities listed, in %s", len(records), len(anchors), out)

@@ -159,6 +159,12 @@ def test_index_lists_entities_and_links(report):
     assert "Co-occurrence network" in page and page.count("<circle") >= 5
     for lab in ("PER", "LOC", "ORG"):
         assert f"Top {lab} entities" in page
+    # each speaker's row lists what the entity was quoted saying
+    spoken = res.quotes.dropna(subset=["speaker_entity_id"])
+    assert len(spoken)  # "Putin sagte, Russland und Deutschland seien Partner."
+    for q in spoken.itertuples(index=False):
+        row = next(r for _, r in rows if f">{html.escape(q.speaker_entity_id)}<" in r)
+        assert html.escape(" ".join(q.text.split())[:60]) in row
 
 
 def test_no_dates_no_timeline(report, tmp_path):
