@@ -179,6 +179,17 @@ def _is_boundary(text: str, i: int) -> bool:
     return i <= 0 or i >= len(text) or not _WORD.match(text[i])
 
 
+
+def _whole_name_end(text: str, s: int, e: int) -> int | None:
+    """The end of a name found at ``[s, e)`` taken as whole words, extended over a
+    genitive ``-s`` or an apostrophe ("Putins", "Macron's"); None when the match starts
+    or ends inside a word."""
+    if not _is_boundary(text, s - 1):
+        return None
+    if e < len(text) and text[e] in "s'’" and _is_boundary(text, e + 1):
+        return e + 1
+    return e if _is_boundary(text, e) else None
+
 def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
     """Tag other exact occurrences of names the model found in the same text.
 
@@ -204,11 +215,8 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
     new: list[Span] = []
     for s, e in _Trie(labels).finditer(text, work or Work()):
         form = text[s:e]
-        if not _is_boundary(text, s - 1):
-            continue
-        if e < len(text) and text[e] in "s'’" and _is_boundary(text, e + 1):
-            e += 1
-        elif not _is_boundary(text, e):
+        e = _whole_name_end(text, s, e)
+        if e is None:
             continue
         if any(occupied[s:e]):
             continue
@@ -671,11 +679,8 @@ def merge_person_fragments(text: str, spans: list[Span], work: Work | None = Non
     drop: set[int] = set()
     new: list[Span] = []
     for s, e in _Trie(full).finditer(text, work or Work()):
-        if not _is_boundary(text, s - 1):
-            continue
-        if e < len(text) and text[e] in "s'’" and _is_boundary(text, e + 1):
-            e += 1
-        elif not _is_boundary(text, e):
+        e = _whole_name_end(text, s, e)
+        if e is None:
             continue
         i = bisect.bisect_left(starts, s)
         if i > 0 and spans[i - 1][1] > s:
