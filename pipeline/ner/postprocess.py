@@ -179,7 +179,6 @@ def _is_boundary(text: str, i: int) -> bool:
     return i <= 0 or i >= len(text) or not _WORD.match(text[i])
 
 
-
 def _whole_name_end(text: str, s: int, e: int) -> int | None:
     """The end of a name found at ``[s, e)`` taken as whole words, extended over a
     genitive ``-s`` or an apostrophe ("Putins", "Macron's"); None when the match starts
