@@ -74,7 +74,7 @@ def run_cmd(
     """Extract persons, places and organisations from German articles into tables."""
     from .api import get_tagger
     from .config import load_config, parse_overrides
-    from .read import check_input, count_documents, input_fingerprint, iter_documents, meta_columns
+    from .read import _printable, check_input, count_documents, input_fingerprint, iter_documents, meta_columns
     from .run import load_link_inputs, prepare_out_dir, run_to_dir
 
     t_start = time.perf_counter()
@@ -127,11 +127,6 @@ def run_cmd(
         raise typer.Exit(130) from None
     _summary(manifest, out_dir, time.perf_counter() - t_start)
     raise typer.Exit(1 if manifest["counts"]["documents_error"] else 0)
-
-
-def _printable(name: str) -> str:
-    """A path as valid UTF-8: bytes that are not (kept by the OS as surrogates) as \\xNN."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class _NoProgress:

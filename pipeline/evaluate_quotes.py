@@ -65,21 +65,17 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
 
 def _match(golds: list[dict], preds: list[dict]) -> list[tuple[int, int]]:
     """Greedy one-to-one matching of preds to golds (indices), by overlap size."""
+    from .evaluate import _greedy
+
     cands = []
     for gi, g in enumerate(golds):
         for pi, p in enumerate(preds):
             ov = _overlap(g["start"], g["end"], p["start"], p["end"])
             if ov and ov * 2 >= min(g["end"] - g["start"], p["end"] - p["start"]):
-                cands.append((-ov, abs(g["start"] - p["start"]), gi, pi))
-    cands.sort()
-    used_g, used_p, out = set(), set(), []
-    for _, _, gi, pi in cands:
-        if gi in used_g or pi in used_p:
-            continue
-        used_g.add(gi)
-        used_p.add(pi)
-        out.append((gi, pi))
-    return out
+                # _greedy takes the largest first key first, then the largest second:
+                # the longest overlap, then the nearest start
+                cands.append((ov, -abs(g["start"] - p["start"]), gi, pi))
+    return _greedy(cands, set(), set())
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, Any]:

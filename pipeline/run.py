@@ -382,11 +382,8 @@ def read_alias_file(path: Path) -> pd.DataFrame:
 def read_previous_entities(path: Path) -> pd.DataFrame:
     """A previous run's entities: a run folder, or its entities.parquet / entities.csv.
     Checked before any text is read: InputError naming the file and the bad rows."""
-    import shutil
-    import tempfile
-
     from .errors import BrokenRunError
-    from .write import read_table
+    from .write import read_table, read_table_file
 
     path = Path(path)
     hint = "give a run folder or its entities.parquet / entities.csv"
@@ -396,12 +393,7 @@ def read_previous_entities(path: Path) -> pd.DataFrame:
         if path.is_dir():
             df = read_table(path, "entities")
         elif path.suffix in (".parquet", ".csv"):
-            if path.name == f"entities{path.suffix}":
-                df = read_table(path.parent, "entities")
-            else:  # a renamed table: read it through the same reader from a scratch folder
-                with tempfile.TemporaryDirectory() as tmp:
-                    shutil.copy(path, Path(tmp) / f"entities{path.suffix}")
-                    df = read_table(Path(tmp), "entities")
+            df = read_table_file(path, "entities")
         else:
             raise InputError(f"previous entities: {path} is neither a folder nor a .parquet/.csv table ({hint})")
     except PipelineError:

@@ -272,6 +272,20 @@ def read_table(run_dir: Path, table: str) -> pd.DataFrame:
     raise BrokenRunError(f"{run_dir} lacks {names}; the run is incomplete or the file was removed")
 
 
+def read_table_file(path: Path, table: str) -> pd.DataFrame:
+    """Read one table file (``.parquet`` or ``.csv``, any name) as ``table``, with the
+    CSV layout (escaping, lists) that the manifest beside it records."""
+    path = Path(path)
+    try:
+        if path.suffix == ".parquet":
+            return _read_parquet(path, table)
+        if path.suffix == ".csv":
+            return _read_csv(path, table, _layout(read_manifest(path.parent)))
+    except PermissionError as exc:
+        raise EnvironmentProblem(f"{path}: cannot be read ({exc.strerror})") from None
+    raise BrokenRunError(f"{path}: not a .parquet or .csv table")
+
+
 def _short(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit] + " ..."
