@@ -275,3 +275,56 @@ def test_two_persons_side_by_side_are_split_by_what_the_text_knows():
     spans = [(0, 9, "PER", "name"), (15, 25, "PER", "name"), (30, 39, "PER", "name"), (s, s + 10, "PER", "name")]
     got = _names(text, extend_surnames(text, spans))
     assert ("Anna", "PER", "name") in got and ("Anna Stein", "PER", "name") not in got
+
+
+# --------------------------------------------------------------------------- labels from the form
+
+from pipeline.link.compare import abbreviation_defines  # noqa: E402
+from pipeline.ner.postprocess import label_by_form  # noqa: E402
+
+
+def _spans_of(text: str, *names: tuple[str, str]) -> list:
+    out, pos = [], 0
+    for form, label in names:
+        s = text.index(form, pos)
+        out.append((s, s + len(form), label, "name"))
+        pos = s + len(form)
+    return out
+
+
+def _labels(text, spans, **kw):
+    return {text[s:e]: lab for s, e, lab, _ in label_by_form(text, spans, **kw)}
+
+
+def test_event_names_are_misc_whatever_the_model_read():
+    text = "Die Olympischen Spiele 2008 und die Fußball-Weltmeisterschaft, dazu die Deutsche Bank."
+    spans = _spans_of(text, ("Olympischen Spiele 2008", "ORG"), ("Fußball-Weltmeisterschaft", "LOC"),
+                      ("Deutsche Bank", "ORG"))
+    assert _labels(text, spans) == {"Olympischen Spiele 2008": "MISC", "Fußball-Weltmeisterschaft": "MISC",
+                                    "Deutsche Bank": "ORG"}
+
+
+def test_company_heads_and_clubs_are_org_with_their_short_forms_in_the_document():
+    text = "Tesla Motors baut. Tesla wächst. Hannover 96 siegt, Hannover jubelt. In Berlin 2 Grad."
+    spans = _spans_of(text, ("Tesla Motors", "PER"), ("Tesla", "PER"), ("Hannover 96", "LOC"),
+                      ("Hannover", "LOC"), ("Berlin", "LOC"))
+    assert _labels(text, spans) == {"Tesla Motors": "ORG", "Tesla": "ORG", "Hannover 96": "ORG",
+                                    "Hannover": "ORG", "Berlin": "LOC"}
+    # a short form alone, without its long form in the document, keeps the model's label
+    text = "Hannover jubelt."
+    assert _labels(text, _spans_of(text, ("Hannover", "LOC"))) == {"Hannover": "LOC"}
+
+
+def test_a_class_noun_before_a_name_makes_it_an_organisation_but_not_a_country():
+    text = "Die Nachrichtenagentur Xinhua meldet, die Liberale Partei Kanadas verliert."
+    spans = _spans_of(text, ("Xinhua", "LOC"), ("Kanadas", "LOC"))
+    assert _labels(text, spans, country=lambda f: f in {"Kanada", "Kanadas"}) == {"Xinhua": "ORG", "Kanadas": "LOC"}
+    assert _labels(text, spans) == {"Xinhua": "ORG", "Kanadas": "ORG"}  # without the country lexicon
+
+
+def test_an_abbreviation_defined_in_brackets_takes_the_long_forms_label_in_the_document():
+    text = "Der Internationale Währungsfonds (IWF) warnt. Der IWF sagt, die Europäische Union (EZB) nicht."
+    spans = _spans_of(text, ("Internationale Währungsfonds", "ORG"), ("IWF", "MISC"), ("IWF", "MISC"),
+                      ("Europäische Union", "ORG"), ("EZB", "MISC"))
+    out = label_by_form(text, spans, abbreviation=abbreviation_defines)
+    assert [lab for *_, lab, _ in out] == ["ORG", "ORG", "ORG", "ORG", "MISC"]  # EZB is not derivable

@@ -25,6 +25,7 @@ from .postprocess import (
     complete_names,
     extend_surnames,
     harmonize_labels,
+    label_by_form,
     map_label,
     merge_person_fragments,
     part_prefix_candidates,
@@ -355,6 +356,7 @@ class NerTagger:
             spans = propagate(text, spans, work)
             if self.cfg.parts:
                 spans = part_prefix_candidates(text, spans, work)
+        spans = label_by_form(text, spans, _abbreviation_defines(), is_country)
         spans = harmonize_labels(text, spans)
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
@@ -370,6 +372,12 @@ class NerTagger:
             if e > s:
                 clean.append((s, e, label, kind))
         return sorted(set(clean))
+
+
+def _abbreviation_defines():
+    from ..link.compare import abbreviation_defines
+
+    return abbreviation_defines
 
 
 def is_title(token: str) -> bool:

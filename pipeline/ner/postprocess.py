@@ -516,6 +516,93 @@ def harmonize_labels(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+# --------------------------------------------------------------------------- labels from the name's form
+
+#: last words (or word endings) of event names: "Olympische Spiele", "Fußball-Weltmeisterschaft",
+#: "Berlinale" is left to the model; these are MISC whatever the model read
+EVENT_HEADS = ("spiele", "sommerspiele", "winterspiele", "meisterschaft", "meisterschaften", "olympiade",
+               "festspiele", "festival", "cup", "open", "grand prix", "marathon", "rallye", "weltcup", "contest")
+#: last words of company names: legal forms and trade heads ("Tesla Motors", "Air Berlin Airlines")
+COMPANY_HEADS = frozenset(
+    "AG GmbH SE KG KGaA Inc Inc. Corp Corp. Corporation Ltd Ltd. plc PLC Group Holding Holdings "
+    "Motors Airlines Airways Pharma Pharmaceuticals Technologies Systems Software".split())
+#: endings of a class noun right before a name that make it an organisation
+#: ("Nachrichtenagentur Xinhua", "Autobauer Opel", "Zeitung Le Monde")
+ORG_CLASS_ENDINGS = ("agentur", "konzern", "konzerns", "hersteller", "herstellers", "zeitung", "zeitschrift",
+                     "magazin", "magazins", "sender", "senders", "verein", "vereins", "partei", "unternehmen",
+                     "unternehmens", "firma", "autobauer", "gesellschaft", "notenbank", "zentralbank", "behörde",
+                     "organisation", "gewerkschaft", "miliz", "klub", "club", "clubs", "klubs", "fluglinie")
+_NUMBER = re.compile(r"^\d{2,4}$")
+
+
+def _is_event(form: str) -> bool:
+    words = form.replace("-", " ").split()
+    if len(words) > 1 and _NUMBER.match(words[-1]):
+        words = words[:-1]  # "Olympische Sommerspiele 2008"
+    if not words:
+        return False
+    last = words[-1].lower()
+    if len(words) > 1 and (" ".join(words[-2:]).lower() in EVENT_HEADS or last in EVENT_HEADS):
+        return True
+    return any(last.endswith(h) and len(last) > len(h) + 2 for h in _EVENT_ENDINGS)
+
+
+_EVENT_ENDINGS = ("spiele", "meisterschaft", "meisterschaften", "festival", "festspiele")
+
+
+def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None) -> list[Span]:
+    """Labels the form of a name decides, whatever the model read (general rules only):
+
+    1. an event name is MISC: its last word is an event noun ("Olympischen Spiele",
+       "Fußball-Weltmeisterschaft", "Olympische Sommerspiele 2008");
+    2. a company name is ORG: its last word is a legal form or trade head ("Tesla
+       Motors", "Siemens AG");
+    3. a place with a number is a club, ORG ("Hannover 96", "1899 Hoffenheim");
+    4. a place or misc name right after an organisation's class noun is ORG
+       ("Nachrichtenagentur Xinhua", "Autobauer Opel"), unless it is a country
+       (``country(form) -> bool``), which is an attribute there ("Partei Kanadas");
+    5. the short form of a name that rule 2 or 3 made ORG, in the same document, is ORG
+       too ("Tesla" beside "Tesla Motors", "Hoffenheim" beside "1899 Hoffenheim");
+    6. an abbreviation defined in brackets right after a long form that is not a person
+       takes the long form's label everywhere in the document ("Interamerikanische
+       Entwicklungsbank (IADB)"); ``abbreviation(short, long) -> bool`` decides whether
+       the bracket defines it (the linker's :func:`pipeline.link.compare.abbreviation_defines`).
+    """
+    out: list[Span] = []
+    short_org: set[str] = set()
+    for s, e, label, kind in spans:
+        if kind == "name":
+            form = text[s:e]
+            words = form.split()
+            if _is_event(form):
+                label = "MISC"
+            elif len(words) > 1 and words[-1] in COMPANY_HEADS:
+                label = "ORG"
+                if len(words) == 2:
+                    short_org.add(words[0])
+            elif label == "LOC" and len(words) == 2 and sum(bool(_NUMBER.match(w)) for w in words) == 1:
+                label = "ORG"
+                short_org.add(words[1] if _NUMBER.match(words[0]) else words[0])
+            elif label in ("LOC", "MISC") and _preceding_word(text, s).lower().endswith(ORG_CLASS_ENDINGS) \
+                    and _preceding_word(text, s)[:1].isupper() and not (country is not None and country(form)):
+                label = "ORG"
+        out.append((s, e, label, kind))
+    relabel: dict[str, str] = {}
+    if abbreviation is not None:
+        for (s1, e1, l1, k1), (s2, e2, l2, k2) in zip(out, out[1:]):
+            if (k1 == k2 == "name" and l1 != "PER" and l1 != l2 and text[e1:s2] == " ("
+                    and text[e2:e2 + 1] == ")" and text[s2:e2].isupper() and abbreviation(text[s2:e2], text[s1:e1])):
+                relabel[text[s2:e2]] = l1
+    if short_org or relabel:
+        def new_label(form: str, label: str) -> str:
+            if form in relabel:
+                return relabel[form]
+            base = form[:-1] if form.endswith("s") and form[:-1] in short_org else form
+            return "ORG" if base in short_org and label in ("LOC", "PER", "MISC") else label
+        out = [(s, e, new_label(text[s:e], label) if kind == "name" else label, kind) for s, e, label, kind in out]
+    return out
+
+
 # --------------------------------------------------------------------------- persons in a document
 
 #: role nouns the linker's title list lacks, matched as the end of a word's last hyphen
