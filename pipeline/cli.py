@@ -109,11 +109,18 @@ def run_cmd(
         desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
         progress = _progress()
         with progress:
-            task = progress.add_task("documents", total=count_documents(input, cfg.input)) if progress else None
+            task = (progress.add_task("documents", total=count_documents(input, cfg.input), words=0)
+                    if progress else None)
+            words = [0]
+
+            def on_progress(n: int, w: int) -> None:
+                words[0] += w
+                progress.update(task, advance=n, words=words[0])
+
             manifest = run_to_dir(
                 iter_documents(input, cfg.input), cfg, out_dir, input_desc=desc, tagger=tagger,
                 resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
-                on_batch=(lambda n: progress.advance(task, n)) if progress else None,
+                on_progress=on_progress if progress else None,
             )
     except PipelineError as exc:
         _fail(exc, exc.exit_code)
@@ -144,11 +151,19 @@ def _progress():
     """A rich progress bar on a terminal; nothing when output is piped or in CI."""
     if not sys.stderr.isatty():
         return _NoProgress()
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class WordsPerSecond(ProgressColumn):
+        def render(self, task) -> Text:
+            secs = task.elapsed or 0.0
+            words = task.fields.get("words", 0)
+            return Text(f"{words / secs:,.0f} words/s" if secs > 0 and words else "", style="progress.data.speed")
 
     return Progress(SpinnerColumn(), "[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
+                    MofNCompleteColumn(), WordsPerSecond(), TimeElapsedColumn(), TimeRemainingColumn(),
+                    transient=True)
 
 
 def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:

@@ -18,6 +18,8 @@ can write to (the same path on each), and each worker needs this package install
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -25,7 +27,35 @@ from .errors import PipelineError
 
 log = logging.getLogger("pipeline")
 
-__all__ = ["run_batches"]
+__all__ = ["run_batches", "progress_reporter"]
+
+#: the Dask event topic on which workers report documents tagged
+PROGRESS_TOPIC = "pipeline-progress"
+#: a worker reports at most this often (seconds): events stay few on a big cluster
+PROGRESS_EVERY_S = 0.5
+
+
+def progress_reporter(i: int) -> Callable[[int, int], None] | None:
+    """On a Dask worker, a ``(docs, words)`` callback that sends batch ``i``'s progress to
+    the driver as events (throttled to one per ``PROGRESS_EVERY_S``; the rest of a batch
+    counts when it finishes); None elsewhere."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    last = [time.monotonic(), 0, 0]  # time of the last event, docs and words not yet sent
+
+    def report(docs: int, words: int) -> None:
+        last[1] += docs
+        last[2] += words
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            worker.log_event(PROGRESS_TOPIC, {"batch": i, "docs": last[1], "words": last[2]})
+            last[:] = [now, 0, 0]
+
+    return report
 
 
 def run_batches(
@@ -37,22 +67,63 @@ def run_batches(
     workers: int = 1,
     scheduler: str = "",
     local_task_args: tuple | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Call ``task(i, batch, *task_args)`` for every ``(i, batch)`` and ``on_done`` with
     each result as it finishes (in completion order, which may differ from ``i``).
 
     ``local_task_args`` replaces ``task_args`` when the batches run in this process (so
-    an already loaded model can be passed instead of being loaded again)."""
+    an already loaded model can be passed instead of being loaded again, and a progress
+    callback). On Dask, ``on_progress(docs, words)`` gets the workers' progress events
+    (:func:`progress_reporter`) and, when a batch finishes, what of it was not reported
+    yet (a batch that a dead worker had half done counts once), from one thread at a time."""
     if workers <= 1 and not scheduler:
         args = local_task_args if local_task_args is not None else task_args
         for i, batch in batches:
             on_done(task(i, batch, *args))
         return
-    _run_on_dask(iter(batches), task, task_args, on_done, workers=workers, scheduler=scheduler)
+    _run_on_dask(iter(batches), task, task_args, on_done, workers=workers, scheduler=scheduler,
+                 on_progress=on_progress)
+
+
+class _Progress:
+    """The driver's side of the workers' progress events: per batch, what was reported,
+    capped at the batch's size until it finishes."""
+
+    def __init__(self, on_progress: Callable[[int, int], None] | None):
+        self.on_progress = on_progress
+        self.lock = threading.Lock()
+        self.sent: dict[int, list[int]] = {}  # batch -> [docs, words] reported
+        self.size: dict[int, int] = {}
+        self.finished: set[int] = set()
+
+    def event(self, event) -> None:
+        msg = event[1] if isinstance(event, tuple) else event
+        if self.on_progress is None or not isinstance(msg, dict):
+            return
+        with self.lock:
+            i = msg.get("batch")
+            if i in self.finished or i not in self.size:
+                return
+            sent = self.sent.setdefault(i, [0, 0])
+            docs = min(int(msg.get("docs", 0)), self.size[i] - sent[0])
+            words = int(msg.get("words", 0))
+            sent[0] += docs
+            sent[1] += words
+            if docs or words:
+                self.on_progress(docs, words)
+
+    def done(self, i: int, n: int, words: int) -> None:
+        if self.on_progress is None:
+            return
+        with self.lock:
+            self.finished.add(i)
+            docs, w = self.sent.pop(i, [0, 0])
+            self.on_progress(max(0, n - docs), max(0, words - w))
 
 
 def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *, workers: int,
-                 scheduler: str) -> None:
+                 scheduler: str, on_progress: Callable[[int, int], None] | None = None) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - a dependency of the package
@@ -75,6 +146,9 @@ def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
         pending = as_completed()
         in_flight = 0
+        progress = _Progress(on_progress)
+        if on_progress is not None:
+            client.subscribe_topic(PROGRESS_TOPIC, progress.event)
 
         def submit_next() -> bool:
             nonlocal in_flight
@@ -82,6 +156,8 @@ def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *
             if nxt is None:
                 return False
             i, batch = nxt
+            with progress.lock:
+                progress.size[i] = len(batch)
             pending.add(client.submit(task, i, batch, *task_args, pure=False, retries=2))
             in_flight += 1
             return True
@@ -93,9 +169,15 @@ def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *
             result = fut.result()
             fut.release()
             in_flight -= 1
+            progress.done(result["i"], result["n"], result.get("words", 0))
             on_done(result)
             submit_next()
     finally:
+        if on_progress is not None:
+            try:
+                client.unsubscribe_topic(PROGRESS_TOPIC)
+            except (ValueError, KeyError):  # pragma: no cover - never subscribed
+                pass
         client.close()
         if cluster is not None:
             cluster.close()

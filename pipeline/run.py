@@ -68,11 +68,13 @@ def batched(items: Iterable[RawDoc], size: int) -> Iterator[list[RawDoc]]:
 
 def process_batch(
     raw: list[RawDoc], tagger: NerTagger, cfg: Config, timings: Timings | None = None,
-    extra: tuple[str, ...] | list[str] = (),
+    extra: tuple[str, ...] | list[str] = (), on_doc: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalize and tag one batch. Returns (documents, mentions); mentions carry two
     extra columns for the linker: ``next_chars`` (to find "Name (ABBR)" definitions) and
-    ``norm_text`` (the span as the model saw it, to build name keys from)."""
+    ``norm_text`` (the span as the model saw it, to build name keys from).
+    ``on_doc(docs, words)`` is called as documents are tagged (the documents that need no
+    tagging, empty or unreadable ones, count at the end), for a progress display."""
     timings = timings or Timings()
     t0 = time.perf_counter()
     todo = [d for d in raw if d.status == "ok"]
@@ -81,7 +83,14 @@ def process_batch(
     for d in todo:
         norms.append(normalize_text(d.text, cfg.normalize, html=cfg.input.html, hidden_spans=d.hidden_spans))
     t0 = timings.add("normalize", t0)
-    tagged = list(tagger.tag([n.text for n in norms])) if todo else []
+    tagged = []
+    if todo:
+        for d, tag in zip(todo, tagger.tag([n.text for n in norms])):
+            tagged.append(tag)
+            if on_doc is not None:
+                on_doc(1, len(d.text.split()))
+    if on_doc is not None and len(raw) > len(todo):
+        on_doc(len(raw) - len(todo), 0)
     t0 = timings.add("ner", t0)
 
     results: dict[str, tuple[Any, Any]] = {d.doc_id: (n, t) for d, n, t in zip(todo, norms, tagged)}
@@ -517,7 +526,7 @@ def run_to_dir(
     tagger: NerTagger | None = None,
     resume: bool = False,
     force: bool = False,
-    on_batch: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
     link_inputs: LinkInputs | None = None,
     extra_cols: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
@@ -529,21 +538,23 @@ def run_to_dir(
     a run that fails leaves a previous run in the folder as it was. With ``resume``,
     batches already checkpointed by an interrupted run with the same input, config and
     model are reused (a damaged checkpoint is redone); ``force`` discards the
-    checkpoints of another run.
+    checkpoints of another run. ``on_progress(docs, words)`` is called as documents
+    finish tagging, on any number of workers (a resumed batch counts at once, with no
+    words), for a progress display.
     """
     tagger = tagger or NerTagger.from_config(cfg.ner)
     link_inputs = link_inputs or load_link_inputs(cfg)
     try:
         with RunFolder(out_dir, fresh=force and not resume) as folder:
             return _run_in_folder(raw_docs, cfg, folder, input_desc=input_desc, tagger=tagger,
-                                  resume=resume, on_batch=on_batch, link_inputs=link_inputs,
+                                  resume=resume, on_progress=on_progress, link_inputs=link_inputs,
                                   extra_cols=extra_cols)
     except OSError as exc:
         raise os_error(exc, f"cannot write the run into {out_dir}") from None
 
 
 def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagger, resume,
-                   on_batch, link_inputs, extra_cols=()) -> dict[str, Any]:
+                   on_progress, link_inputs, extra_cols=()) -> dict[str, Any]:
     started = _now()
     timings = Timings()
     out_dir = folder.out
@@ -590,8 +601,8 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
             n_batches = i + 1
             docs_path, ment_path = _batch_paths(work, i)
             if resume and _readable(docs_path) and _readable(ment_path):
-                if on_batch:
-                    on_batch(len(batch))
+                if on_progress:
+                    on_progress(len(batch), 0)
             else:
                 yield i, batch
             t0 = time.perf_counter()
@@ -600,12 +611,11 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         for stage, seconds in result["timings"].items():
             timings.seconds[stage] = timings.seconds.get(stage, 0.0) + seconds
         timings.words += result.get("words", 0)
-        if on_batch:
-            on_batch(result["n"])
 
     extra = tuple(extra_cols)
     run_batches(todo(), checkpoint_batch, (cfg, str(work), None, extra), done, workers=cfg.run.workers,
-                scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger, extra))
+                scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger, extra, on_progress),
+                on_progress=on_progress)
     _check_unique(all_ids)
 
     # link over every mention of the run (mentions are small; texts stay on disk)
@@ -645,15 +655,20 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
 
 def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
-                     tagger: NerTagger | None = None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+                     tagger: NerTagger | None = None, extra: tuple[str, ...] = (),
+                     on_doc: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Normalise and tag batch ``i`` and write it as a checkpoint under ``work`` (on
     whichever process or machine runs it; the model is loaded once per process).
-    Returns the number of documents and the seconds spent per stage."""
+    Returns the number of documents and the seconds spent per stage. ``on_doc`` as in
+    :func:`process_batch`; on a Dask worker, progress goes to the driver as events
+    (:func:`pipeline.engine.progress_reporter`)."""
     from .api import get_tagger
+    from .engine import progress_reporter
 
     timings = Timings()
     tagger = tagger or get_tagger(cfg)
-    documents, mentions = process_batch(batch, tagger, cfg, timings, extra)
+    on_doc = on_doc or progress_reporter(i)
+    documents, mentions = process_batch(batch, tagger, cfg, timings, extra, on_doc)
     t1 = time.perf_counter()
     docs_path, ment_path = _batch_paths(Path(work), i)
     _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)

@@ -130,26 +130,35 @@ def _tables(out):
             for t in ("documents", "mentions", "entities", "cooccurrences")}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_killed_run_resumes_to_identical_tables(tmp_path, sig):
+@pytest.mark.parametrize("sig,workers", [(signal.SIGKILL, 1), (signal.SIGTERM, 1), (signal.SIGINT, 1),
+                                         (signal.SIGKILL, 2)])
+def test_killed_run_resumes_to_identical_tables(tmp_path, sig, workers):
+    """Interrupted part-way (kill -9 of the whole process group with two Dask workers:
+    the driver and its workers die at once), then resumed: the tables of an
+    uninterrupted one-worker run."""
     corpus = _corpus(tmp_path)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     ref = tmp_path / "ref"
     subprocess.run(_cmd(corpus, ref), check=True, env=env, capture_output=True)
 
     out = tmp_path / "out"
-    proc = subprocess.Popen(_cmd(corpus, out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(_cmd(corpus, out, "--workers", str(workers)), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / ".work" / "batch-000003.mentions.parquet").exists():
         time.sleep(0.02)
-    proc.send_signal(sig)
+    if workers > 1:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     proc.wait(timeout=60)
     assert not (out / "manifest.json").exists(), "the run finished before it could be interrupted"
     assert not any((out / f"{t}.parquet").exists() for t in ("documents", "mentions"))
 
     r = subprocess.run(_cmd(corpus, out), env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "--resume" in r.stderr
-    r = subprocess.run(_cmd(corpus, out, "--resume"), env=env, capture_output=True, text=True)
+    r = subprocess.run(_cmd(corpus, out, "--resume", "--workers", str(workers)), env=env, capture_output=True,
+                       text=True)
     assert r.returncode == 0, r.stderr
     a, b = _tables(ref), _tables(out)
     for name in a:

@@ -74,3 +74,25 @@ def test_an_unreachable_scheduler_is_a_clear_error(corpus, tmp_path):
     r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"])
     assert r.exit_code == 2 and r.output.startswith("error: ") and "scheduler" in r.output
     assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_counts_every_document_and_word_once(corpus, tmp_path, workers):
+    """The progress callback counts documents as they finish (one call per document in
+    one process; worker events plus each batch's remainder on Dask), every document and
+    word exactly once in all."""
+    from pipeline.api import get_tagger
+    from pipeline.config import load_config
+    from pipeline.read import input_fingerprint, iter_documents
+    from pipeline.run import run_to_dir
+
+    cfg = load_config(overrides=["output.batch_docs=4", f"run.workers={workers}"])
+    calls = []
+    desc = {"kind": "path", "path": str(corpus), "fingerprint": input_fingerprint(corpus, cfg.input)}
+    manifest = run_to_dir(iter_documents(corpus, cfg.input), cfg, tmp_path / "out", input_desc=desc,
+                          tagger=get_tagger(cfg), on_progress=lambda n, w: calls.append((n, w)))
+    n_docs = manifest["counts"]["documents"]
+    assert sum(n for n, _ in calls) == n_docs == 10
+    assert sum(w for _, w in calls) == manifest["words"] > 0
+    if workers == 1:
+        assert len(calls) == n_docs and all(n == 1 for n, _ in calls)  # one call per document
