@@ -428,3 +428,109 @@ def test_beurteilen_and_herausstreichen_are_cues():
     assert _direct_speakers(text) == ["Max Muster"]
     text = "Als „verpasste Chance“ beurteilte der Abgeordnete Max Muster das Amt."
     assert _direct_speakers(text)[0].startswith("der Abgeordnete Max Muster")
+
+
+# ---- speaker and quote-span rules of issue 19 (made-up sentences)
+
+def test_quote_in_a_subjunctive_main_clause_goes_on_with_the_speaker_before():
+    text = ("Anna Muster betonte, die Schulen seien „gut vorbereitet auf den Herbst“. "
+            "Sie seien „mit großem Einsatz bei der Sache“.")  # "Sie": the schools
+    m = ments(text, ("Anna Muster", "PER", "E1"))
+    assert _direct_speakers(text, m) == ["Anna Muster", "Anna Muster"]
+    # in the indicative, the subject of the clause is the speaker
+    text = ("Anna Muster betonte, die Schulen seien „gut vorbereitet auf den Herbst“. "
+            "Der Minister Max Muster nannte das „reines Wunschdenken“.")
+    m = ments(text, ("Anna Muster", "PER", "E1"), ("Max Muster", "PER", "E2"))
+    assert _direct_speakers(text, m)[1] == "Der Minister Max Muster"
+
+
+def test_initial_in_a_name_does_not_end_the_speaker_phrase():
+    text = "Ähnlich äußerte sich der Präsident John F. Muster: „Wir haben die Lage im Griff.“"
+    m = ments(text, ("John F. Muster", "PER", "E1"))
+    assert _direct_speakers(text, m) == ["der Präsident John F. Muster"]
+
+
+def test_capitalised_verb_form_is_a_noun_in_a_source_phrase():
+    text = "Das Amt drohte. So heißt es in dem Schreiben wörtlich: „Die Kinder werden abgeholt.“"
+    assert _direct_speakers(text) == ["in dem Schreiben"]
+
+
+def test_later_clause_with_its_own_speech_verb_introduces_the_quote():
+    text = ("Die Menge skandierte „Weg mit dem Gesetz!“ und der Redner Max Muster rief aus: "
+            "„Das Gesetz muss fallen.“")
+    m = ments(text, ("Max Muster", "PER", "E1"))
+    assert _direct_speakers(text, m) == ["Die Menge", "der Redner Max Muster"]
+
+
+def test_subordinate_clause_first_then_the_speaker():
+    text = ("Nachdem der Moderator sie unterbrochen hatte, zeigte sich die Ministerin empört: "
+            "„Lassen Sie mich bitte ausreden.“")
+    assert _direct_speakers(text) == ["die Ministerin"]
+    # "entgegnen" is a speech verb
+    text = ("Nachdem sie vom Moderator unterbrochen wurde, entgegnete die Ministerin empört: "
+            "„Lassen Sie mich bitte ausreden.“")
+    assert _direct_speakers(text) == ["die Ministerin"]
+
+
+def test_object_of_active_zitieren_is_the_speaker():
+    text = "Die Zeitung zitiert einen Augenzeugen mit den Worten: „Der Wagen fuhr viel zu schnell.“"
+    assert _direct_speakers(text) == ["einen Augenzeugen"]
+
+
+def test_so_verb_object_pronoun_then_the_speaker():
+    text = "„Er ist ein harter Verhandler“, so charakterisierte ihn der Gewerkschafter Max Muster."
+    m = ments(text, ("Max Muster", "PER", "E1"))
+    assert _direct_speakers(text, m) == ["der Gewerkschafter Max Muster"]
+
+
+def test_organisation_speaking_as_we_in_the_next_sentence():
+    text = "Bildung: Die Partei will mehr Lehrer einstellen. „Wir wollen kleinere Klassen.“"
+    m = ments(text, ("Partei", "ORG", "E1"))
+    assert _direct_speakers(text, m) == ["Die Partei"]
+    # a quote without "wir" is not given to the organisation
+    text = "Bildung: Die Partei will mehr Lehrer einstellen. „Kleinere Klassen sind nötig.“"
+    assert _direct_speakers(text, ments(text, ("Partei", "ORG", "E1"))) == [None]
+
+
+def test_names_in_a_list_before_a_colon_or_bracket():
+    text = ("Viele gratulierten, so die Ministerin Anna Muster, der Forscher Max Muster („Ein "
+            "verdienter Preis.“), und der Bürgermeister Tom Beispiel: „Wir sind stolz auf sie.“")
+    m = ments(text, ("Anna Muster", "PER", "E1"), ("Max Muster", "PER", "E2"), ("Tom Beispiel", "PER", "E3"))
+    assert _direct_speakers(text, m) == ["der Forscher Max Muster", "der Bürgermeister Tom Beispiel"]
+
+
+def test_closest_source_adverbial_and_possessive_opinion():
+    text = ("Nach Angaben der Polizei handelte es sich um einen Versuch, der jedoch nach Ansicht "
+            "der Staatsanwaltschaft „keinen Anlass für eine Anklage“ gibt.")
+    assert _direct_speakers(text) == ["Ansicht der Staatsanwaltschaft"]
+    text = "Der Minister reiste an. Seiner Ansicht nach „ist das ein schwarzer Tag für uns alle“."
+    assert _direct_speakers(text) == ["Seiner Ansicht"]
+
+
+def test_bare_surname_of_an_earlier_person_is_a_speaker():
+    text = ("Der Betriebsrat Bernd Muster griff die Kommission an. „Wir prüfen das“, sagte Eva "
+            "Beispiel. In dem Verfahren sieht Muster einen „Angriff auf die Belegschaft“.")
+    m = ments(text, ("Bernd Muster", "PER", "E1"), ("Eva Beispiel", "PER", "E2"))
+    # the NER found no mention at the bare "Muster": it still names a person of the article
+    assert _direct_speakers(text, m) == ["Eva Beispiel", "Muster"]
+
+
+def test_names_and_glosses_in_quotation_marks_are_not_speech():
+    for text in ("Der „Rat für Sicherheit und Ordnung“ (RSO) tagte gestern in der Hauptstadt.",
+                 "Das so genannte „Sparpaket der Regierung“ wurde gestern beschlossen.",
+                 "Die Partei (übersetzt: „Bewegung für ein neues Land“) gewann die Wahl.",
+                 "Der Verein, der sich als „Schule ohne Grenzen“ präsentiert, lud ein.",
+                 "Wie „Radio Nord“ berichtet, ist die Brücke gesperrt.",
+                 "Die Studie „Armut in der Stadt 2010“ wurde gestern vorgestellt."):
+        assert q_of(extract_quotes("d", text), "direct") == [], text
+    # a gloss that is a sentence of its own stays speech
+    text = "Er sagte (wörtlich: „Wir geben nicht auf.“) und ging."
+    assert len(q_of(extract_quotes("d", text), "direct")) == 1
+
+
+def test_quoted_characterisation_after_an_indefinite_article():
+    text = "Der Abgeordnete Max Muster nannte den Bericht eine „Zeitungsente“."
+    m = ments(text, ("Max Muster", "PER", "E1"))
+    assert _direct_speakers(text, m) == ["Der Abgeordnete Max Muster"]
+    # without a speech verb in the sentence a quoted term after "eine" is not speech
+    assert q_of(extract_quotes("d", "Im Hafen liegt eine „Seejungfrau“ aus Holz."), "direct") == []
