@@ -5,6 +5,13 @@ do), runs `python -m pipeline run` in a subprocess and reports its peak RSS, whi
 shows that memory stays bounded as the corpus grows (documents stream in batches).
 
     python benchmarks/bench_run.py --docs 2000 --docs 8000
+    python benchmarks/bench_run.py --input DIR --workers 1 --workers 2 --repeat 3 --raw
+
+``--input DIR`` runs on a folder of .txt files instead of the synthetic corpus;
+``--workers N`` (repeatable) runs each size with N workers, the variants alternated
+``--repeat`` times (medians reported, ratios against the first variant); ``--raw`` adds
+the plain spaCy baseline ``../shared/bench/raw_pipe.py`` with the bundled model and
+``n_process`` = each N, in the same alternation.
 """
 
 from __future__ import annotations
@@ -36,37 +43,74 @@ def make_corpus(folder: Path, n: int, seed: int = 0) -> int:
     return words
 
 
+#: a fresh parent per run, so RUSAGE_CHILDREN is this run's peak alone (the largest
+#: single process: the driver, or with workers the largest of them)
+WRAPPER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True); "
+           "print(r.stdout); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, str]:
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode not in (0, 1):
+        sys.exit(r.stderr)
+    *out, peak_kb = r.stdout.strip().splitlines()
+    return wall, int(peak_kb) / 1024, "\n".join(out)
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--docs", type=int, action="append", help="corpus sizes (repeatable)")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, action="append", help="synthetic corpus sizes (repeatable)")
+    ap.add_argument("--input", type=Path, help="a folder of .txt files to run on instead")
+    ap.add_argument("--workers", type=int, action="append", help="worker counts (repeatable; default 1)")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--raw", action="store_true", help="also plain spaCy nlp.pipe(n_process=N)")
     ap.add_argument("--batch-docs", type=int, default=200)
     args = ap.parse_args()
+    import statistics
+
     rows = []
-    for n in args.docs or [2000]:
+    sizes = [None] if args.input else (args.docs or [2000])
+    for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix="bench-run-"))
         try:
-            corpus = tmp / "corpus"
-            corpus.mkdir()
-            words = make_corpus(corpus, n)
-            cmd = [sys.executable, "-m", "pipeline", "run", str(corpus), "--out", str(tmp / "out"),
-                   "--set", f"output.batch_docs={args.batch_docs}"]
-            # a fresh parent per run, so RUSAGE_CHILDREN is this run's peak alone
-            wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-                       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
-            t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True)
-            wall = time.perf_counter() - t0
-            if r.returncode != 0:
-                sys.exit(r.stderr)
-            *summary, peak_kb = r.stdout.strip().splitlines()
-            rows.append((n, words, wall, n / wall, words / wall, int(peak_kb) / 1024))
-            print("\n".join(summary))
+            if args.input:
+                corpus = args.input
+                texts = sorted(corpus.rglob("*.txt"))
+                n = len(texts)
+                words = sum(len(p.read_text(encoding="utf-8").split()) for p in texts)
+            else:
+                corpus = tmp / "corpus"
+                corpus.mkdir()
+                words = make_corpus(corpus, n)
+            variants = []
+            for w in args.workers or [1]:
+                variants.append((f"pipeline, {w} worker{'s' if w > 1 else ''}",
+                                 [sys.executable, "-m", "pipeline", "run", str(corpus), "--out", str(tmp / "out"),
+                                  "--force", "--set", f"output.batch_docs={args.batch_docs}", "--workers", str(w)]))
+                if args.raw:
+                    variants.append((f"plain spaCy, n_process={w}",
+                                     [sys.executable, str(REPO.parent / "shared" / "bench" / "raw_pipe.py"),
+                                      str(REPO / "pipeline" / "models" / "de_news_ner"), str(corpus), str(w)]))
+            res: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
+            for _ in range(args.repeat):
+                for name, cmd in variants:
+                    wall, mb, out = _timed(cmd)
+                    res[name].append((wall, mb))
+                    print(f"{name}: {wall:.1f} s, {mb:,.0f} MB", file=sys.stderr)
+            base = statistics.median(x[0] for x in res[variants[0][0]])
+            for name, _ in variants:
+                wall = statistics.median(x[0] for x in res[name])
+                mb = statistics.median(x[1] for x in res[name])
+                rows.append((name, n, words, wall, n / wall, words / wall, mb, base / wall,
+                             " / ".join(f"{x[0]:.1f}" for x in res[name])))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("| documents | words | wall (s) | docs/s | words/s | peak RSS (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for n, w, wall, dps, wps, mb in rows:
-        print(f"| {n:,} | {w:,} | {wall:.1f} | {dps:.1f} | {wps:,.0f} | {mb:,.0f} |")
+    print("| variant | documents | words | wall (s, median) | docs/s | words/s | peak RSS (MB) | speed-up | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, n, w, wall, dps, wps, mb, up, runs in rows:
+        print(f"| {name} | {n:,} | {w:,} | {wall:.1f} | {dps:.1f} | {wps:,.0f} | {mb:,.0f} | {up:.2f}x | {runs} |")
 
 
 if __name__ == "__main__":

@@ -72,10 +72,9 @@ def run_cmd(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786.")] = None,
 ) -> None:
     """Extract persons, places and organisations from German articles into tables."""
-    from .api import get_tagger
     from .config import load_config, parse_overrides
     from .read import _printable, check_input, count_documents, input_fingerprint, iter_documents, meta_columns
-    from .run import load_link_inputs, prepare_out_dir, run_to_dir
+    from .run import driver_tagger, load_link_inputs, prepare_out_dir, run_to_dir
 
     t_start = time.perf_counter()
     try:
@@ -105,7 +104,7 @@ def run_cmd(
         extra_cols = meta_columns(input, cfg.input)
         link_inputs = load_link_inputs(cfg)
         prepare_out_dir(out_dir, input, force=force, resume=resume)
-        tagger = get_tagger(cfg)
+        tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
         desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
         progress = _progress()
         with progress:

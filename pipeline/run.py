@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
-from .ner.model import NerTagger
+from .ner.model import ModelInfo, NerTagger, peek_model_info
 from .outdir import WORK, RunFolder, check_out_dir, os_error
 from .normalize import normalize_text, to_original
 from .read import RawDoc
@@ -511,6 +511,27 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
 # --------------------------------------------------------------------------- to a folder
 
 
+@dataclass(frozen=True)
+class DescribedModel:
+    """The model a run's workers load, described (from its meta.json) but not loaded in
+    the driver, which only writes its name into the manifest."""
+
+    info: ModelInfo
+
+
+def driver_tagger(cfg: Config) -> NerTagger | DescribedModel:
+    """What the driver of a run needs of the model: the loaded tagger when it tags in
+    this process (``run.workers`` 1, no scheduler); with workers, only its description
+    where the model's meta.json gives one (saves loading it once more in the driver)."""
+    if cfg.run.workers > 1 or cfg.run.scheduler:
+        info = peek_model_info(cfg.ner.model)
+        if info is not None:
+            return DescribedModel(info)
+    from .api import get_tagger
+
+    return get_tagger(cfg)
+
+
 def prepare_out_dir(out_dir: Path, input_path: Path | None, *, force: bool, resume: bool) -> Path:
     """Check the output folder against the policy of :mod:`pipeline.outdir`; writes and
     deletes nothing (the run replaces a previous run's files only once it is complete)."""
@@ -523,7 +544,7 @@ def run_to_dir(
     out_dir: Path,
     *,
     input_desc: dict[str, Any],
-    tagger: NerTagger | None = None,
+    tagger: NerTagger | DescribedModel | None = None,
     resume: bool = False,
     force: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
@@ -542,7 +563,7 @@ def run_to_dir(
     finish tagging, on any number of workers (a resumed batch counts at once, with no
     words), for a progress display.
     """
-    tagger = tagger or NerTagger.from_config(cfg.ner)
+    tagger = tagger or driver_tagger(cfg)
     link_inputs = link_inputs or load_link_inputs(cfg)
     try:
         with RunFolder(out_dir, fresh=force and not resume) as folder:

@@ -40,6 +40,18 @@ def test_two_workers_give_the_tables_of_one(corpus, tmp_path):
     assert "2 workers" in r.output
     _same(load(one), load(two))
     assert load(two).manifest["workers"] == 2
+    assert load(two).manifest["model"] == load(one).manifest["model"]  # described, not loaded, in the driver
+
+
+def test_the_driver_of_a_run_with_workers_describes_the_model_without_loading_it():
+    from pipeline.api import get_tagger
+    from pipeline.config import load_config
+    from pipeline.run import DescribedModel, driver_tagger
+
+    one = driver_tagger(load_config())
+    many = driver_tagger(load_config(overrides=["run.workers=2"]))
+    assert isinstance(many, DescribedModel) and not hasattr(many, "nlp")
+    assert many.info == one.info == get_tagger(load_config()).info
 
 
 def test_a_run_resumes_with_another_number_of_workers(corpus, tmp_path):

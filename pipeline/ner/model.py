@@ -119,6 +119,34 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
     return nlp
 
 
+def peek_model_info(name: str = "bundled") -> ModelInfo | None:
+    """The :class:`ModelInfo` of a model folder (the bundled model or a path) read from its
+    ``meta.json`` without loading it (a run whose workers load the model need not load it
+    in the driver too); None for an installed package or a folder without NER labels in
+    its meta, which must be loaded to be described. Raises ModelNotFoundError as loading
+    would for a model that is missing."""
+    import json
+
+    import spacy
+
+    target, source = _resolve(name)
+    if source == "package":
+        return None
+    path = Path(target)
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    labels = (meta.get("labels") or {}).get("ner")
+    if not labels:
+        return None
+    meta_name = meta.get("name", "?")
+    if meta.get("lang") and not meta_name.startswith(meta["lang"] + "_"):
+        meta_name = f"{meta['lang']}_{meta_name}"
+    return ModelInfo(name=meta_name, version=str(meta.get("version", "?")), path=str(path.resolve()),
+                     spacy_version=spacy.__version__, labels=tuple(sorted(labels)), source=source)
+
+
 def model_info(nlp) -> ModelInfo:
     import spacy
 
