@@ -24,6 +24,7 @@ from .postprocess import (
     WorkLimitExceeded,
     complete_names,
     extend_surnames,
+    drop_common_nouns,
     harmonize_labels,
     label_by_form,
     map_label,
@@ -386,6 +387,7 @@ class NerTagger:
                 spans = part_prefix_candidates(text, spans, work)
         spans = label_by_form(text, spans, _abbreviation_defines(), is_country)
         spans = harmonize_labels(text, spans)
+        spans = drop_common_nouns(text, spans)
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
         for span in spans:

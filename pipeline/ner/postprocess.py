@@ -603,6 +603,40 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
     return out
 
 
+def _after_article(text: str, s: int) -> bool:
+    """Whether the word at ``s`` follows a determiner that does not follow a comma."""
+    word = _preceding_word(text, s)
+    if word.lower() not in _DETERMINERS:
+        return False
+    at = text.rfind(word, 0, s)
+    return not text[max(0, at - 3):at].rstrip(" \t").endswith(",")
+
+
+def drop_common_nouns(text: str, spans: list[Span]) -> list[Span]:
+    """A one-word "person" that mostly follows an article in the document is a common
+    noun ("der Hacker", "des Bären"): German puts no article before a person's name in
+    news prose. Its spans in the document are dropped when it occurs at least twice and
+    more than half of them directly follow an article or another determiner (not one
+    right after a comma, a relative pronoun: ", den Blair erreichen will"), unless the
+    word (or its genitive base) is part of a longer person's name in the document ("der
+    Höckers Vorgesetzter" beside "Karl Höcker")."""
+    seen: dict[str, list[int]] = {}
+    name_words: set[str] = set()
+    for s, e, label, kind in spans:
+        form = text[s:e]
+        if kind == "name" and label == "PER" and " " in form:
+            name_words.update(form.split())
+        elif kind == "name" and label == "PER" and "-" not in form:
+            c = seen.setdefault(form, [0, 0])
+            c[0] += 1
+            c[1] += _after_article(text, s)
+    common = {f for f, (n, det) in seen.items()
+              if n >= 2 and det * 2 > n and f not in name_words and not (f.endswith("s") and f[:-1] in name_words)}
+    if not common:
+        return spans
+    return [sp for sp in spans if not (sp[3] == "name" and sp[2] == "PER" and text[sp[0]:sp[1]] in common)]
+
+
 # --------------------------------------------------------------------------- persons in a document
 
 #: role nouns the linker's title list lacks, matched as the end of a word's last hyphen
