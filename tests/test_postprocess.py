@@ -350,3 +350,12 @@ def test_a_one_word_person_mostly_after_an_article_is_a_common_noun():
     # a single occurrence is never judged
     one = "Der Hacker kam."
     assert drop_common_nouns(one, [(4, 10, "PER", "name")]) == [(4, 10, "PER", "name")]
+
+
+def test_a_class_noun_of_a_thing_makes_misc_and_a_company_noun_makes_a_one_word_person_org():
+    text = "Die Raumstation ISS und die Raumfähre Discovery; bei 20 Grad Celsius kaufte der Rüstungskonzern Diehl ein."
+    spans = _spans_of(text, ("ISS", "LOC"), ("Discovery", "ORG"), ("Celsius", "PER"), ("Diehl", "PER"))
+    assert _labels(text, spans) == {"ISS": "MISC", "Discovery": "MISC", "Celsius": "MISC", "Diehl": "ORG"}
+    # a person after a genitive company noun is not touched ("des Konzerns Peter Löscher")
+    text = "Der Chef des Konzerns Löscher sprach."
+    assert _labels(text, _spans_of(text, ("Löscher", "PER"))) == {"Löscher": "PER"}

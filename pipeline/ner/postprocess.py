@@ -532,6 +532,13 @@ ORG_CLASS_ENDINGS = ("agentur", "konzern", "konzerns", "hersteller", "hersteller
                      "magazin", "magazins", "sender", "senders", "verein", "vereins", "partei", "unternehmen",
                      "unternehmens", "firma", "autobauer", "gesellschaft", "notenbank", "zentralbank", "behörde",
                      "organisation", "gewerkschaft", "miliz", "klub", "club", "clubs", "klubs", "fluglinie")
+#: endings of a class noun right before a name that make it a thing, MISC: vehicles,
+#: products, varieties, works of reference, units ("Raumstation ISS", "Raumfähre
+#: Discovery", "Kartoffelsorte Amflora", "Enzyklopädie Wikipedia", "Grad Celsius")
+MISC_CLASS_ENDINGS = ("raumstation", "fähre", "shuttle", "modul", "sonde", "rakete", "satellit", "teleskop",
+                      "sorte", "enzyklopädie", "betriebssystem", "browser", "software", "grad")
+#: nominative company nouns that make a one-word "person" after them ORG ("Rüstungskonzern Diehl")
+_COMPANY_NOUNS = ("konzern", "unternehmen", "hersteller", "firma", "autobauer", "automarke", "marke")
 _NUMBER = re.compile(r"^\d{2,4}$")
 
 
@@ -558,9 +565,12 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
     2. a company name is ORG: its last word is a legal form or trade head ("Tesla
        Motors", "Siemens AG");
     3. a place with a number is a club, ORG ("Hannover 96", "1899 Hoffenheim");
-    4. a place or misc name right after an organisation's class noun is ORG
-       ("Nachrichtenagentur Xinhua", "Autobauer Opel"), unless it is a country
-       (``country(form) -> bool``), which is an attribute there ("Partei Kanadas");
+    4. a name right after the class noun of a thing is MISC ("Raumstation ISS",
+       "Raumfähre Discovery", "Kartoffelsorte Amflora", "Grad Celsius"); a place or misc
+       name right after an organisation's class noun is ORG ("Nachrichtenagentur
+       Xinhua", "Autobauer Opel"), unless it is a country (``country(form) -> bool``),
+       which is an attribute there ("Partei Kanadas"), and so is a one-word "person"
+       right after a company noun ("Rüstungskonzern Diehl");
     5. the short form of a name that rule 2 or 3 made ORG, in the same document, is ORG
        too ("Tesla" beside "Tesla Motors", "Hoffenheim" beside "1899 Hoffenheim");
     6. an abbreviation defined in brackets right after a long form that is not a person
@@ -583,8 +593,12 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
             elif label == "LOC" and len(words) == 2 and sum(bool(_NUMBER.match(w)) for w in words) == 1:
                 label = "ORG"
                 short_org.add(words[1] if _NUMBER.match(words[0]) else words[0])
-            elif label in ("LOC", "MISC") and _preceding_word(text, s).lower().endswith(ORG_CLASS_ENDINGS) \
-                    and _preceding_word(text, s)[:1].isupper() and not (country is not None and country(form)):
+            elif (before := _preceding_word(text, s))[:1].isupper() and before.lower().endswith(MISC_CLASS_ENDINGS):
+                label = "MISC"
+            elif label in ("LOC", "MISC") and before.lower().endswith(ORG_CLASS_ENDINGS) \
+                    and before[:1].isupper() and not (country is not None and country(form)):
+                label = "ORG"
+            elif label == "PER" and len(words) == 1 and before[:1].isupper() and before.lower().endswith(_COMPANY_NOUNS):
                 label = "ORG"
         out.append((s, e, label, kind))
     relabel: dict[str, str] = {}
