@@ -24,9 +24,11 @@ previous run loadable and unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -155,6 +157,31 @@ def _check_not_locked(out: Path) -> None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+#: the pages ``pipeline report`` writes under ``OUT/report/``
+_REPORT_PAGES = ("index.html", "documents.html")
+_REPORT_DOC_PAGE = re.compile(r"^\d+\.html$")
+
+
+def _remove_report(folder: Path) -> None:
+    """Remove the pages of a run's HTML report (nothing else), and its folders if that
+    leaves them empty."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    docs = folder / "docs"
+    if docs.is_dir() and not docs.is_symlink():
+        for page in docs.iterdir():
+            if _REPORT_DOC_PAGE.match(page.name) and page.is_file() and not page.is_symlink():
+                page.unlink()
+        with contextlib.suppress(OSError):
+            docs.rmdir()
+    for name in _REPORT_PAGES:
+        page = folder / name
+        if page.is_file() and not page.is_symlink():
+            page.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 class RunFolder:
     """Holds an output folder for one run: lock, staging area, atomic publication.
 
@@ -244,8 +271,10 @@ class RunFolder:
     def publish(self, keep_work: bool = False) -> list[Path]:
         """Move every staged file into the output folder, replacing the previous run's
         files of the same names and removing the previous run's files the new run did not
-        write (a format no longer asked for); ``manifest.json`` goes last, so a folder is
-        only ever seen as a complete run. Files the pipeline does not write are untouched."""
+        write (a format no longer asked for) and the previous run's HTML report (its pages
+        describe tables that are gone; ``pipeline report`` writes a new one);
+        ``manifest.json`` goes last, so a folder is only ever seen as a complete run.
+        Files the pipeline does not write are untouched, in ``report/`` too."""
         staged = sorted(p.name for p in self.staging.iterdir() if p.is_file())
         unknown = [n for n in staged if n not in RUN_FILES]
         if unknown:  # a programming error, never user data
@@ -256,6 +285,7 @@ class RunFolder:
                 old_manifest.unlink()  # the folder is not a complete run while files move
             for name in sorted(RUN_FILES - set(staged)):
                 (self.out / name).unlink(missing_ok=True)
+            _remove_report(self.out / "report")
             moved = []
             for name in sorted(staged, key=lambda n: n == "manifest.json"):
                 os.replace(self.staging / name, self.out / name)

@@ -295,3 +295,18 @@ def test_terminal_polish_aliases_flag_format_case_and_ctrl_c(proj, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["pipeline", "run", str(proj / "in"), "--out", str(proj / "runs" / "b")])
     r = _run(proj / "in", "--out", proj / "runs" / "b")
     assert r.exit_code == 130 and "--resume" in r.output
+
+
+def test_a_new_run_removes_the_previous_runs_report_pages_but_not_the_users_files(proj):
+    out = _previous_run(proj)
+    r = runner.invoke(app, ["report", str(out)])
+    assert r.exit_code == 0, r.output
+    report = out / "report"
+    assert (report / "index.html").exists() and (report / "docs" / "0.html").exists()
+    (report / "notes.txt").write_text("mine", encoding="utf-8")
+    r = _run(proj / "in", "--out", out, "--force")
+    assert r.exit_code == 0, r.output
+    # the old pages described tables that are gone; the user's file stays
+    assert not (report / "index.html").exists() and not (report / "docs").exists()
+    assert (report / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert load(out).manifest["counts"]["documents"] == 2
