@@ -11,12 +11,15 @@ shows that memory stays bounded as the corpus grows (documents stream in batches
 ``--workers N`` (repeatable) runs each size with N workers, the variants alternated
 ``--repeat`` times (medians reported, ratios against the first variant); ``--raw`` adds
 the plain spaCy baseline ``../shared/bench/raw_pipe.py`` with the bundled model and
-``n_process`` = each N, in the same alternation.
+``n_process`` = each N, in the same alternation. "peak RSS" is the largest process of the
+run (the driver, or a worker); "tagging process peak" is the manifest's
+``peak_rss_mb.tagging``, the largest process that tagged batches (a worker with N > 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import subprocess
@@ -93,24 +96,30 @@ def main() -> None:
                     variants.append((f"plain spaCy, n_process={w}",
                                      [sys.executable, str(REPO.parent / "shared" / "bench" / "raw_pipe.py"),
                                       str(REPO / "pipeline" / "models" / "de_news_ner"), str(corpus), str(w)]))
-            res: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
+            res: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in variants}
             for _ in range(args.repeat):
                 for name, cmd in variants:
                     wall, mb, out = _timed(cmd)
-                    res[name].append((wall, mb))
-                    print(f"{name}: {wall:.1f} s, {mb:,.0f} MB", file=sys.stderr)
+                    manifest = tmp / "out" / "manifest.json"
+                    tagging = (json.loads(manifest.read_text())["peak_rss_mb"]["tagging"]
+                               if name.startswith("pipeline") and manifest.exists() else float("nan"))
+                    res[name].append((wall, mb, tagging))
+                    print(f"{name}: {wall:.1f} s, {mb:,.0f} MB, tagging process {tagging:,.0f} MB", file=sys.stderr)
             base = statistics.median(x[0] for x in res[variants[0][0]])
             for name, _ in variants:
                 wall = statistics.median(x[0] for x in res[name])
                 mb = statistics.median(x[1] for x in res[name])
-                rows.append((name, n, words, wall, n / wall, words / wall, mb, base / wall,
+                tag_mb = statistics.median(x[2] for x in res[name])
+                rows.append((name, n, words, wall, n / wall, words / wall, mb, tag_mb, base / wall,
                              " / ".join(f"{x[0]:.1f}" for x in res[name])))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("| variant | documents | words | wall (s, median) | docs/s | words/s | peak RSS (MB) | speed-up | runs |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for name, n, w, wall, dps, wps, mb, up, runs in rows:
-        print(f"| {name} | {n:,} | {w:,} | {wall:.1f} | {dps:.1f} | {wps:,.0f} | {mb:,.0f} | {up:.2f}x | {runs} |")
+    print("| variant | documents | words | wall (s, median) | docs/s | words/s | peak RSS (MB) "
+          "| tagging process peak (MB) | speed-up | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, n, w, wall, dps, wps, mb, tag_mb, up, runs in rows:
+        print(f"| {name} | {n:,} | {w:,} | {wall:.1f} | {dps:.1f} | {wps:,.0f} | {mb:,.0f} | {tag_mb:,.0f} "
+              f"| {up:.2f}x | {runs} |")
 
 
 if __name__ == "__main__":

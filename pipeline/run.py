@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class Timings:
 
     #: words of the documents tagged (whitespace-separated), for words/s
     words: int = 0
+    #: the largest peak RSS of a process that tagged batches (MB; 0 when none did)
+    worker_peak_mb: float = 0.0
 
     def add(self, stage: str, t0: float) -> float:
         now = time.perf_counter()
@@ -503,6 +506,9 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
         "timings_s": {k: round(v, 3) for k, v in timings.seconds.items()},
         "words": int(timings.words),
         "workers": int(cfg.run.workers) if not cfg.run.scheduler else cfg.run.scheduler,
+        # peak resident memory: of this process (the driver: reading, linking, writing;
+        # with one worker the tagging too) and of the largest process that tagged batches
+        "peak_rss_mb": {"driver": round(peak_rss_mb(), 1), "tagging": round(timings.worker_peak_mb, 1)},
         "started": started,
         "finished": _now(),
     }
@@ -632,6 +638,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         for stage, seconds in result["timings"].items():
             timings.seconds[stage] = timings.seconds.get(stage, 0.0) + seconds
         timings.words += result.get("words", 0)
+        timings.worker_peak_mb = max(timings.worker_peak_mb, float(result.get("peak_rss_mb", 0.0)))
 
     extra = tuple(extra_cols)
     run_batches(todo(), checkpoint_batch, (cfg, str(work), None, extra), done, workers=cfg.run.workers,
@@ -695,7 +702,18 @@ def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
     _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)
     _write_parquet_atomic(schemas.to_arrow(documents, schemas.with_extra("documents", extra)), docs_path)
     timings.add("write", t1)
-    return {"i": i, "n": len(batch), "timings": dict(timings.seconds), "words": timings.words}
+    return {"i": i, "n": len(batch), "timings": dict(timings.seconds), "words": timings.words,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 _DAMAGED = object()

@@ -108,3 +108,7 @@ def test_progress_counts_every_document_and_word_once(corpus, tmp_path, workers)
     assert sum(w for _, w in calls) == manifest["words"] > 0
     if workers == 1:
         assert len(calls) == n_docs and all(n == 1 for n, _ in calls)  # one call per document
+    peak = manifest["peak_rss_mb"]
+    assert peak["driver"] > 50 and peak["tagging"] > 50  # the model alone takes more
+    if workers == 1:
+        assert peak["tagging"] <= peak["driver"]  # the same process, measured earlier
