@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,4 +187,53 @@ def run(
     return Result(**tables, manifest=manifest)
 
 
-__all__ = ["Result", "run", "load", "schemas"]
+def run_to_dir(
+    input: str | Path,
+    out_dir: str | Path | None = None,
+    config: Config | str | Path | dict[str, Any] | None = None,
+    *,
+    force: bool = False,
+    resume: bool = False,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Run the pipeline over ``input`` (a folder, a file or a table) into ``out_dir``
+    (default ``outputs/<input name>``), streaming in checkpointed batches, on as many
+    workers as ``config`` says (``run.workers``, ``run.scheduler``); what ``pipeline run``
+    does, and the same checks first: configuration, input, alias file, previous
+    entities, model and output folder are all validated before anything is written.
+    Returns the output folder and the run's manifest; ``load(out_dir)`` reads the tables.
+
+    ``on_total(n)`` gets the number of documents before the run starts and
+    ``on_progress(docs, words)`` the documents as they finish, for a progress display.
+    """
+    import os
+
+    from .read import _printable, check_input, count_documents, input_fingerprint, iter_documents, meta_columns
+    from .run import driver_tagger, load_link_inputs, prepare_out_dir
+    from .run import run_to_dir as _run_to_dir
+
+    cfg = as_config(config)
+    input = Path(input)
+    if not os.path.lexists(input):
+        raise InputError(f"input not found: {input}")
+    prev = cfg.link.previous_entities
+    if prev and not cfg.resolve_path(prev).exists():
+        raise InputError(f"previous entities not found: {prev} (give a run folder or its entities table)")
+    out = Path(out_dir) if out_dir is not None else Path("outputs") / _printable(
+        input.stem if input.is_file() else input.resolve().name)
+    check_input(input, cfg.input)
+    extra_cols = meta_columns(input, cfg.input)
+    link_inputs = load_link_inputs(cfg)
+    prepare_out_dir(out, input, force=force, resume=resume)
+    tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
+    desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
+    if on_total is not None:
+        on_total(count_documents(input, cfg.input))
+    manifest = _run_to_dir(iter_documents(input, cfg.input), cfg, out, input_desc=desc, tagger=tagger,
+                           resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
+                           on_progress=on_progress)
+    return out, manifest
+
+
+__all__ = ["Result", "run", "run_to_dir", "load", "schemas"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shlex
 import sys
 import time
@@ -73,8 +72,7 @@ def run_cmd(
 ) -> None:
     """Extract persons, places and organisations from German articles into tables."""
     from .config import load_config, parse_overrides
-    from .read import _printable, check_input, count_documents, input_fingerprint, iter_documents, meta_columns
-    from .run import driver_tagger, load_link_inputs, prepare_out_dir, run_to_dir
+    from .api import run_to_dir
 
     t_start = time.perf_counter()
     try:
@@ -94,31 +92,20 @@ def run_cmd(
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
         cfg = load_config(config, overrides)
-        if not os.path.lexists(input):
-            raise InputError(f"input not found: {input}")
         if entities is not None and not entities.exists():
             raise InputError(f"previous entities not found: {entities} (give a run folder or its entities table)")
-        out_dir = out if out is not None else Path("outputs") / _printable(
-            input.stem if input.is_file() else input.resolve().name)
-        check_input(input, cfg.input)
-        extra_cols = meta_columns(input, cfg.input)
-        link_inputs = load_link_inputs(cfg)
-        prepare_out_dir(out_dir, input, force=force, resume=resume)
-        tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
-        desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
         progress = _progress()
         with progress:
-            task = (progress.add_task("documents", total=count_documents(input, cfg.input), words=0)
-                    if progress else None)
+            task = progress.add_task("documents", total=None, words=0) if progress else None
             words = [0]
 
             def on_progress(n: int, w: int) -> None:
                 words[0] += w
                 progress.update(task, advance=n, words=words[0])
 
-            manifest = run_to_dir(
-                iter_documents(input, cfg.input), cfg, out_dir, input_desc=desc, tagger=tagger,
-                resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
+            out_dir, manifest = run_to_dir(
+                input, out, cfg, force=force, resume=resume,
+                on_total=(lambda n: progress.update(task, total=n)) if progress else None,
                 on_progress=on_progress if progress else None,
             )
     except PipelineError as exc:

@@ -28,17 +28,9 @@ def tagger(cfg):
 
 @pytest.fixture(scope="session")
 def seeds_run(tmp_path_factory):
-    """One real CLI-equivalent run over seeds/ written to disk (shared by several tests)."""
-    from pipeline.api import get_tagger
-    from pipeline.config import load_config
-    from pipeline.read import input_fingerprint, iter_documents
-    from pipeline.run import prepare_out_dir, run_to_dir
+    """One real run over seeds/ written to disk by ``api.run_to_dir``, the function
+    ``pipeline run`` calls (shared by several tests)."""
+    from pipeline.api import run_to_dir
 
-    cfg = load_config()
-    out = tmp_path_factory.mktemp("seeds-run") / "out"
-    prepare_out_dir(out, SEEDS, force=False, resume=False)
-    manifest = run_to_dir(iter_documents(SEEDS, cfg.input), cfg, out,
-                          input_desc={"kind": "path", "path": str(SEEDS),
-                                      "fingerprint": input_fingerprint(SEEDS, cfg.input)},
-                          tagger=get_tagger(cfg))
+    out, manifest = run_to_dir(SEEDS, tmp_path_factory.mktemp("seeds-run") / "out")
     return out, manifest

@@ -77,3 +77,29 @@ def test_entity_and_kwic_find_names_in_any_case_and_show_their_context():
     assert k["doc_id"].tolist() == sorted(k["doc_id"])
     # roles seen before a person's mentions, and entities by mention count
     assert res.entities["n_mentions"].is_monotonic_decreasing
+
+
+def test_run_to_dir_is_what_the_cli_runs(seeds_run, tmp_path):
+    """``api.run_to_dir`` checks first, counts the documents for a progress display,
+    reports them as they finish and writes the tables ``pipeline run`` writes."""
+    from typer.testing import CliRunner
+
+    from pipeline.api import run_to_dir
+    from pipeline.cli import app
+
+    out, manifest = seeds_run
+    assert manifest["counts"]["documents"] == 5 and load(out).manifest == manifest
+    cli_out = tmp_path / "cli"
+    assert CliRunner().invoke(app, ["run", str(SEEDS), "--out", str(cli_out)]).exit_code == 0
+    for t in ("documents", "mentions", "entities", "cooccurrences", "links", "quotes"):
+        pd.testing.assert_frame_equal(getattr(load(out), t), getattr(load(cli_out), t), obj=t)
+    totals, done = [], []
+    again, m2 = run_to_dir(SEEDS, tmp_path / "api", {"output": {"formats": ["parquet"]}},
+                           on_total=totals.append, on_progress=lambda n, w: done.append(n))
+    assert again == tmp_path / "api" and totals == [5] and sum(done) == 5
+    assert m2["config"]["output"]["formats"] == ["parquet"] and not (again / "mentions.csv").exists()
+    with pytest.raises(InputError, match="input not found"):
+        run_to_dir(tmp_path / "missing", tmp_path / "x")
+    with pytest.raises(OutputExistsError):
+        run_to_dir(SEEDS, again)  # a run is there: force or resume
+    assert not (tmp_path / "x").exists()
