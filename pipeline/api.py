@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import __version__, schemas
 from .config import Config, as_config
-from .errors import InputError, OutputExistsError
+from .errors import InputError
 from .write import OPTIONAL_TABLES, TABLE_NAMES, read_table, write_json, write_table
 
 

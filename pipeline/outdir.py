@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import (EnvironmentProblem, OutputExistsError, OutputLockedError, OutputPathError,

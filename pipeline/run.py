@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,17 +28,16 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
+from .ner.mentions import add_corpus_mentions, mention_frame, mention_row, sentence_bounds
 from .ner.model import ModelInfo, NerTagger, peek_model_info
-from .outdir import WORK, RunFolder, check_out_dir, os_error
-from .normalize import normalize_text, to_original
+from .outdir import RunFolder, check_out_dir, os_error
+from .normalize import normalize_text
 from .read import RawDoc
 from .engine import run_batches
 from .places import ground_places
 from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes
 
 log = logging.getLogger("pipeline")
-
-NEXT_CHARS = 4
 
 
 @dataclass
@@ -113,9 +111,9 @@ def process_batch(
                     notes.append(note)
             seen = set()
             titles = tag.titles if len(getattr(tag, "titles", ())) == len(tag.spans) else [None] * len(tag.spans)
-            bounds = _sentence_bounds(norm, getattr(tag, "sent_starts", None) or [0])
+            bounds = sentence_bounds(norm, getattr(tag, "sent_starts", None) or [0])
             for (start, end, label, kind, sent), title in zip(tag.spans, titles):
-                row = _mention_row(d.doc_id, d.text, norm, start, end, label, kind, sent, len(seen) + 1, title)
+                row = mention_row(d.doc_id, d.text, norm, start, end, label, kind, sent, len(seen) + 1, title)
                 if row is None or (row["start_char"], row["end_char"]) in seen:
                     continue
                 seen.add((row["start_char"], row["end_char"]))
@@ -132,7 +130,7 @@ def process_batch(
             **{c: d.meta.get(c) for c in extra},
         })
     documents = schemas.conform(pd.DataFrame(doc_rows), schemas.with_extra("documents", extra))
-    mentions = _mention_frame(mention_rows)
+    mentions = mention_frame(mention_rows)
     timings.add("ner", t0)  # mapping spans back to the original text is part of NER output
     return documents, mentions
 
@@ -163,106 +161,14 @@ def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, 
     return _concat(parts, "quotes")
 
 
-def _mention_row(doc_id: str, text: str, norm, start: int, end: int, label: str, kind: str, sent: int,
-                 n: int, title: str | None = None) -> dict[str, Any] | None:
-    """One mention row from a span in normalised offsets; None when it maps to nothing."""
-    ostart, oend = to_original(norm, start, end)
-    surface = text[ostart:oend]
-    if oend <= ostart or not surface.strip():
-        return None
-    return {
-        "mention_id": f"{doc_id}#{n:04d}", "doc_id": doc_id, "sentence_index": sent,
-        "start_char": ostart, "end_char": oend, "text": surface, "label": label, "kind": kind,
-        "title": (title.strip(" ,;:.") or None) if title else None,
-        "next_chars": text[oend : oend + NEXT_CHARS],
-        # what the model saw: mojibake repaired, entities unescaped, tags and invisible
-        # characters gone; the linker keys names on this form
-        "norm_text": norm.text[start:end],
-    }
-
-
-def _sentence_bounds(norm, starts: list[int]) -> list[tuple[int, int]]:
-    """Each sentence as (start, end) offsets into the original text, from the sentence
-    starts the tagger found in the text it saw (whitespace at the edges left out)."""
-    n = len(norm.text)
-    out = []
-    for k, a in enumerate(starts):
-        b = starts[k + 1] if k + 1 < len(starts) else n
-        while b > a and norm.text[b - 1].isspace():
-            b -= 1
-        out.append(to_original(norm, a, b) if b > a else to_original(norm, a, a))
-    return out
-
-
-def _mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    mentions = schemas.conform(pd.DataFrame(rows), "mentions")
-    mentions["next_chars"] = [r["next_chars"] for r in rows]
-    mentions["norm_text"] = [r["norm_text"] for r in rows]
-    return mentions
-
-
 def corpus_pass(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame, cfg: Config,
                 timings: Timings | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The corpus-level second pass (``ner.corpus_pass``): names the model found in at
-    least ``ner.corpus_min_docs`` documents, with the label most of them give, are added
-    where they occur in the other documents and overlap no span found there
-    (:mod:`pipeline.ner.corpus_pass`). Returns the mentions with the new ones and the new
-    ``n_mentions`` of the documents that gained some (counts, not increments, so a resumed
-    run that does the pass again gives the same tables)."""
-    from .ner.corpus_pass import build_corpus_names
-    from .read import _DATE_RE
-
-    if not cfg.ner.corpus_pass or mentions.empty:
-        return mentions, {}
-    timings = timings or Timings()
+    """The corpus-level second pass (``ner.corpus_pass``), timed as NER: see
+    :func:`pipeline.ner.mentions.add_corpus_mentions`."""
     t0 = time.perf_counter()
-    names = build_corpus_names(mentions[["doc_id", "text", "label", "kind", "norm_text"]],
-                               min_docs=cfg.ner.corpus_min_docs)
-    if not len(names):
-        return mentions, {}
-    groups = mentions.groupby("doc_id", sort=False).indices
-    added: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    for part in doc_parts:
-        docs = (pq.read_table(part, columns=["doc_id", "status", "text"]).to_pandas()
-                if isinstance(part, (str, Path)) else part)
-        for doc_id, status, text in zip(docs["doc_id"], docs["status"], docs["text"]):
-            if status != "ok":
-                continue
-            hidden = []
-            m = _DATE_RE.match(text) if cfg.input.date_line else None
-            if m:
-                hidden = [m.span(1)]
-            norm = normalize_text(text, cfg.normalize, html=cfg.input.html, hidden_spans=hidden)
-            idx = groups.get(doc_id, [])
-            own = mentions.iloc[idx] if len(idx) else mentions.iloc[0:0]
-            offs = np.asarray(norm.offsets)
-            spans = list(zip(np.searchsorted(offs, own["start_char"].to_numpy(), "left"),
-                             np.searchsorted(offs, own["end_char"].to_numpy(), "left")))
-            found = names.find(norm.text, spans, doc_id=doc_id)
-            if not found:
-                continue
-            starts = own["start_char"].to_numpy()
-            sents = own["sentence_index"].to_numpy()
-            n = len(own)
-            for s, e, label in found:
-                row = _mention_row(doc_id, text, norm, s, e, label, "name", 0, n + 1)
-                if row is None:
-                    continue
-                # the sentence of the nearest mention before it (the tagger's sentences are not kept)
-                k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if n else -1
-                row["sentence_index"] = int(sents[k]) if k >= 0 else 0
-                if k >= 0 and pd.notna(own["sentence_end"].iloc[k]) and row["end_char"] <= own["sentence_end"].iloc[k]:
-                    row["sentence_start"] = int(own["sentence_start"].iloc[k])
-                    row["sentence_end"] = int(own["sentence_end"].iloc[k])
-                n += 1
-                added.append(row)
-            counts[doc_id] = n
-    timings.add("ner", t0)
-    if not added:
-        return mentions, {}
-    log.info("corpus pass: %d mentions added from %d names", len(added), len(names))
-    return pd.concat([mentions, _mention_frame(added)], ignore_index=True), counts
+    out = add_corpus_mentions(doc_parts, mentions, cfg)
+    (timings or Timings()).add("ner", t0)
+    return out
 
 
 def _set_mention_counts(path: Path, counts: dict[str, int]) -> None:
