@@ -155,7 +155,8 @@ def _weak_forms(stem_inf: str) -> tuple[set[str], set[str]]:
 
 def _strong_forms(inf: str, pres: str, past: str, part: str) -> tuple[set[str], set[str]]:
     particle, _, verb = inf.rpartition("|")
-    finite = {pres, past, past + "en", verb}
+    # past plural: "sprachen", but "nannten" / "bezeichneten" after a past in -e
+    finite = {pres, past, past + ("n" if past.endswith("e") else "en"), verb}
     if not past.endswith("te"):
         finite.add(past + "t")
     if particle:

@@ -534,3 +534,12 @@ def test_quoted_characterisation_after_an_indefinite_article():
     assert _direct_speakers(text, m) == ["Der Abgeordnete Max Muster"]
     # without a speech verb in the sentence a quoted term after "eine" is not speech
     assert q_of(extract_quotes("d", "Im Hafen liegt eine „Seejungfrau“ aus Holz."), "direct") == []
+
+
+def test_past_plural_of_strong_speech_verbs_is_a_cue():
+    from pipeline.quotes import SPEECH_FINITE
+    assert {"nannten", "bezeichneten", "sprachen", "riefen"} <= SPEECH_FINITE
+    text = "Die Lehrer bezeichneten den Erlass als „eine Zumutung für alle Schulen“."
+    (r,) = q_of(extract_quotes("d", text), "direct")
+    assert text[r["cue_start"]:r["cue_end"]] == "bezeichneten"
+    assert speaker(text, r) == "Die Lehrer"
