@@ -547,9 +547,18 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         timings.worker_peak_mb = max(timings.worker_peak_mb, float(result.get("peak_rss_mb", 0.0)))
 
     extra = tuple(extra_cols)
+    # with workers the driver waits while they tag: it builds the place gazetteer then
+    warm = None
+    if cfg.run.workers > 1 or cfg.run.scheduler:
+        import threading
+
+        warm = threading.Thread(target=_prewarm, name="pipeline-prewarm", daemon=True)
+        warm.start()
     run_batches(todo(), checkpoint_batch, (cfg, str(work), None, extra), done, workers=cfg.run.workers,
                 scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger, extra, on_progress),
                 on_progress=on_progress)
+    if warm is not None:
+        warm.join()
     _check_unique(all_ids)
 
     # link over every mention of the run (mentions are small; texts stay on disk)
@@ -586,6 +595,17 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
     write_json(manifest, staging / "manifest.json")
     folder.publish()
     return manifest
+
+
+def _prewarm() -> None:
+    """Build the lookup tables the final stages need (the place gazetteer, cached once
+    per process), so that a driver that waits for its workers has them ready."""
+    try:
+        from .places import gazetteer
+
+        gazetteer()
+    except Exception:  # noqa: BLE001  the final stage builds (and reports) it again
+        log.debug("prewarming the gazetteer failed", exc_info=True)
 
 
 def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
