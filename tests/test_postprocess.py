@@ -359,3 +359,13 @@ def test_a_class_noun_of_a_thing_makes_misc_and_a_company_noun_makes_a_one_word_
     # a person after a genitive company noun is not touched ("des Konzerns Peter Löscher")
     text = "Der Chef des Konzerns Löscher sprach."
     assert _labels(text, _spans_of(text, ("Löscher", "PER"))) == {"Löscher": "PER"}
+
+
+def test_a_class_noun_once_names_the_thing_everywhere_in_the_document():
+    text = "Die Kartoffelsorte Amflora ist neu. Amflora wächst schnell. Amflora bleibt."
+    spans = _spans_of(text, ("Amflora", "MISC"), ("Amflora", "ORG"), ("Amflora", "ORG"))
+    assert [lab for _, _, lab, _ in label_by_form(text, spans)] == ["MISC", "MISC", "MISC"]
+    # two class nouns that disagree decide nothing beyond their own spans
+    text = "Die Raumstation Mir und die Agentur Mir; Mir bleibt."
+    spans = _spans_of(text, ("Mir", "LOC"), ("Mir", "LOC"), ("Mir", "LOC"))
+    assert [lab for _, _, lab, _ in label_by_form(text, spans)] == ["MISC", "ORG", "LOC"]

@@ -570,7 +570,8 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
        name right after an organisation's class noun is ORG ("Nachrichtenagentur
        Xinhua", "Autobauer Opel"), unless it is a country (``country(form) -> bool``),
        which is an attribute there ("Partei Kanadas"), and so is a one-word "person"
-       right after a company noun ("Rüstungskonzern Diehl");
+       right after a company noun ("Rüstungskonzern Diehl"); the label a class noun gives
+       holds for the same name everywhere in the document;
     5. the short form of a name that rule 2 or 3 made ORG, in the same document, is ORG
        too ("Tesla" beside "Tesla Motors", "Hoffenheim" beside "1899 Hoffenheim");
     6. an abbreviation defined in brackets right after a long form that is not a person
@@ -580,6 +581,7 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
     """
     out: list[Span] = []
     short_org: set[str] = set()
+    by_class: dict[str, set[str]] = {}
     for s, e, label, kind in spans:
         if kind == "name":
             form = text[s:e]
@@ -595,13 +597,17 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
                 short_org.add(words[1] if _NUMBER.match(words[0]) else words[0])
             elif (before := _preceding_word(text, s))[:1].isupper() and before.lower().endswith(MISC_CLASS_ENDINGS):
                 label = "MISC"
+                by_class.setdefault(form, set()).add(label)
             elif label in ("LOC", "MISC") and before.lower().endswith(ORG_CLASS_ENDINGS) \
                     and before[:1].isupper() and not (country is not None and country(form)):
                 label = "ORG"
+                by_class.setdefault(form, set()).add(label)
             elif label == "PER" and len(words) == 1 and before[:1].isupper() and before.lower().endswith(_COMPANY_NOUNS):
                 label = "ORG"
+                by_class.setdefault(form, set()).add(label)
         out.append((s, e, label, kind))
-    relabel: dict[str, str] = {}
+    # a class noun once in the document names the thing everywhere there
+    relabel: dict[str, str] = {f: next(iter(labs)) for f, labs in by_class.items() if len(labs) == 1}
     if abbreviation is not None:
         for (s1, e1, l1, k1), (s2, e2, l2, k2) in zip(out, out[1:]):
             if (k1 == k2 == "name" and l1 != "PER" and l1 != l2 and text[e1:s2] == " ("
