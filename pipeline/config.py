@@ -131,11 +131,27 @@ class OutputConfig(_Section):
             if isinstance(v, list) else v
 
 
+def available_cores() -> int:
+    """The CPU cores this process may run on (a container's or taskset's limit included)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class RunConfig(_Section):
-    # how many processes tag documents: 1 = this process; N > 1 = a Dask LocalCluster of N
-    workers: int = Field(default=1, ge=1, le=1024)
+    # how many processes tag documents: 1 = this process; N > 1 = a Dask LocalCluster of N;
+    # 0 = one per available core
+    workers: int = Field(default=1, ge=0, le=1024)
     # the address of an existing Dask scheduler ("tcp://host:8786"); "" = none
     scheduler: str = ""
+
+    @field_validator("workers")
+    @classmethod
+    def _all_cores(cls, v: int) -> int:
+        return available_cores() if v == 0 else v
 
 
 class QuotesConfig(_Section):

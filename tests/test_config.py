@@ -45,3 +45,15 @@ def test_hash_is_stable_and_changes_with_settings():
     assert a.hash() == b.hash()
     assert load_config(overrides=["ner.batch_size=3"]).hash() != a.hash()
     assert load_config(overrides=["output.formats=csv"]).output.formats == ["csv"]
+
+
+def test_zero_workers_means_one_per_available_core(monkeypatch):
+    import os
+
+    from pipeline.config import load_config
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert load_config(overrides=["run.workers=0"]).run.workers == 3
+    assert load_config(overrides=["run.workers=2"]).run.workers == 2
+    with pytest.raises(ConfigError):
+        load_config(overrides=["run.workers=-1"])
