@@ -9,7 +9,9 @@ worker normalises, tags and writes its batch as a checkpoint under ``OUT/.work/`
 by the batch's number: the tables are assembled from the checkpoints in batch order, so
 they are the same whatever the number of workers, and ``--resume`` reuses checkpoints
 whichever engine wrote them. A worker that dies loses nothing: Dask gives its batch to
-another worker (and retries a failed task twice).
+another worker (and retries a failed task twice). After tagging, the same workers take
+the per-part work of the corpus pass and the quotations (:meth:`Engine.map`) while the
+driver links; results are combined in part order, so the tables stay the same.
 
 On a cluster beyond this machine, the output folder must be on storage every worker
 can write to (the same path on each), and each worker needs this package installed.
@@ -69,21 +71,92 @@ def run_batches(
     local_task_args: tuple | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Call ``task(i, batch, *task_args)`` for every ``(i, batch)`` and ``on_done`` with
-    each result as it finishes (in completion order, which may differ from ``i``).
+    """:meth:`Engine.run_batches` on an engine of its own, closed when done."""
+    with Engine(workers, scheduler) as engine:
+        engine.run_batches(batches, task, task_args, on_done, local_task_args=local_task_args,
+                           on_progress=on_progress)
 
-    ``local_task_args`` replaces ``task_args`` when the batches run in this process (so
-    an already loaded model can be passed instead of being loaded again, and a progress
-    callback). On Dask, ``on_progress(docs, words)`` gets the workers' progress events
-    (:func:`progress_reporter`) and, when a batch finishes, what of it was not reported
-    yet (a batch that a dead worker had half done counts once), from one thread at a time."""
-    if workers <= 1 and not scheduler:
-        args = local_task_args if local_task_args is not None else task_args
-        for i, batch in batches:
-            on_done(task(i, batch, *args))
-        return
-    _run_on_dask(iter(batches), task, task_args, on_done, workers=workers, scheduler=scheduler,
-                 on_progress=on_progress)
+
+class Engine:
+    """Where the per-document work of a run happens: this process (``workers`` 1, no
+    scheduler), a Dask ``LocalCluster`` of ``workers`` processes, or the Dask cluster at
+    ``scheduler``. A context manager: the cluster starts on entering (nothing to start
+    locally) and stops on leaving, so one run's stages share it:
+    :meth:`run_batches` for tagging, :meth:`map` for the per-part work after it (the
+    corpus pass, quotations)."""
+
+    def __init__(self, workers: int = 1, scheduler: str = ""):
+        self.workers = workers
+        self.scheduler = scheduler
+        self.client = None
+        self._cluster = None
+        self._closer = None
+
+    @property
+    def distributed(self) -> bool:
+        return self.workers > 1 or bool(self.scheduler)
+
+    def __enter__(self) -> "Engine":
+        if self.distributed:
+            self.client, self._cluster = _start_dask(self.workers, self.scheduler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._closer is not None:
+            self._closer.join()
+            self._closer = None
+        self._close()
+
+    def _close(self) -> None:
+        client, cluster = self.client, self._cluster
+        self.client = self._cluster = None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    def close_in_background(self) -> None:
+        """Stop the cluster in a thread (its processes take a moment to go) while this
+        process goes on; leaving the context waits for it. Local work needs nothing."""
+        if self.client is None or self._closer is not None:
+            return
+        import threading
+
+        self._closer = threading.Thread(target=self._close, name="pipeline-engine-close", daemon=True)
+        self._closer.start()
+
+    def run_batches(self, batches: Iterable[tuple[int, Any]], task: Callable[..., dict[str, Any]],
+                    task_args: tuple, on_done: Callable[[dict[str, Any]], None], *,
+                    local_task_args: tuple | None = None,
+                    on_progress: Callable[[int, int], None] | None = None) -> None:
+        """Call ``task(i, batch, *task_args)`` for every ``(i, batch)`` and ``on_done`` with
+        each result as it finishes (in completion order, which may differ from ``i``).
+
+        ``local_task_args`` replaces ``task_args`` when the batches run in this process (so
+        an already loaded model can be passed instead of being loaded again, and a progress
+        callback). On Dask, ``on_progress(docs, words)`` gets the workers' progress events
+        (:func:`progress_reporter`) and, when a batch finishes, what of it was not reported
+        yet (a batch that a dead worker had half done counts once), from one thread at a time."""
+        if self.client is None:
+            args = local_task_args if local_task_args is not None else task_args
+            for i, batch in batches:
+                on_done(task(i, batch, *args))
+            return
+        _run_on_dask(self.client, iter(batches), task, task_args, on_done, workers=self.workers,
+                     on_progress=on_progress)
+
+    def map(self, fn: Callable, args: list[tuple], common: tuple = ()) -> list:
+        """``[fn(*a, *common) for a in args]``, in order; on Dask each call is a task (two
+        retries), ``common`` sent to the workers once."""
+        if self.client is None or not args:
+            return [fn(*a, *common) for a in args]
+        shared = [self.client.scatter(c, broadcast=True) for c in common]
+        futures = [self.client.submit(fn, *a, *shared, pure=False, retries=2) for a in args]
+        try:
+            return self.client.gather(futures)
+        finally:
+            for f in futures:
+                f.release()
 
 
 class _Progress:
@@ -122,10 +195,9 @@ class _Progress:
             self.on_progress(max(0, n - docs), max(0, words - w))
 
 
-def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *, workers: int,
-                 scheduler: str, on_progress: Callable[[int, int], None] | None = None) -> None:
+def _start_dask(workers: int, scheduler: str):
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - a dependency of the package
         raise PipelineError("run.workers > 1 needs dask.distributed: pip install 'dask[distributed]'") from None
     cluster = None
@@ -141,15 +213,23 @@ def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *
                                    silence_logs=logging.WARNING)
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
         raise PipelineError(f"cannot reach the Dask scheduler {scheduler or 'of the local cluster'}: {exc}") from None
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
-        pending = as_completed()
-        in_flight = 0
-        progress = _Progress(on_progress)
-        if on_progress is not None:
-            client.subscribe_topic(PROGRESS_TOPIC, progress.event)
+    return client, cluster
 
+
+def _run_on_dask(client, batches: Iterator[tuple[int, Any]], task, task_args, on_done, *, workers: int,
+                 on_progress: Callable[[int, int], None] | None = None) -> None:
+    from distributed import as_completed
+
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+    pending = as_completed()
+    in_flight = 0
+    progress = _Progress(on_progress)
+    if on_progress is not None:
+        client.subscribe_topic(PROGRESS_TOPIC, progress.event)
+    try:
         def submit_next() -> bool:
             nonlocal in_flight
             nxt = next(batches, None)
@@ -178,6 +258,3 @@ def _run_on_dask(batches: Iterator[tuple[int, Any]], task, task_args, on_done, *
                 client.unsubscribe_topic(PROGRESS_TOPIC)
             except (ValueError, KeyError):  # pragma: no cover - never subscribed
                 pass
-        client.close()
-        if cluster is not None:
-            cluster.close()

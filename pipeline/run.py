@@ -28,12 +28,12 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
-from .ner.mentions import add_corpus_mentions, mention_frame, mention_row, sentence_bounds
+from .ner.mentions import Mapper, _local_map, add_corpus_mentions, mention_frame, mention_row, sentence_bounds
 from .ner.model import ModelInfo, NerTagger, peek_model_info
 from .outdir import RunFolder, check_out_dir, os_error
 from .normalize import normalize_text
 from .read import RawDoc
-from .engine import run_batches
+from .engine import Engine
 from .places import ground_places
 from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes
 
@@ -136,37 +136,43 @@ def process_batch(
 
 
 def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, cfg: Config,
-                timings: Timings | None = None) -> pd.DataFrame:
+                timings: Timings | None = None, mapper: Mapper | None = None) -> pd.DataFrame:
     """The quotes stage, after linking: quotations of each part of the documents table
     (frames, or checkpointed Parquet files read one at a time), speakers resolved to the
-    linked mentions. An empty quotes table when ``quotes.enabled`` is off."""
-    from .quotes import extract_all
-
+    linked mentions; each part by ``mapper`` where given (the run's workers), the parts
+    combined in order. An empty quotes table when ``quotes.enabled`` is off."""
     if not cfg.quotes.enabled:
         return schemas.empty("quotes")
     timings = timings or Timings()
     t0 = time.perf_counter()
-    by_doc = linked.groupby("doc_id", sort=False) if len(linked) else None
-    parts = []
+    groups = linked.groupby("doc_id", sort=False).indices if len(linked) else {}
+    args = []
     for part in doc_parts:
-        docs = (pq.read_table(part, columns=["doc_id", "text"]).to_pandas()
-                if isinstance(part, (str, Path)) else part[["doc_id", "text"]])
-        if by_doc is not None:
-            keys = [d for d in docs["doc_id"] if d in by_doc.groups]
-            ment = pd.concat([by_doc.get_group(d) for d in keys]) if keys else linked.iloc[0:0]
-        else:
-            ment = linked
-        parts.append(extract_all(docs, ment))
+        ids = (pq.read_table(part, columns=["doc_id"]).column(0).to_pylist()
+               if isinstance(part, (str, Path)) else part["doc_id"].tolist())
+        idx = [i for d in ids for i in groups.get(d, ())]
+        args.append((str(part) if isinstance(part, (str, Path)) else part, linked.iloc[idx]))
+    parts = (mapper or _local_map)(quotes_part, args, ())
     timings.add("quotes", t0)
     return _concat(parts, "quotes")
 
 
+def quotes_part(part: str | Path | pd.DataFrame, linked: pd.DataFrame) -> pd.DataFrame:
+    """The quotations of one part of the documents (a checkpointed Parquet file or a
+    frame), with ``linked`` the linked mentions of its documents."""
+    from .quotes import extract_all
+
+    docs = (pq.read_table(part, columns=["doc_id", "text"]).to_pandas()
+            if isinstance(part, (str, Path)) else part[["doc_id", "text"]])
+    return extract_all(docs, linked)
+
+
 def corpus_pass(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame, cfg: Config,
-                timings: Timings | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+                timings: Timings | None = None, mapper: Mapper | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """The corpus-level second pass (``ner.corpus_pass``), timed as NER: see
     :func:`pipeline.ner.mentions.add_corpus_mentions`."""
     t0 = time.perf_counter()
-    out = add_corpus_mentions(doc_parts, mentions, cfg)
+    out = add_corpus_mentions(doc_parts, mentions, cfg, mapper)
     (timings or Timings()).add("ner", t0)
     return out
 
@@ -547,54 +553,58 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         timings.worker_peak_mb = max(timings.worker_peak_mb, float(result.get("peak_rss_mb", 0.0)))
 
     extra = tuple(extra_cols)
-    # with workers the driver waits while they tag: it builds the place gazetteer then
-    warm = None
-    if cfg.run.workers > 1 or cfg.run.scheduler:
-        import threading
+    # one engine for the run's stages: tagging, then the per-part corpus pass and quotes
+    with Engine(cfg.run.workers, cfg.run.scheduler) as engine:
+        # with workers the driver waits while they tag: it builds the place gazetteer then
+        # (once the cluster is up: the thread would slow its start)
+        warm = None
+        if engine.distributed:
+            import threading
 
-        warm = threading.Thread(target=_prewarm, name="pipeline-prewarm", daemon=True)
-        warm.start()
-    run_batches(todo(), checkpoint_batch, (cfg, str(work), None, extra), done, workers=cfg.run.workers,
-                scheduler=cfg.run.scheduler, local_task_args=(cfg, str(work), tagger, extra, on_progress),
-                on_progress=on_progress)
-    if warm is not None:
-        warm.join()
-    _check_unique(all_ids)
+            warm = threading.Thread(target=_prewarm, name="pipeline-prewarm", daemon=True)
+            warm.start()
+        engine.run_batches(todo(), checkpoint_batch, (cfg, str(work), None, extra), done,
+                           local_task_args=(cfg, str(work), tagger, extra, on_progress), on_progress=on_progress)
+        if warm is not None:
+            warm.join()
+        _check_unique(all_ids)
+        mapper = engine.map if engine.distributed else None
 
-    # link over every mention of the run (mentions are small; texts stay on disk)
-    ment_files = [_batch_paths(work, i)[1] for i in range(n_batches)]
-    doc_files = [_batch_paths(work, i)[0] for i in range(n_batches)]
-    mentions = (pd.concat([pq.read_table(p).to_pandas() for p in ment_files], ignore_index=True)
-                if ment_files else schemas.empty("mentions"))
-    mentions, counts = corpus_pass(doc_files, mentions, cfg, timings)
-    if counts:
-        for p in doc_files:
-            _set_mention_counts(p, counts)
-    linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs, doc_ids=all_ids)
-    quotes = find_quotes(doc_files, linked, cfg, timings)
+        # link over every mention of the run (mentions are small; texts stay on disk)
+        ment_files = [_batch_paths(work, i)[1] for i in range(n_batches)]
+        doc_files = [_batch_paths(work, i)[0] for i in range(n_batches)]
+        mentions = (pd.concat([pq.read_table(p).to_pandas() for p in ment_files], ignore_index=True)
+                    if ment_files else schemas.empty("mentions"))
+        mentions, counts = corpus_pass(doc_files, mentions, cfg, timings, mapper)
+        if counts:
+            for p in doc_files:
+                _set_mention_counts(p, counts)
+        linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs, doc_ids=all_ids)
+        quotes = find_quotes(doc_files, linked, cfg, timings, mapper)
+        engine.close_in_background()  # the workers go while the tables are written
 
-    t1 = time.perf_counter()
-    from .write import write_json, write_table, write_table_parts
+        t1 = time.perf_counter()
+        from .write import write_json, write_table, write_table_parts
 
-    formats = cfg.output.formats
-    staging = folder.stage()
-    esc = cfg.output.csv_escape_formulas
-    write_table_parts(doc_files, schemas.with_extra("documents", extra), staging, formats, escape_formulas=esc)
-    write_table(linked, "mentions", staging, formats, escape_formulas=esc)
-    write_table(entities, "entities", staging, formats, escape_formulas=esc)
-    write_table(co, "cooccurrences", staging, formats, escape_formulas=esc)
-    write_table(links, "links", staging, formats, escape_formulas=esc)
-    if cfg.quotes.enabled:
-        write_table(quotes, "quotes", staging, formats, escape_formulas=esc)
-    timings.add("write", t1)
-    status = _status_counts(doc_files)
-    tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
-              "mentions": linked, "entities": entities, "cooccurrences": co, "links": links,
-              "quotes": quotes}
-    manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc)
-    write_json(manifest, staging / "manifest.json")
-    folder.publish()
-    return manifest
+        formats = cfg.output.formats
+        staging = folder.stage()
+        esc = cfg.output.csv_escape_formulas
+        write_table_parts(doc_files, schemas.with_extra("documents", extra), staging, formats, escape_formulas=esc)
+        write_table(linked, "mentions", staging, formats, escape_formulas=esc)
+        write_table(entities, "entities", staging, formats, escape_formulas=esc)
+        write_table(co, "cooccurrences", staging, formats, escape_formulas=esc)
+        write_table(links, "links", staging, formats, escape_formulas=esc)
+        if cfg.quotes.enabled:
+            write_table(quotes, "quotes", staging, formats, escape_formulas=esc)
+        timings.add("write", t1)
+        status = _status_counts(doc_files)
+        tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
+                  "mentions": linked, "entities": entities, "cooccurrences": co, "links": links,
+                  "quotes": quotes}
+        manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc)
+        write_json(manifest, staging / "manifest.json")
+        folder.publish()
+        return manifest
 
 
 def _prewarm() -> None:

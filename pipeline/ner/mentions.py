@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -68,16 +69,27 @@ def mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return mentions
 
 
+#: ``mapper(fn, [args, ...], common) -> [fn(*args, *common), ...]`` in order: runs
+#: per-part work in this process or on the run's workers (:meth:`pipeline.engine.Engine.map`)
+Mapper = Callable[[Callable, list, tuple], list]
+
+
+def _local_map(fn: Callable, args: list, common: tuple = ()) -> list:
+    return [fn(*a, *common) for a in args]
+
+
 def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame,
-                        cfg: Config) -> tuple[pd.DataFrame, dict[str, int]]:
+                        cfg: Config, mapper: Mapper | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """The corpus-level second pass (``ner.corpus_pass``): names the model found in at
     least ``ner.corpus_min_docs`` documents, with the label most of them give, are added
     where they occur in the other documents and overlap no span found there
     (:mod:`pipeline.ner.corpus_pass`). Returns the mentions with the new ones and the new
     ``n_mentions`` of the documents that gained some (counts, not increments, so a resumed
-    run that does the pass again gives the same tables)."""
-    from ..read import _DATE_RE
+    run that does the pass again gives the same tables).
 
+    The names come from all mentions; each part of the documents is then searched on
+    its own (:func:`corpus_part`), by ``mapper`` where given (the run's workers), the
+    results combined in part order: the same tables whoever searched."""
     if not cfg.ner.corpus_pass or mentions.empty:
         return mentions, {}
     names = build_corpus_names(mentions[["doc_id", "text", "label", "kind", "norm_text"]],
@@ -85,44 +97,66 @@ def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataF
     if not len(names):
         return mentions, {}
     groups = mentions.groupby("doc_id", sort=False).indices
+    cols = ["doc_id", "start_char", "end_char", "sentence_index", "sentence_start", "sentence_end"]
+    args = []
+    for part in doc_parts:
+        ids = (pq.read_table(part, columns=["doc_id"]).column(0).to_pylist()
+               if isinstance(part, (str, Path)) else part["doc_id"].tolist())
+        idx = [i for d in ids for i in groups.get(d, ())]
+        args.append((str(part) if isinstance(part, (str, Path)) else part, mentions[cols].iloc[idx]))
     added: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
-    for part in doc_parts:
-        docs = (pq.read_table(part, columns=["doc_id", "status", "text"]).to_pandas()
-                if isinstance(part, (str, Path)) else part)
-        for doc_id, status, text in zip(docs["doc_id"], docs["status"], docs["text"]):
-            if status != "ok":
-                continue
-            hidden = []
-            m = _DATE_RE.match(text) if cfg.input.date_line else None
-            if m:
-                hidden = [m.span(1)]
-            norm = normalize_text(text, cfg.normalize, html=cfg.input.html, hidden_spans=hidden)
-            idx = groups.get(doc_id, [])
-            own = mentions.iloc[idx] if len(idx) else mentions.iloc[0:0]
-            offs = np.asarray(norm.offsets)
-            spans = list(zip(np.searchsorted(offs, own["start_char"].to_numpy(), "left"),
-                             np.searchsorted(offs, own["end_char"].to_numpy(), "left")))
-            found = names.find(norm.text, spans, doc_id=doc_id)
-            if not found:
-                continue
-            starts = own["start_char"].to_numpy()
-            sents = own["sentence_index"].to_numpy()
-            n = len(own)
-            for s, e, label in found:
-                row = mention_row(doc_id, text, norm, s, e, label, "name", 0, n + 1)
-                if row is None:
-                    continue
-                # the sentence of the nearest mention before it (the tagger's sentences are not kept)
-                k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if n else -1
-                row["sentence_index"] = int(sents[k]) if k >= 0 else 0
-                if k >= 0 and pd.notna(own["sentence_end"].iloc[k]) and row["end_char"] <= own["sentence_end"].iloc[k]:
-                    row["sentence_start"] = int(own["sentence_start"].iloc[k])
-                    row["sentence_end"] = int(own["sentence_end"].iloc[k])
-                n += 1
-                added.append(row)
-            counts[doc_id] = n
+    for rows, part_counts in (mapper or _local_map)(corpus_part, args, (names, cfg)):
+        added.extend(rows)
+        counts.update(part_counts)
     if not added:
         return mentions, {}
     log.info("corpus pass: %d mentions added from %d names", len(added), len(names))
     return pd.concat([mentions, mention_frame(added)], ignore_index=True), counts
+
+
+def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, cfg: Config
+                ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The corpus pass over one part of the documents (a checkpointed Parquet file or a
+    frame) whose mentions are ``mentions``: the new mention rows, and the new mention
+    count of each document that gained some."""
+    from ..read import _DATE_RE
+
+    docs = (pq.read_table(part, columns=["doc_id", "status", "text"]).to_pandas()
+            if isinstance(part, (str, Path)) else part)
+    groups = mentions.groupby("doc_id", sort=False).indices
+    added: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    for doc_id, status, text in zip(docs["doc_id"], docs["status"], docs["text"]):
+        if status != "ok":
+            continue
+        hidden = []
+        m = _DATE_RE.match(text) if cfg.input.date_line else None
+        if m:
+            hidden = [m.span(1)]
+        norm = normalize_text(text, cfg.normalize, html=cfg.input.html, hidden_spans=hidden)
+        idx = groups.get(doc_id, [])
+        own = mentions.iloc[idx] if len(idx) else mentions.iloc[0:0]
+        offs = np.asarray(norm.offsets)
+        spans = list(zip(np.searchsorted(offs, own["start_char"].to_numpy(), "left"),
+                         np.searchsorted(offs, own["end_char"].to_numpy(), "left")))
+        found = names.find(norm.text, spans, doc_id=doc_id)
+        if not found:
+            continue
+        starts = own["start_char"].to_numpy()
+        sents = own["sentence_index"].to_numpy()
+        n = len(own)
+        for s, e, label in found:
+            row = mention_row(doc_id, text, norm, s, e, label, "name", 0, n + 1)
+            if row is None:
+                continue
+            # the sentence of the nearest mention before it (the tagger's sentences are not kept)
+            k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if n else -1
+            row["sentence_index"] = int(sents[k]) if k >= 0 else 0
+            if k >= 0 and pd.notna(own["sentence_end"].iloc[k]) and row["end_char"] <= own["sentence_end"].iloc[k]:
+                row["sentence_start"] = int(own["sentence_start"].iloc[k])
+                row["sentence_end"] = int(own["sentence_end"].iloc[k])
+            n += 1
+            added.append(row)
+        counts[doc_id] = n
+    return added, counts
