@@ -3,6 +3,7 @@ entities table of an incremental run. Pure functions over typed frames."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from . import schemas
@@ -79,10 +80,26 @@ def cumulative_entities(entities: pd.DataFrame, previous: pd.DataFrame | None,
     return schemas.conform(out.reset_index(drop=True), "entities")
 
 
-def _ranked(values: pd.Series) -> list[str]:
-    counts = values.dropna().map(str).map(str.strip)
-    counts = counts[counts != ""].value_counts()
-    return sorted(counts.index, key=lambda v: (-counts[v], v))
+def _ranked_by_entity(m: pd.DataFrame, col: str) -> dict[str, list[str]]:
+    """Per entity, the distinct non-blank values of ``col`` (stripped), most frequent
+    first, ties in string order: one sort over the whole column, not a Python call per
+    entity."""
+    df = m[["entity_id", col]].dropna()
+    if df.empty:
+        return {}
+    vals = pd.Series([str(v).strip() for v in df[col].tolist()], dtype=object, index=df.index)
+    df = pd.DataFrame({"e": df["entity_id"].astype(object), "v": vals})
+    blank_only = dict.fromkeys(df["e"].tolist(), [])  # an entity with blank values only: none
+    df = df[df["v"] != ""]
+    if df.empty:
+        return {e: [] for e in blank_only}
+    counts = df.groupby(["e", "v"], sort=False).size().rename("n").reset_index()
+    counts = counts.sort_values(["e", "n", "v"], ascending=[True, False, True], kind="stable")
+    e = counts["e"].to_numpy(dtype=object)
+    cuts = np.flatnonzero(e[1:] != e[:-1]) + 1
+    starts = np.r_[0, cuts]
+    out = dict(zip(e[starts].tolist(), (list(x) for x in np.split(counts["v"].to_numpy(dtype=object), cuts))))
+    return {k: out.get(k, []) for k in blank_only}
 
 
 def entity_attributes(entities: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +114,7 @@ def entity_attributes(entities: pd.DataFrame, mentions: pd.DataFrame) -> pd.Data
     for col, target in (("title", "roles"), ("affiliation", "affiliations")):
         if col not in m:
             continue
-        vals = m.dropna(subset=[col]).groupby("entity_id")[col].apply(_ranked).to_dict()
+        vals = _ranked_by_entity(m, col)
         before = out[target] if target in out else pd.Series([[]] * len(out), index=out.index)
         out[target] = [vals.get(e, b if isinstance(b, list) else list(b) if b is not None else [])
                        for e, b in zip(out["entity_id"], before)]

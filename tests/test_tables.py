@@ -86,3 +86,18 @@ def test_the_corpus_pass_adds_names_found_elsewhere_and_keeps_counts_consistent(
     assert on.mentions["mention_id"].is_unique
     extra = on.mentions[~on.mentions["mention_id"].isin(off.mentions["mention_id"])]
     assert (extra["kind"] == "name").all() and extra["label"].isin(["PER", "LOC", "ORG", "MISC"]).all()
+
+
+def test_roles_are_ranked_by_frequency_then_name_per_entity():
+    from pipeline.tables import entity_attributes
+
+    ents = pd.DataFrame({"entity_id": ["PER:a", "PER:b", "PER:c"], "roles": [[], ["Kanzler"], ["alt"]],
+                         "affiliations": [[], [], []]})
+    m = pd.DataFrame({"entity_id": ["PER:a", "PER:a", "PER:a", "PER:a", "PER:b", "PER:b"],
+                      "title": ["Minister", " Kanzler ", "Kanzler", "Abgeordneter", " ", None],
+                      "affiliation": [None, "SPD", None, None, None, None]})
+    out = entity_attributes(ents, m).set_index("entity_id")
+    assert out.loc["PER:a", "roles"] == ["Kanzler", "Abgeordneter", "Minister"]
+    assert out.loc["PER:a", "affiliations"] == ["SPD"]
+    assert out.loc["PER:b", "roles"] == []  # blank titles only: none
+    assert out.loc["PER:c", "roles"] == ["alt"]  # not mentioned in this run: kept
