@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
-from .ner.mentions import Mapper, _local_map, add_corpus_mentions, mention_frame, mention_row, sentence_bounds
+from .ner.mentions import (Mapper, _local_map, add_corpus_mentions, by_part, mention_frame, mention_row,
+                           sentence_bounds)
 from .ner.model import ModelInfo, NerTagger, peek_model_info
 from .outdir import RunFolder, check_out_dir, os_error
 from .normalize import normalize_text
@@ -145,14 +146,7 @@ def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, 
         return schemas.empty("quotes")
     timings = timings or Timings()
     t0 = time.perf_counter()
-    groups = linked.groupby("doc_id", sort=False).indices if len(linked) else {}
-    args = []
-    for part in doc_parts:
-        ids = (pq.read_table(part, columns=["doc_id"]).column(0).to_pylist()
-               if isinstance(part, (str, Path)) else part["doc_id"].tolist())
-        idx = [i for d in ids for i in groups.get(d, ())]
-        args.append((str(part) if isinstance(part, (str, Path)) else part, linked.iloc[idx]))
-    parts = (mapper or _local_map)(quotes_part, args, ())
+    parts = (mapper or _local_map)(quotes_part, by_part(list(doc_parts), linked), ())
     timings.add("quotes", t0)
     return _concat(parts, "quotes")
 

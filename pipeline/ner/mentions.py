@@ -96,14 +96,8 @@ def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataF
                                min_docs=cfg.ner.corpus_min_docs)
     if not len(names):
         return mentions, {}
-    groups = mentions.groupby("doc_id", sort=False).indices
     cols = ["doc_id", "start_char", "end_char", "sentence_index", "sentence_start", "sentence_end"]
-    args = []
-    for part in doc_parts:
-        ids = (pq.read_table(part, columns=["doc_id"]).column(0).to_pylist()
-               if isinstance(part, (str, Path)) else part["doc_id"].tolist())
-        idx = [i for d in ids for i in groups.get(d, ())]
-        args.append((str(part) if isinstance(part, (str, Path)) else part, mentions[cols].iloc[idx]))
+    args = by_part(doc_parts, mentions[cols])
     added: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     for rows, part_counts in (mapper or _local_map)(corpus_part, args, (names, cfg)):
@@ -113,6 +107,20 @@ def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataF
         return mentions, {}
     log.info("corpus pass: %d mentions added from %d names", len(added), len(names))
     return pd.concat([mentions, mention_frame(added)], ignore_index=True), counts
+
+
+def by_part(doc_parts: list[Path | pd.DataFrame], rows: pd.DataFrame) -> list[tuple[str | pd.DataFrame, pd.DataFrame]]:
+    """``(part, its rows)`` for each part of the documents (a checkpointed Parquet file,
+    passed on as its path, or a frame): the rows of ``rows`` (a table with ``doc_id``)
+    that belong to the part's documents, in document order."""
+    groups = rows.groupby("doc_id", sort=False).indices if len(rows) else {}
+    out = []
+    for part in doc_parts:
+        ids = (pq.read_table(part, columns=["doc_id"]).column(0).to_pylist()
+               if isinstance(part, (str, Path)) else part["doc_id"].tolist())
+        idx = [i for d in ids for i in groups.get(d, ())]
+        out.append((str(part) if isinstance(part, (str, Path)) else part, rows.iloc[idx]))
+    return out
 
 
 def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, cfg: Config
