@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .errors import PipelineError
+from .errors import EnvironmentProblem, PipelineError
 
 log = logging.getLogger("pipeline")
 
@@ -215,7 +215,11 @@ def _start_dask(workers: int, scheduler: str):
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
-        raise PipelineError(f"cannot reach the Dask scheduler {scheduler or 'of the local cluster'}: {exc}") from None
+        if scheduler:  # a wrong address: a usage error (exit 2)
+            raise PipelineError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        # the machine would not start worker processes (limits, /dev/shm, ports): exit 3
+        raise EnvironmentProblem(f"cannot start a local Dask cluster of {workers} workers: {exc}; "
+                                 "try fewer --workers, or --workers 1") from None
     return client, cluster
 
 

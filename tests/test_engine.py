@@ -112,3 +112,15 @@ def test_progress_counts_every_document_and_word_once(corpus, tmp_path, workers)
     assert peak["driver"] > 50 and peak["tagging"] > 50  # the model alone takes more
     if workers == 1:
         assert peak["tagging"] <= peak["driver"]  # the same process, measured earlier
+
+
+def test_a_local_cluster_that_cannot_start_is_an_environment_problem(corpus, tmp_path, monkeypatch):
+    import distributed
+
+    def refuse(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(distributed, "LocalCluster", refuse)
+    r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o"), "--workers", "2"])
+    assert r.exit_code == 3 and "local Dask cluster" in r.output and "--workers 1" in r.output
+    assert not (tmp_path / "o" / "manifest.json").exists()
