@@ -217,9 +217,6 @@ def run_to_dir(
     input = Path(input)
     if not os.path.lexists(input):
         raise InputError(f"input not found: {input}")
-    prev = cfg.link.previous_entities
-    if prev and not cfg.resolve_path(prev).exists():
-        raise InputError(f"previous entities not found: {prev} (give a run folder or its entities table)")
     out = Path(out_dir) if out_dir is not None else Path("outputs") / _printable(
         input.stem if input.is_file() else input.resolve().name)
     check_input(input, cfg.input)

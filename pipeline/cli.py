@@ -92,8 +92,6 @@ def run_cmd(
             if value is not None:
                 overrides.setdefault(section, {})[key] = value
         cfg = load_config(config, overrides)
-        if entities is not None and not entities.exists():
-            raise InputError(f"previous entities not found: {entities} (give a run folder or its entities table)")
         progress = _progress()
         with progress:
             task = progress.add_task("documents", total=None, words=0) if progress else None
