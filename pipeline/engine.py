@@ -29,7 +29,7 @@ from .errors import EnvironmentProblem, PipelineError
 
 log = logging.getLogger("pipeline")
 
-__all__ = ["run_batches", "progress_reporter"]
+__all__ = ["Engine", "Mapper", "local_map", "progress_reporter"]
 
 #: the Dask event topic on which workers report documents tagged
 PROGRESS_TOPIC = "pipeline-progress"
@@ -60,21 +60,15 @@ def progress_reporter(i: int) -> Callable[[int, int], None] | None:
     return report
 
 
-def run_batches(
-    batches: Iterable[tuple[int, Any]],
-    task: Callable[..., dict[str, Any]],
-    task_args: tuple,
-    on_done: Callable[[dict[str, Any]], None],
-    *,
-    workers: int = 1,
-    scheduler: str = "",
-    local_task_args: tuple | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> None:
-    """:meth:`Engine.run_batches` on an engine of its own, closed when done."""
-    with Engine(workers, scheduler) as engine:
-        engine.run_batches(batches, task, task_args, on_done, local_task_args=local_task_args,
-                           on_progress=on_progress)
+#: ``mapper(fn, [args, ...], common) -> [fn(*args, *common), ...]`` in order: the
+#: per-part work of a stage, in this process (:func:`local_map`) or on a run's workers
+#: (:meth:`Engine.map`)
+Mapper = Callable[[Callable, list, tuple], list]
+
+
+def local_map(fn: Callable, args: list, common: tuple = ()) -> list:
+    """``[fn(*a, *common) for a in args]``: a :data:`Mapper` in this process."""
+    return [fn(*a, *common) for a in args]
 
 
 class Engine:
@@ -149,7 +143,7 @@ class Engine:
         """``[fn(*a, *common) for a in args]``, in order; on Dask each call is a task (two
         retries), ``common`` sent to the workers once."""
         if self.client is None or not args:
-            return [fn(*a, *common) for a in args]
+            return local_map(fn, args, common)
         shared = [self.client.scatter(c, broadcast=True) for c in common]
         futures = [self.client.submit(fn, *a, *shared, pure=False, retries=2) for a in args]
         try:
@@ -229,13 +223,11 @@ def _run_on_dask(client, batches: Iterator[tuple[int, Any]], task, task_args, on
 
     n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
     pending = as_completed()
-    in_flight = 0
     progress = _Progress(on_progress)
     if on_progress is not None:
         client.subscribe_topic(PROGRESS_TOPIC, progress.event)
     try:
         def submit_next() -> bool:
-            nonlocal in_flight
             nxt = next(batches, None)
             if nxt is None:
                 return False
@@ -243,7 +235,6 @@ def _run_on_dask(client, batches: Iterator[tuple[int, Any]], task, task_args, on
             with progress.lock:
                 progress.size[i] = len(batch)
             pending.add(client.submit(task, i, batch, *task_args, pure=False, retries=2))
-            in_flight += 1
             return True
 
         for _ in range(2 * n_workers):
@@ -252,7 +243,6 @@ def _run_on_dask(client, batches: Iterator[tuple[int, Any]], task, task_args, on
         for fut in pending:
             result = fut.result()
             fut.release()
-            in_flight -= 1
             progress.done(result["i"], result["n"], result.get("words", 0))
             on_done(result)
             submit_next()

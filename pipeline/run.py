@@ -28,13 +28,12 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
-from .ner.mentions import (Mapper, _local_map, add_corpus_mentions, by_part, mention_frame, mention_row,
-                           sentence_bounds)
+from .ner.mentions import add_corpus_mentions, by_part, mention_frame, mention_row, sentence_bounds
 from .ner.model import ModelInfo, NerTagger, peek_model_info
 from .outdir import RunFolder, check_out_dir, os_error
 from .normalize import normalize_text
 from .read import RawDoc
-from .engine import Engine
+from .engine import Engine, Mapper, local_map
 from .places import ground_places
 from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes
 
@@ -146,7 +145,7 @@ def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, 
         return schemas.empty("quotes")
     timings = timings or Timings()
     t0 = time.perf_counter()
-    parts = (mapper or _local_map)(quotes_part, by_part(list(doc_parts), linked), ())
+    parts = (mapper or local_map)(quotes_part, by_part(list(doc_parts), linked), ())
     timings.add("quotes", t0)
     return _concat(parts, "quotes")
 
@@ -562,7 +561,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         if warm is not None:
             warm.join()
         _check_unique(all_ids)
-        mapper = engine.map if engine.distributed else None
+        mapper = engine.map
 
         # link over every mention of the run (mentions are small; texts stay on disk)
         ment_files = [_batch_paths(work, i)[1] for i in range(n_batches)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ import pyarrow.parquet as pq
 from .. import schemas
 from ..config import Config
 from ..normalize import normalize_text, to_original
+from ..engine import Mapper, local_map
 from .corpus_pass import build_corpus_names
 
 log = logging.getLogger("pipeline")
@@ -69,15 +69,6 @@ def mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return mentions
 
 
-#: ``mapper(fn, [args, ...], common) -> [fn(*args, *common), ...]`` in order: runs
-#: per-part work in this process or on the run's workers (:meth:`pipeline.engine.Engine.map`)
-Mapper = Callable[[Callable, list, tuple], list]
-
-
-def _local_map(fn: Callable, args: list, common: tuple = ()) -> list:
-    return [fn(*a, *common) for a in args]
-
-
 def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame,
                         cfg: Config, mapper: Mapper | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """The corpus-level second pass (``ner.corpus_pass``): names the model found in at
@@ -100,7 +91,7 @@ def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataF
     args = by_part(doc_parts, mentions[cols])
     added: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
-    for rows, part_counts in (mapper or _local_map)(corpus_part, args, (names, cfg)):
+    for rows, part_counts in (mapper or local_map)(corpus_part, args, (names, cfg)):
         added.extend(rows)
         counts.update(part_counts)
     if not added:
