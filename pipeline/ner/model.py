@@ -120,6 +120,14 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
     return nlp
 
 
+def _model_name(meta: dict) -> str:
+    """A model's name as spaCy packages it: the language first ("de_news_ner")."""
+    name = meta.get("name", "?")
+    if meta.get("lang") and not name.startswith(meta["lang"] + "_"):
+        name = f"{meta['lang']}_{name}"
+    return name
+
+
 def peek_model_info(name: str = "bundled") -> ModelInfo | None:
     """The :class:`ModelInfo` of a model folder (the bundled model or a path) read from its
     ``meta.json`` without loading it (a run whose workers load the model need not load it
@@ -141,10 +149,7 @@ def peek_model_info(name: str = "bundled") -> ModelInfo | None:
     labels = (meta.get("labels") or {}).get("ner")
     if not labels:
         return None
-    meta_name = meta.get("name", "?")
-    if meta.get("lang") and not meta_name.startswith(meta["lang"] + "_"):
-        meta_name = f"{meta['lang']}_{meta_name}"
-    return ModelInfo(name=meta_name, version=str(meta.get("version", "?")), path=str(path.resolve()),
+    return ModelInfo(name=_model_name(meta), version=str(meta.get("version", "?")), path=str(path.resolve()),
                      spacy_version=spacy.__version__, labels=tuple(sorted(labels)), source=source)
 
 
@@ -152,11 +157,8 @@ def model_info(nlp) -> ModelInfo:
     import spacy
 
     meta = nlp.meta
-    name = meta.get("name", "?")
-    if meta.get("lang") and not name.startswith(meta["lang"] + "_"):
-        name = f"{meta['lang']}_{name}"
     return ModelInfo(
-        name=name,
+        name=_model_name(meta),
         version=str(meta.get("version", "?")),
         path=meta.get("_path", ""),
         spacy_version=spacy.__version__,
