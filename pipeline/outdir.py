@@ -156,9 +156,10 @@ def _check_not_locked(out: Path) -> None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-#: the pages ``pipeline report`` writes under ``OUT/report/``
-_REPORT_PAGES = ("index.html", "documents.html")
-_REPORT_DOC_PAGE = re.compile(r"^\d+\.html$")
+#: the pages ``pipeline report`` writes under ``OUT/report/`` (:mod:`pipeline.report`
+#: names its pages with these), and its document pages ``docs/<n>.html``
+REPORT_PAGES = ("index.html", "documents.html")
+REPORT_DOC_PAGE = re.compile(r"^\d+\.html$")
 
 
 def _remove_report(folder: Path) -> None:
@@ -169,11 +170,11 @@ def _remove_report(folder: Path) -> None:
     docs = folder / "docs"
     if docs.is_dir() and not docs.is_symlink():
         for page in docs.iterdir():
-            if _REPORT_DOC_PAGE.match(page.name) and page.is_file() and not page.is_symlink():
+            if REPORT_DOC_PAGE.match(page.name) and page.is_file() and not page.is_symlink():
                 page.unlink()
         with contextlib.suppress(OSError):
             docs.rmdir()
-    for name in _REPORT_PAGES:
+    for name in REPORT_PAGES:
         page = folder / name
         if page.is_file() and not page.is_symlink():
             page.unlink()

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .outdir import REPORT_DOC_PAGE
+
 if TYPE_CHECKING:
     from .api import Result
 
@@ -49,7 +51,6 @@ log = logging.getLogger("pipeline")
 LABEL_COLOURS = {"PER": "#a6d8ff", "LOC": "#b5eb9b", "ORG": "#ffc98b", "MISC": "#e2b8ff"}
 OTHER_COLOUR = "#d9d9d9"
 #: a document page file name, the only files of ``report/docs/`` that a new report removes
-_DOC_PAGE = re.compile(r"^\d+\.html$")
 #: characters of a metadata or list cell shown before it is cut (the pages stay small)
 _CELL = 300
 
@@ -539,7 +540,7 @@ def _write_pages(out: Path, result: Result, max_entities: int, top_per_label: in
         _write(out / "docs" / f"{n}.html",
                _doc_page(n, len(records), doc, by_doc.get(doc["doc_id"], empty), names, anchors))
     for stale in (out / "docs").iterdir():
-        if _DOC_PAGE.match(stale.name) and int(stale.name.split(".")[0]) >= len(records):
+        if REPORT_DOC_PAGE.match(stale.name) and int(stale.name.split(".")[0]) >= len(records):
             stale.unlink()
 
     # the first few documents of each listed entity, by their mentions there
