@@ -557,6 +557,23 @@ def _is_event(form: str) -> bool:
 _EVENT_ENDINGS = ("spiele", "meisterschaft", "meisterschaften", "festival", "festspiele")
 
 
+def _class_label(before: str, label: str, form: str, country=None) -> str | None:
+    """The label the class noun ``before`` a name gives it (rule 4 of :func:`label_by_form`),
+    or None."""
+    if before in PLACE_CLASS_NOUNS:
+        return "LOC"  # "Kosmodrom Wostotschny": refine_spans made it a place; here for the document
+    if not before[:1].isupper():
+        return None
+    noun = before.lower()
+    if noun.endswith(MISC_CLASS_ENDINGS):
+        return "MISC"
+    if label in ("LOC", "MISC") and noun.endswith(ORG_CLASS_ENDINGS) and not (country is not None and country(form)):
+        return "ORG"
+    if label == "PER" and len(form.split()) == 1 and noun.endswith(_COMPANY_NOUNS):
+        return "ORG"
+    return None
+
+
 def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None) -> list[Span]:
     """Labels the form of a name decides, whatever the model read (general rules only):
 
@@ -596,19 +613,9 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
             elif label == "LOC" and len(words) == 2 and sum(bool(_NUMBER.match(w)) for w in words) == 1:
                 label = "ORG"
                 short_org.add(words[1] if _NUMBER.match(words[0]) else words[0])
-            elif (before := _preceding_word(text, s)) in PLACE_CLASS_NOUNS:
-                label = "LOC"  # "Kosmodrom Wostotschny": refine_spans made it a place; here for the document
-                by_class.setdefault(form, set()).add(label)
-            elif before[:1].isupper() and before.lower().endswith(MISC_CLASS_ENDINGS):
-                label = "MISC"
-                by_class.setdefault(form, set()).add(label)
-            elif label in ("LOC", "MISC") and before.lower().endswith(ORG_CLASS_ENDINGS) \
-                    and before[:1].isupper() and not (country is not None and country(form)):
-                label = "ORG"
-                by_class.setdefault(form, set()).add(label)
-            elif label == "PER" and len(words) == 1 and before[:1].isupper() and before.lower().endswith(_COMPANY_NOUNS):
-                label = "ORG"
-                by_class.setdefault(form, set()).add(label)
+            elif (cls := _class_label(_preceding_word(text, s), label, form, country)) is not None:
+                label = cls
+                by_class.setdefault(form, set()).add(cls)
         out.append((s, e, label, kind))
     # a class noun once in the document names the thing everywhere there
     relabel: dict[str, str] = {f: next(iter(labs)) for f, labs in by_class.items() if len(labs) == 1}
