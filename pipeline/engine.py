@@ -20,6 +20,7 @@ can write to (the same path on each), and each worker needs this package install
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -40,12 +41,14 @@ PROGRESS_EVERY_S = 0.5
 def progress_reporter(i: int) -> Callable[[int, int], None] | None:
     """On a Dask worker, a ``(docs, words)`` callback that sends batch ``i``'s progress to
     the driver as events (throttled to one per ``PROGRESS_EVERY_S``; the rest of a batch
-    counts when it finishes); None elsewhere."""
+    counts when it finishes); None elsewhere. A process that has not imported Dask is
+    no Dask worker: Dask is not imported for the question."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
     try:
-        from distributed import get_worker
-
-        worker = get_worker()
-    except (ImportError, ValueError):
+        worker = distributed.get_worker()
+    except ValueError:
         return None
     last = [time.monotonic(), 0, 0]  # time of the last event, docs and words not yet sent
 
