@@ -181,3 +181,33 @@ def test_cpu_ops_settings_are_validated():
         use_cpu_ops("numpy", -1)
     with pytest.raises(ConfigError):
         load_config(overrides=["ner.gemm=mkl", "ner.blas_threads=-2"])
+
+
+def test_the_tagger_yields_each_text_once_its_pieces_are_tagged():
+    """Texts come back as soon as the model batch holding their last piece is done (a
+    progress bar counts them then), not after the whole input; the results are those of
+    tagging all at once."""
+    from pipeline.api import get_tagger
+
+    base = load_config()
+    small = base.ner.model_copy(update={"batch_size": 2})
+    tagger = NerTagger(get_tagger(base).nlp, small)
+    texts = [t for t, _ in SENTENCES] * 2  # six texts: three model batches of two
+    calls = []
+    pipe = tagger.nlp.pipe
+
+    def counting_pipe(docs, **kw):
+        calls.append(1)
+        return pipe(docs, **kw)
+
+    tagger.nlp.pipe = counting_pipe
+    try:
+        results = tagger.tag(texts)
+        first = next(results)
+        assert len(calls) == 1  # the first text is out after the first of three model batches
+        rest = list(results)
+    finally:
+        del tagger.nlp.pipe
+    assert len(calls) == 3
+    whole = list(NerTagger(tagger.nlp, small).tag(texts))
+    assert [first, *rest] == whole

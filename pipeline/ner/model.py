@@ -297,7 +297,11 @@ class NerTagger:
         errors: list[str | None] = [None] * len(texts)
         results: list[list[tuple[int, int, str, str]]] = [[] for _ in texts]
         sent_starts: list[list[int]] = [[] for _ in texts]
+        done = 0  # texts before this one are yielded
         for group in self._batches(texts, works, errors):
+            # pieces come in text order: every text before the group's last is complete
+            # once the group is tagged, and is yielded then (progress per document)
+            last = group[-1].index
             group = [p for p in group if errors[p.index] is None]
             docs = self.nlp.pipe([p.doc for p in group], batch_size=max(1, len(group)))
             for piece, doc in zip(group, docs):
@@ -314,22 +318,30 @@ class NerTagger:
                         continue
                     results[i].append((offset + _back(ins, ent.start_char), offset + _back(ins, ent.end_char),
                                        label, kind))
-        for i, text in enumerate(texts):
-            if errors[i] is None:
-                try:
-                    spans = self._postprocess(text, results[i], works[i])
-                except WorkLimitExceeded as exc:
-                    errors[i] = self._budget_error(text, exc)
-            if errors[i] is not None:
-                yield Tagged(spans=[], n_sentences=0, error=errors[i])
-                continue
-            starts = sent_starts[i] or [0]
-            yield Tagged(
-                spans=[(s, e, lab, kind, _sentence_of(starts, s)) for s, e, lab, kind in spans],
-                n_sentences=len(sent_starts[i]),
-                titles=person_titles(text, spans, is_title),
-                sent_starts=list(starts),
-            )
+            for i in range(done, last):
+                yield self._tagged(texts[i], results[i], sent_starts[i], works[i], errors[i])
+                results[i], sent_starts[i] = [], []  # yielded: its spans need not stay
+            done = max(done, last)
+        for i in range(done, len(texts)):
+            yield self._tagged(texts[i], results[i], sent_starts[i], works[i], errors[i])
+
+    def _tagged(self, text: str, spans: list, sent_starts: list[int], work: Work, error: str | None) -> Tagged:
+        """One text's result from the model's spans and sentence starts: the rules of
+        :meth:`_postprocess` applied, or its error."""
+        if error is None:
+            try:
+                spans = self._postprocess(text, spans, work)
+            except WorkLimitExceeded as exc:
+                error = self._budget_error(text, exc)
+        if error is not None:
+            return Tagged(spans=[], n_sentences=0, error=error)
+        starts = sent_starts or [0]
+        return Tagged(
+            spans=[(s, e, lab, kind, _sentence_of(starts, s)) for s, e, lab, kind in spans],
+            n_sentences=len(sent_starts),
+            titles=person_titles(text, spans, is_title),
+            sent_starts=list(starts),
+        )
 
     def _budget_error(self, text: str, exc: WorkLimitExceeded) -> str:
         return (f"work budget exceeded: more than {exc.limit:,} work units for {len(text):,} characters "
