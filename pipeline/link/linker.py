@@ -29,11 +29,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .. import schemas
 from ..config import LinkConfig
@@ -61,6 +65,7 @@ class _Surfaces:
     def __init__(self, texts: list[str], labels: list[str], kinds: list[str]):
         n = len(texts)
         self.text, self.label, self.kind = texts, labels, kinds
+        self.kind0 = list(kinds)  # the input's kind (``kind`` turns "deriv" for derived names)
         self.stripped: list[str] = [""] * n
         self.key0: list[str] = [""] * n  # before genitive handling
         derivs = []
@@ -171,26 +176,6 @@ def _mention_frame(mentions: pd.DataFrame) -> pd.DataFrame:
     return mentions.reset_index(drop=True)
 
 
-def _surface_texts(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The surface the linker keys each mention on, as (code per mention, distinct
-    surfaces): ``norm_text`` (the span as the model saw it: mojibake repaired, HTML
-    entities unescaped, tags and invisible characters gone) where the column is present,
-    else ``text``; cleaned by :func:`clean_surface` (once per distinct value). A span that
-    cleans to nothing keeps its text. ``mentions.text`` itself is never changed."""
-    col = m["text"]
-    if "norm_text" in m.columns:
-        norm = m["norm_text"]
-        ok = norm.notna().to_numpy() & (norm.fillna("").astype(str).str.strip() != "").to_numpy()
-        col = norm.where(ok, col)
-    codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    raw = np.asarray(uniq, dtype=object)
-    clean = [clean_surface(str(u)) for u in raw]
-    clean = [c if c else str(u) for c, u in zip(clean, raw)]
-    c_code, c_uniq = pd.factorize(pd.Series(clean + [""], dtype=object), sort=False)
-    out = c_code[codes]  # code -1 (a missing text) -> the final "" entry
-    return out.astype(np.int64), np.asarray(c_uniq, dtype=object)
-
-
 def _as_list(v: object) -> list[str]:
     if v is None:
         return []
@@ -246,81 +231,13 @@ class Nodes:
 
 
 @dataclass(eq=False)
-class LinkContext:
-    """What the comparison levels and the final step read: the mentions and their
-    per-mention keys, the nodes table, the constraints (the union-find, analyst splits)
-    and the data behind the virtual nodes. Built once by :func:`build_context`; the
-    levels read it (and the union-find's current clusters), they do not change it."""
-
-    cfg: LinkConfig
-    m: pd.DataFrame
-    S: _Surfaces
-    s_code: np.ndarray  # surface code per mention
-    doc: np.ndarray  # doc_id per mention (shared str objects)
-    doc_code: np.ndarray
-    ctry: object | None  # aliases.Countries, None with country_aliases off
-    adjs: object  # aliases.PlaceAdjectives
-    # per mention
-    lab_m: np.ndarray
-    key_m: np.ndarray
-    is_deriv: np.ndarray
-    scope_m: np.ndarray
-    lk_code: np.ndarray  # (label, key) pair code per mention
-    node_m: np.ndarray
-    partial_level: np.ndarray
-    abbr_m: np.ndarray
-    affiliation: np.ndarray
-    # per surface
-    mkey_u: list[str]
-    deriv_rule_u: list
-    # pairs, nodes and what lies behind the virtual ones
-    lk_pairs: list[tuple[str, str]]
-    nodes: Nodes
-    display: dict[tuple[str, str], str]
-    forced_canonical: dict[tuple[str, str], str]
-    alias_hits: list[tuple[int, str]]
-    country_of_pair: dict[int, str]
-    prev_rows: list[dict]
-    prev_edges: list[tuple[int, int]]
-    short_forms: dict[str, set[str]]
-    abbr_global: list
-    forbidden_pairs: set[tuple[str, str]]
-    uf: UnionFind
-    _pair_rows: list | None = field(default=None, repr=False)
-
-    @property
-    def NN(self) -> int:
-        return len(self.nodes)
-
-    @property
-    def NP(self) -> int:
-        return len(self.prev_rows)
-
-    @property
-    def total(self) -> int:
-        return self.NN + self.NP
-
-    def pair_rows(self) -> list[tuple[int, int, int]]:
-        """(scope, pair, node) of each (scope, label+key pair) an alias-file merge or a
-        country alias concerns (computed once, for both levels)."""
-        if self._pair_rows is None:
-            wanted = {p for p, ck in self.alias_hits if self.lk_pairs[p][1] != ck} | set(self.country_of_pair)
-            rows: list[tuple[int, int, int]] = []
-            if wanted:
-                ps = pd.DataFrame({"s": self.scope_m, "p": self.lk_code, "node": self.node_m})
-                ps = ps[np.isin(self.lk_code, np.fromiter(wanted, dtype=np.int64))].drop_duplicates(["s", "p"])
-                rows = list(zip(ps["s"].tolist(), ps["p"].tolist(), ps["node"].tolist()))
-            self._pair_rows = rows
-        return self._pair_rows
-
-
-@dataclass(eq=False)
 class Edges:
     """What a comparison level returns: node pairs (``a`` is the node attached to,
     ``b`` the attached one), the level (rule name and default score), a score per edge
-    where it varies, and the evidence mention ids per edge where they are not simply the
-    attached node's mentions. ``force`` skips the constraints (analyst merges); ``names``
-    off skips the person-name check (the names of one earlier entity)."""
+    where it varies, and the evidence per edge where it is not simply the attached
+    node's mentions: (number of mentions, their five smallest ids). ``force`` skips the
+    constraints (analyst merges); ``names`` off skips the person-name check (the names of
+    one earlier entity)."""
 
     a: np.ndarray
     b: np.ndarray
@@ -377,37 +294,332 @@ class _EdgeLog:
                 cat(self.status).astype(np.int8) if self.status else np.empty(0, np.int8))
 
 
-def build_context(mentions: pd.DataFrame, cfg: LinkConfig, *, previous_entities: pd.DataFrame | None = None,
+class MentionParts:
+    """The mentions to link, as parts: DataFrames or Parquet files (schema 'mentions'),
+    each document wholly inside one part (a checkpoint batch, a Dask partition).
+
+    The linker reads the parts pass by pass, one at a time, and keeps per part a few
+    work arrays with one entry per mention (surface, document, node codes, in-document
+    links): in memory, or with ``spill_dir`` as ``.npy`` files in that folder. What it
+    holds across parts is indexed by distinct surfaces and names, so with ``spill_dir``
+    its memory follows the distinct names and one part, not the mentions of the corpus.
+    """
+
+    def __init__(self, parts: Iterable[pd.DataFrame | str | Path], spill_dir: str | Path | None = None):
+        self.parts = [p if isinstance(p, pd.DataFrame) else Path(p) for p in parts]
+        self.spill = Path(spill_dir) if spill_dir is not None else None
+        self._mem: list[dict[str, np.ndarray]] = [{} for _ in self.parts]
+        self._names: list[list[str] | None] = [None] * len(self.parts)
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def columns(self, i: int) -> list[str]:
+        if self._names[i] is None:
+            p = self.parts[i]
+            self._names[i] = (list(p.columns) if isinstance(p, pd.DataFrame)
+                              else list(pq.ParquetFile(p).schema_arrow.names))
+        return self._names[i]
+
+    def read(self, i: int, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Part ``i`` with those of ``columns`` it has (None: all), index 0..n-1."""
+        p = self.parts[i]
+        cols = None if columns is None else [c for c in columns if c in self.columns(i)]
+        if isinstance(p, pd.DataFrame):
+            return p if cols is None else p[cols]
+        return pd.read_parquet(p, columns=cols)
+
+    def put(self, i: int, **arrays: np.ndarray) -> None:
+        """Keep work arrays of part ``i``."""
+        if self.spill is None:
+            self._mem[i].update(arrays)
+            return
+        for name, a in arrays.items():
+            np.save(self.spill / f"{i:05d}-{name}.npy", a, allow_pickle=a.dtype == object)
+
+    def get(self, i: int, name: str) -> np.ndarray:
+        """A work array of part ``i``."""
+        if self.spill is None:
+            return self._mem[i][name]
+        return np.load(self.spill / f"{i:05d}-{name}.npy", allow_pickle=True)
+
+    def merged(self) -> "MentionParts":
+        """All parts as one (for per-document linking, whose nodes follow documents)."""
+        return MentionParts([pd.concat([self.read(i) for i in range(len(self))], ignore_index=True)])
+
+
+_NEED = ["mention_id", "doc_id", "start_char", "end_char", "text", "label", "kind"]
+
+
+def _scan_surfaces(P: MentionParts) -> tuple["_Surfaces", int]:
+    """Pass 1 over the parts: the distinct surfaces (surface text, label, kind) in order of
+    first mention, and per part each mention's surface code ``s`` and document code ``d``
+    (documents numbered in order of first mention). Returns (surfaces, number of
+    documents).
+
+    The surface text is ``norm_text`` (the span as the model saw it: mojibake repaired,
+    HTML entities unescaped, tags and invisible characters gone) where that column is
+    present and not empty, else ``text``; cleaned by :func:`clean_surface` (once per
+    distinct value). A span that cleans to nothing keeps its text. ``mentions.text``
+    itself is never changed."""
+    index: dict[tuple[str, str, str], int] = {}
+    texts: list[str] = []
+    labels: list[str] = []
+    kinds: list[str] = []
+    clean_of: dict[object, str] = {}
+    hashes: list[np.ndarray] = []
+    n_docs = 0
+    for i in range(len(P)):
+        missing = [c for c in _NEED if c not in P.columns(i)]
+        if missing:
+            raise KeyError(f"link(): mentions lack column(s) {', '.join(missing)}")
+        m = P.read(i, ["text", "norm_text", "label", "kind", "doc_id"])
+        col = m["text"]
+        if "norm_text" in m.columns:
+            norm = m["norm_text"]
+            ok = norm.notna().to_numpy() & (norm.fillna("").astype(str).str.strip() != "").to_numpy()
+            col = norm.where(ok, col)
+        codes, uniq = pd.factorize(col, use_na_sentinel=True)
+        clean = []
+        for u in np.asarray(uniq, dtype=object).tolist():
+            c = clean_of.get(u)
+            if c is None:
+                c = clean_of[u] = clean_surface(str(u)) or str(u)
+            clean.append(c)
+        t_code, t_uniq = pd.factorize(pd.Series(clean + [""], dtype=object), sort=False)
+        t = t_code[codes].astype(np.int64)  # code -1 (a missing text) -> the final "" entry
+        l_code, l_uniq = pd.factorize(m["label"].astype(str), sort=False)
+        k_code, k_uniq = pd.factorize(m["kind"].astype(str), sort=False)
+        nl, nk = max(len(l_uniq), 1), max(len(k_uniq), 1)
+        s_loc, s_uniq = pd.factorize((t * nl + l_code) * nk + k_code, sort=False)
+        t_obj = np.asarray(t_uniq, dtype=object)
+        l_obj, k_obj = np.asarray(l_uniq, dtype=object), np.asarray(k_uniq, dtype=object)
+        glob = np.empty(len(s_uniq), dtype=np.int32)
+        for j, c in enumerate(np.asarray(s_uniq, dtype=np.int64).tolist()):
+            key = (t_obj[c // (nl * nk)], l_obj[(c // nk) % nl], k_obj[c % nk])
+            g = index.get(key)
+            if g is None:
+                g = index[key] = len(texts)
+                texts.append(key[0])
+                labels.append(key[1])
+                kinds.append(key[2])
+            glob[j] = g
+        d_code, d_uniq = pd.factorize(m["doc_id"], sort=False)
+        if len(P) > 1:
+            hashes.append(pd.util.hash_array(np.asarray(d_uniq, dtype=object)))
+        P.put(i, s=glob[s_loc], d=(d_code + n_docs).astype(np.int32))
+        n_docs += len(d_uniq)
+    if hashes:
+        h = np.concatenate(hashes)
+        if len(np.unique(h)) != len(h):
+            raise ValueError("link: a document's mentions are spread over several parts; "
+                             "each document must lie wholly in one part")
+    return _Surfaces(texts, labels, kinds), n_docs
+
+
+@dataclass(eq=False)
+class _InDocument:
+    """What pass 2 (:func:`_in_documents`) found: the (label, key) pairs of the mentions
+    after their in-document links, in order of first mention, the surface of each pair's
+    first mention, the distinct (scope, pair) rows, the short forms used alone for full
+    names and the abbreviations the corpus defines."""
+
+    lk_pairs: list[tuple[str, str]]
+    first_s: list[int]
+    pair_scope: pd.DataFrame
+    short_forms: dict[str, set[str]]
+    abbr_global: list
+
+
+def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u: list[str],
+                  node_key_u: list[str], is_deriv_u: np.ndarray, forbidden_pairs: set) -> _InDocument:
+    """Pass 2, part by part: within each document, partial names ("Kim", "Putins") -> the
+    full name they belong to (``compare.resolve_partials``) and abbreviations defined in
+    the text ("Long Form (LF)", with ``link.abbreviations``). Per part it keeps each
+    mention's pair code ``p``, its partial-name level (``partial``: 0 none, 1 one
+    candidate, 2 several), whether it is a short form attached in its document
+    (``abbr``), its bracket affiliation (``aff``) and, without ``cross_document``, its
+    scope (the document in sorted order)."""
+    lab_u = np.asarray(node_label_u, dtype=object)
+    key_u = np.asarray(node_key_u, dtype=object)
+    pair_index: dict[str, int] = {}
+    lk_pairs: list[tuple[str, str]] = []
+    first_s: list[int] = []
+    short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
+    defs: dict[tuple[str, str], dict[str, list]] = {}
+    tk: dict[str, str] = {}
+    scopes: list[pd.DataFrame] = []
+    use_abbr = bool(cfg.abbreviations)
+    # surfaces that look like an abbreviation ("UNO", "EU")
+    abbr_u = np.array([use_abbr and (len(t) <= 10 or len(t.strip()) <= 10) and is_abbreviation(t) for t in S.text],
+                      dtype=bool)
+    for i in range(len(P)):
+        s, d = P.get(i, "s"), P.get(i, "d")
+        n = len(s)
+        cols = ["start_char"] + (["end_char", "next_chars", "mention_id"] if use_abbr else []) + \
+            ([] if cfg.cross_document else ["doc_id"])
+        m = P.read(i, cols)
+        start = m["start_char"].astype("int64").to_numpy()
+        lab_m, key_m, is_deriv = lab_u[s], key_u[s], is_deriv_u[s]
+        partial = np.zeros(n, dtype=np.int8)
+        per_mask = (lab_m == "PER") & ~is_deriv
+        if per_mask.any():
+            idx = np.nonzero(per_mask)[0]
+            pk = key_m[idx]
+            for k in set(pk.tolist()) - tk.keys():
+                tk[k] = translit_key(k)
+            per = pd.DataFrame({
+                "doc": d[idx], "key": pk, "tkey": [tk[k] for k in pk],
+                "ntok": [k.count(" ") + 1 for k in pk], "start": start[idx], "row": idx,
+            })
+            best = C.resolve_partials(per, forbidden_pairs)
+            if len(best):
+                hit = per.merge(best, on=["doc", "key"])
+                rows = hit["row"].to_numpy()
+                key_m[rows] = hit["target"].to_numpy(dtype=object)
+                partial[rows] = np.where(hit["n_candidates"].to_numpy() == 1, 1, 2)
+                # short forms that may stand for the name in other documents: the surname,
+                # and a family name written first when it was used alone for it (Kim for
+                # Kim Jong Un, Xi for Xi Jinping); a given name used alone ("Klaus") is not
+                # carried over
+                for k, t in set(zip(best["key"], best["target"])):
+                    if " " in k:
+                        continue
+                    toks = t.split(" ")
+                    if k == toks[-1] or (k == toks[0] and (len(toks) >= 3 or len(k) <= 2)):
+                        short_forms.setdefault(t, set()).add(tk[k])
+        abbr_m = np.zeros(n, dtype=bool)
+        affiliation = np.full(n, None, dtype=object)
+        if use_abbr and "next_chars" in m.columns:
+            _abbreviations(m, S, abbr_u, s, is_deriv, lab_m, key_m, d, abbr_m, affiliation, defs)
+        lk_loc, lk_uniq = pd.factorize(pd.Series(lab_m + _SEP + key_m, dtype=object), sort=False)
+        first = np.unique(lk_loc, return_index=True)[1]
+        glob = np.empty(len(lk_uniq), dtype=np.int32)
+        for j, x in enumerate(np.asarray(lk_uniq, dtype=object).tolist()):
+            g = pair_index.get(x)
+            if g is None:
+                g = pair_index[x] = len(lk_pairs)
+                lk_pairs.append(tuple(x.split(_SEP, 1)))
+                first_s.append(int(s[first[j]]))
+            glob[j] = g
+        p = glob[lk_loc]
+        P.put(i, p=p, partial=partial, abbr=abbr_m, aff=affiliation)
+        if not cfg.cross_document:  # one part (see build_context)
+            scope = pd.factorize(pd.Series(_shared_objects(m["doc_id"].astype(str))), sort=True)[0]
+            P.put(i, scope=scope.astype(np.int64))
+            scopes.append(pd.DataFrame({"s": scope, "p": p}).drop_duplicates())
+    if cfg.cross_document:
+        pair_scope = pd.DataFrame({"s": np.zeros(len(lk_pairs), dtype=np.int64),
+                                   "p": np.arange(len(lk_pairs), dtype=np.int64)})
+    else:
+        pair_scope = (pd.concat(scopes, ignore_index=True) if scopes
+                      else pd.DataFrame({"s": [], "p": []}, dtype=np.int64))
+    # definitions that hold across documents: every definition of the short form in the
+    # corpus gives one long form
+    abbr_global = []
+    for (lab, sk), longs_ in sorted(defs.items()):
+        if len(longs_) == 1:
+            (lk, ev), = longs_.items()
+            abbr_global.append((lab, sk, lk, (ev[0], tuple(ev[1]))))
+    return _InDocument(lk_pairs=lk_pairs, first_s=first_s, pair_scope=pair_scope, short_forms=short_forms,
+                       abbr_global=abbr_global)
+
+
+
+@dataclass(eq=False)
+class LinkContext:
+    """What the comparison levels and the final step read: the mention parts (with their
+    per-part work arrays), the surfaces, the nodes table, the constraints (the
+    union-find, analyst splits) and the data behind the virtual nodes. Built once by
+    :func:`build_context`; the levels read it (and the union-find's current clusters),
+    they do not change it. Nothing in it has one entry per mention of the corpus: that
+    lives in the parts."""
+
+    cfg: LinkConfig
+    P: MentionParts
+    S: _Surfaces
+    n_docs: int
+    ctry: object | None  # aliases.Countries, None with country_aliases off
+    adjs: object  # aliases.PlaceAdjectives
+    # per surface
+    is_deriv_u: np.ndarray
+    mkey_u: list[str]
+    deriv_rule_u: list
+    # pairs, nodes and what lies behind the virtual ones
+    lk_pairs: list[tuple[str, str]]
+    pair_nodes: pd.DataFrame  # distinct (s: scope, p: pair, node) of the mentions
+    nodes: Nodes
+    groups: pd.DataFrame  # mentions counted by (node, s: surface, pt: partial name, ml: model label)
+    model_labels: np.ndarray  # ml code -> model label (None: missing)
+    display: dict[tuple[str, str], str]
+    forced_canonical: dict[tuple[str, str], str]
+    alias_hits: list[tuple[int, str]]
+    country_of_pair: dict[int, str]
+    prev_rows: list[dict]
+    prev_edges: list[tuple[int, int]]
+    short_forms: dict[str, set[str]]
+    abbr_global: list
+    forbidden_pairs: set[tuple[str, str]]
+    uf: UnionFind
+
+    @property
+    def NN(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def NP(self) -> int:
+        return len(self.prev_rows)
+
+    @property
+    def total(self) -> int:
+        return self.NN + self.NP
+
+    def pair_rows(self) -> list[tuple[int, int, int]]:
+        """(scope, pair, node) of each (scope, label+key pair) an alias-file merge or a
+        country alias concerns."""
+        wanted = {p for p, ck in self.alias_hits if self.lk_pairs[p][1] != ck} | set(self.country_of_pair)
+        if not wanted:
+            return []
+        pn = self.pair_nodes
+        pn = pn[np.isin(pn["p"].to_numpy(), np.fromiter(wanted, dtype=np.int64))]
+        return list(zip(pn["s"].tolist(), pn["p"].tolist(), pn["node"].tolist()))
+
+    def node_docs(self, nodes: np.ndarray) -> dict[int, frozenset]:
+        """The documents (codes) each of ``nodes`` is mentioned in (a pass over the parts)."""
+        want = np.asarray(nodes, dtype=np.int64)
+        frames = []
+        for i in range(len(self.P)):
+            node, d = self.P.get(i, "node"), self.P.get(i, "d")
+            sel = np.isin(node, want)
+            frames.append(pd.DataFrame({"node": node[sel], "doc": d[sel]}).drop_duplicates())
+        nd = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"node": [], "doc": []})
+        return nd.groupby("node")["doc"].apply(frozenset).to_dict()
+
+
+def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
+                  previous_entities: pd.DataFrame | None = None,
                   aliases: pd.DataFrame | None = None) -> LinkContext:
-    """Steps 1-3 of the module docstring on a non-empty mentions table: keys per surface,
-    partial names, abbreviations defined in the text, the nodes table, and the
-    union-find with its constraints (no edge applied yet)."""
-    m = _mention_frame(mentions)
+    """Steps 1-3 of the module docstring on non-empty mentions (a table or
+    :class:`MentionParts`): keys per surface, partial names, abbreviations defined in the
+    text, the nodes table, and the union-find with its constraints (no edge applied
+    yet). Without ``cross_document`` the parts are first joined into one (its nodes are
+    per document anyway)."""
+    P = mentions if isinstance(mentions, MentionParts) else MentionParts([_mention_frame(mentions)])
+    if not cfg.cross_document and len(P) > 1:
+        P = P.merged()
     if aliases is None:
         aliases = load_aliases(resolve_aliases_path(cfg.aliases_file))
     aliases = normalize_aliases(aliases)
     ctry = countries() if cfg.country_aliases else None
     adjs = place_adjectives()
 
-    n = len(m)
-    # distinct surfaces: (surface text, label, kind), factorised as integer triples
-    t_code, t_uniq = _surface_texts(m)
-    l_code, l_uniq = pd.factorize(m["label"].astype(str), sort=False)
-    k_code, k_uniq = pd.factorize(m["kind"].astype(str), sort=False)
-    nl, nk = max(len(l_uniq), 1), max(len(k_uniq), 1)
-    s_code, s_uniq = pd.factorize((t_code.astype(np.int64) * nl + l_code) * nk + k_code, sort=False)
-    s_uniq = np.asarray(s_uniq, dtype=np.int64)
-    l_obj, k_obj = np.asarray(l_uniq, dtype=object), np.asarray(k_uniq, dtype=object)
-    S = _Surfaces(t_uniq[s_uniq // (nl * nk)].tolist(), l_obj[(s_uniq // nk) % nl].tolist(),
-                  k_obj[s_uniq % nk].tolist())
-    parts = s_uniq
-    doc_code = pd.factorize(m["doc_id"], sort=False)[0]
+    S, n_docs = _scan_surfaces(P)
     # one label per name key, by the votes of its mentions; before genitives (so "Obamas"
     # tagged LOC finds "Obama") and again after them ("Bundestages" -> "Bundestag")
-    _vote_labels(S, s_code, doc_code, S.key0)
+    _vote_labels(S, P, S.key0)
     S.resolve_genitives(ctry.by_key if ctry else {}, _previous_names(previous_entities))
-    _vote_labels(S, s_code, doc_code, S.key)
-    U = len(parts)
+    _vote_labels(S, P, S.key)
+    U = len(S.text)
 
     # ---- derivs -> place key (node key) ------------------------------------------------
     node_key_u = list(S.key)  # node key per surface (before partial names)
@@ -445,14 +657,7 @@ def build_context(mentions: pd.DataFrame, cfg: LinkConfig, *, previous_entities:
             else:
                 node_key_u[i] = "~" + lemma
                 display[(S.label[i], "~" + lemma)] = lemma
-
-    # ---- per mention arrays --------------------------------------------------------------
-    doc = _shared_objects(m["doc_id"].astype(str))
-    start = m["start_char"].astype("int64").to_numpy()
-    lab_m = np.asarray(node_label_u, dtype=object)[s_code]
-    key_m = np.asarray(node_key_u, dtype=object)[s_code]
-    kind_u = np.asarray(S.kind, dtype=object)
-    is_deriv = kind_u[s_code] == "deriv"
+    is_deriv_u = np.asarray(S.kind, dtype=object) == "deriv"
 
     # ---- analyst splits (cannot-link), needed before partial names -------------------------
     splits = aliases[aliases["action"] == "split"]
@@ -463,65 +668,21 @@ def build_context(mentions: pd.DataFrame, cfg: LinkConfig, *, previous_entities:
         a, b = _akey(r.alias, r.label), _akey(r.canonical_name, r.label)
         forbidden_pairs.update({(a, b), (b, a)})
 
-    # ---- within-document partial names ------------------------------------------------------
-    partial_level = np.full(n, None, dtype=object)
-    short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
-    per_mask = (lab_m == "PER") & ~is_deriv
-    if per_mask.any():
-        idx = np.nonzero(per_mask)[0]
-        pk = key_m[idx]
-        tk = {k: translit_key(k) for k in set(pk.tolist())}
-        per = pd.DataFrame({
-            "doc": doc[idx], "key": pk, "tkey": [tk[k] for k in pk],
-            "ntok": [k.count(" ") + 1 for k in pk], "start": start[idx], "row": idx,
-        })
-        best = C.resolve_partials(per, forbidden_pairs)
-        if len(best):
-            hit = per.merge(best, on=["doc", "key"])
-            rows = hit["row"].to_numpy()
-            key_m[rows] = hit["target"].to_numpy(dtype=object)
-            partial_level[rows] = [C.PARTIAL if c == 1 else C.PARTIAL_AMBIGUOUS
-                                   for c in hit["n_candidates"].tolist()]
-            # short forms that may stand for the name in other documents: the surname, and
-            # a family name written first when it was used alone for it (Kim for Kim Jong
-            # Un, Xi for Xi Jinping); a given name used alone ("Klaus") is not carried over
-            for k, t in set(zip(best["key"], best["target"])):
-                if " " in k:
-                    continue
-                toks = t.split(" ")
-                if k == toks[-1] or (k == toks[0] and (len(toks) >= 3 or len(k) <= 2)):
-                    short_forms.setdefault(t, set()).add(tk[k])
+    # ---- within documents: partial names, abbreviations defined in the text ---------------
+    D = _in_documents(P, S, cfg, node_label_u, node_key_u, is_deriv_u, forbidden_pairs)
+    lk_pairs, pair_scope = D.lk_pairs, D.pair_scope
 
-    # ---- abbreviations defined in the text ("Long Form (LF)") -------------------------------
-    abbr_m = np.zeros(n, dtype=bool)  # short form attached to its long form in its document
-    affiliation = np.full(n, None, dtype=object)
-    abbr_global: list[tuple[str, str, str, list]] = []  # (label, short key, long key, evidence)
-    if cfg.abbreviations and "next_chars" in m.columns:
-        abbr_global = _abbreviations(m, S, s_code, is_deriv, lab_m, key_m, doc, abbr_m, affiliation)
-
-    # ---- nodes -----------------------------------------------------------------------------
-    if cfg.cross_document:
-        scope_m = np.zeros(n, dtype=np.int64)
-    else:
-        scope_m = pd.factorize(pd.Series(doc), sort=True)[0].astype(np.int64)
-
-    # node triples of mentions, then the virtual ones
-    lk_m = pd.Series(lab_m + _SEP + key_m)  # label+key per mention
-    lk_code, lk_uniq = pd.factorize(lk_m, sort=False)
-    lk_pairs = [tuple(x.split(_SEP, 1)) for x in lk_uniq]
-    pair_scope = pd.DataFrame({"s": scope_m, "p": lk_code}).drop_duplicates()
-
+    # ---- nodes: (scope, label, key) of the mentions, then the virtual ones ------------------
     extra_triples: list[tuple[int, str, str]] = []
     country_of_pair: dict[int, str] = {}
     if ctry is not None:
         country_key_of_pair: dict[int, str] = {}
-        # all-caps code mentions ("USA", "US") need the surface; take any surface of the pair
-        first_row = pd.Series(np.arange(n)).groupby(lk_code).first().to_numpy()
+        # all-caps code mentions ("USA", "US") need the surface: that of the pair's first mention
         for p, (lab, key) in enumerate(lk_pairs):
             if lab != "LOC" or key.startswith("~"):
                 continue
-            surf = S.stripped[s_code[first_row[p]]]
-            code = ctry.code(key, surf if not is_deriv[first_row[p]] else None)
+            s0 = D.first_s[p]
+            code = ctry.code(key, S.stripped[s0] if not is_deriv_u[s0] else None)
             if code is not None:
                 country_of_pair[p] = code
                 ck = ctry.canonical_key(code)
@@ -590,19 +751,23 @@ def build_context(mentions: pd.DataFrame, cfg: LinkConfig, *, previous_entities:
     L, K = len(all_labels), len(all_keys)
     pair_lab = np.array([lab_code[p[0]] for p in lk_pairs], dtype=np.int64)
     pair_key = np.array([key_code[p[1]] for p in lk_pairs], dtype=np.int64)
-    code_m = scope_m * (L * K) + pair_lab[lk_code] * K + pair_key[lk_code]
+    ps_s, ps_p = pair_scope["s"].to_numpy(dtype=np.int64), pair_scope["p"].to_numpy(dtype=np.int64)
+    pair_codes = ps_s * (L * K) + pair_lab[ps_p] * K + pair_key[ps_p]
     extra_codes = np.array([s * (L * K) + lab_code[lab] * K + key_code[k] for s, lab, k in extra_triples],
                            dtype=np.int64)
-    node_codes, inv = np.unique(np.concatenate([code_m, extra_codes]), return_inverse=True)
-    node_m = inv[:n]
+    node_codes = np.unique(np.concatenate([pair_codes, extra_codes]))
     NN = len(node_codes)
     node_scope = node_codes // (L * K)
     node_label = [all_labels[i] for i in ((node_codes // K) % L).tolist()]
     node_key = [all_keys[i] for i in (node_codes % K).tolist()]
+    pair_node = np.searchsorted(node_codes, pair_codes)
     node_real = np.zeros(NN, dtype=bool)
-    node_real[node_m] = True
+    node_real[pair_node] = True
     node_index = ({int(c): i for i, c in enumerate(node_codes.tolist())}
                   if extra_triples else {})
+
+    # ---- pass 3: each mention's node; mentions counted by node, surface and model label -----
+    groups, model_labels, n_mentions = _node_pass(P, cfg, node_codes, pair_lab * K + pair_key, L * K)
 
     def nid(s: int, lab: str, key: str) -> int:
         return node_index[s * (L * K) + lab_code[lab] * K + key_code[key]]
@@ -637,16 +802,48 @@ def build_context(mentions: pd.DataFrame, cfg: LinkConfig, *, previous_entities:
         _register_splits(uf, splits, node_label, node_key, _akey)
 
     nodes = Nodes(codes=node_codes, scope=node_scope, label=node_label, key=node_key, tkey=tkeys,
-                  real=node_real, n_mentions=np.bincount(node_m, minlength=NN), lab_code=lab_code,
-                  key_code=key_code, index=node_index)
+                  real=node_real, n_mentions=n_mentions, lab_code=lab_code, key_code=key_code, index=node_index)
     return LinkContext(
-        cfg=cfg, m=m, S=S, s_code=s_code, doc=doc, doc_code=doc_code, ctry=ctry, adjs=adjs,
-        lab_m=lab_m, key_m=key_m, is_deriv=is_deriv, scope_m=scope_m, lk_code=lk_code, node_m=node_m,
-        partial_level=partial_level, abbr_m=abbr_m, affiliation=affiliation, mkey_u=mkey_u,
-        deriv_rule_u=deriv_rule_u, lk_pairs=lk_pairs, nodes=nodes, display=display,
-        forced_canonical=forced_canonical, alias_hits=alias_hits, country_of_pair=country_of_pair,
-        prev_rows=prev_rows, prev_edges=prev_edges, short_forms=short_forms, abbr_global=abbr_global,
-        forbidden_pairs=forbidden_pairs, uf=uf)
+        cfg=cfg, P=P, S=S, n_docs=n_docs, ctry=ctry, adjs=adjs, is_deriv_u=is_deriv_u, mkey_u=mkey_u,
+        deriv_rule_u=deriv_rule_u, lk_pairs=lk_pairs,
+        pair_nodes=pair_scope.assign(node=pair_node), nodes=nodes, groups=groups, model_labels=model_labels,
+        display=display, forced_canonical=forced_canonical, alias_hits=alias_hits,
+        country_of_pair=country_of_pair, prev_rows=prev_rows, prev_edges=prev_edges,
+        short_forms=D.short_forms, abbr_global=D.abbr_global, forbidden_pairs=forbidden_pairs, uf=uf)
+
+
+def _node_pass(P: MentionParts, cfg: LinkConfig, node_codes: np.ndarray, pair_code: np.ndarray,
+               scope_mult: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Pass 3, part by part: each mention's node (kept as ``node``), and the mentions
+    counted by (node, surface, partial name or not, model label): the table the final
+    step chooses names from. Returns (that table, the model labels, mentions per node)."""
+    NN = len(node_codes)
+    n_mentions = np.zeros(NN, dtype=np.int64)
+    ml_index: dict[str, int] = {}
+    frames = []
+    for i in range(len(P)):
+        p = P.get(i, "p")
+        code = pair_code[p]
+        if not cfg.cross_document:
+            code = P.get(i, "scope") * scope_mult + code
+        node = np.searchsorted(node_codes, code).astype(np.int32)
+        P.put(i, node=node)
+        n_mentions += np.bincount(node, minlength=NN)
+        m = P.read(i, ["label", "model_label"])
+        ml = m["label"]
+        if "model_label" in m.columns:  # mentions of an earlier run linked again
+            ml = m["model_label"].where(m["model_label"].notna(), m["label"])
+        ml_code, ml_uniq = pd.factorize(ml, use_na_sentinel=True)
+        to_glob = np.array([ml_index.setdefault(schemas._as_str(v), len(ml_index))
+                            for v in np.asarray(ml_uniq, dtype=object).tolist()] + [-1], dtype=np.int64)
+        frames.append(pd.DataFrame({"node": node, "s": P.get(i, "s"), "pt": P.get(i, "partial") > 0,
+                                    "ml": to_glob[ml_code]})
+                      .groupby(["node", "s", "pt", "ml"], sort=False).size().rename("n").reset_index())
+    groups = (pd.concat(frames, ignore_index=True).groupby(["node", "s", "pt", "ml"], sort=False)["n"].sum()
+              .reset_index())
+    model_labels = np.array(list(ml_index) + [None], dtype=object)  # code -1 -> None
+    return groups, model_labels, n_mentions
+
 
 
 # --------------------------------------------------------------------------- comparison levels
@@ -842,7 +1039,7 @@ def head_noun_level(ctx: LinkContext) -> Edges:
     "Dollar" / "US-Dollar" (:func:`_head_noun_edges`)."""
     if not (ctx.cfg.head_nouns and ctx.cfg.cross_document):
         return Edges.none(C.HEAD)
-    return _head_noun_edges(ctx.nodes.key, ctx.nodes.label, ctx.node_m, ctx.doc_code, len(ctx.nodes),
+    return _head_noun_edges(ctx.nodes.key, ctx.nodes.label, ctx.node_docs, len(ctx.nodes),
                             ctx.adjs, ctx.ctry, ctx.forbidden_pairs)
 
 
@@ -901,13 +1098,68 @@ def link(
     label vote gives it another label.
     ``return_links=True`` adds a third table, the links (see :data:`LINK_COLUMNS`): every
     edge that joined two nodes and every edge a constraint refused.
+
+    This is :func:`link_parts` on one part held in memory: the same tables.
     """
-    levels = resolve_levels(cfg.levels)
     if mentions is None or len(mentions) == 0:
+        resolve_levels(cfg.levels)
         empty = schemas.empty("mentions").assign(model_label=pd.Series(dtype=object),
                                                  affiliation=pd.Series(dtype=object))
         return (empty, schemas.empty("entities")) + ((_empty_links(),) if return_links else ())
-    ctx = build_context(mentions, cfg, previous_entities=previous_entities, aliases=aliases)
+    out: list[pd.DataFrame] = []
+    ents, links = _link(MentionParts([_mention_frame(mentions)]), cfg, out.append, previous_entities,
+                        aliases, return_links)
+    return (out[0], ents) + ((links,) if return_links else ())
+
+
+def link_parts(
+    parts: Iterable[str | Path | pd.DataFrame],
+    cfg: LinkConfig,
+    out_dir: str | Path,
+    *,
+    previous_entities: pd.DataFrame | None = None,
+    aliases: pd.DataFrame | None = None,
+    return_links: bool = False,
+) -> dict:
+    """:func:`link` over mention parts (Parquet files or tables, each document wholly in
+    one part), with memory that follows the distinct names and one part: the linker
+    reads the parts pass by pass, keeps its per-mention work arrays in a temporary
+    folder inside ``out_dir`` and writes the linked mentions of part ``k`` to
+    ``out_dir/part-<k>.parquet`` (five digits). The linked mentions, concatenated in
+    part order, are the table :func:`link` gives on all mentions at once, row for row,
+    and so are the entities and links.
+
+    Returns {"parts": the written paths, "entities": the entities table, "links": the
+    links table (None unless ``return_links``), "mentions": the number of mentions}.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def write(df: pd.DataFrame) -> None:
+        path = out_dir / f"part-{len(written):05d}.parquet"
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+        tmp.replace(path)
+        written.append(path)
+
+    with tempfile.TemporaryDirectory(prefix=".link-work-", dir=out_dir) as work:
+        P = MentionParts(parts, spill_dir=work)
+        n = sum(len(P.read(i, ["doc_id"])) for i in range(len(P)))
+        if n == 0:
+            resolve_levels(cfg.levels)
+            return {"parts": [], "entities": schemas.empty("entities"),
+                    "links": _empty_links() if return_links else None, "mentions": 0}
+        ents, links = _link(P, cfg, write, previous_entities, aliases, return_links)
+    return {"parts": written, "entities": ents, "links": links, "mentions": n}
+
+
+def _link(P: MentionParts, cfg: LinkConfig, sink: Callable[[pd.DataFrame], None], previous_entities,
+          aliases, return_links: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The linker over parts: context, levels, names and ids; ``sink`` receives the linked
+    mentions part by part. Returns (entities, links or None)."""
+    levels = resolve_levels(cfg.levels)
+    ctx = build_context(P, cfg, previous_entities=previous_entities, aliases=aliases)
 
     # ---- edges, level by level in their order, each level's edges applied at once ---------
     edges = _EdgeLog()
@@ -919,24 +1171,37 @@ def link(
 
     # ---- entities ------------------------------------------------------------------------
     ea_, eb_, escore_, estat_ = edges.arrays()
-    out, ents, eid_of = _finish(ctx, comp, ea_, eb_, edges.rule, escore_)
-    m = ctx.m
-    model_label = m["label"]
-    if "model_label" in m.columns:  # mentions of an earlier run linked again
-        model_label = m["model_label"].where(m["model_label"].notna(), m["label"])
-    out["model_label"] = pd.Series(_shared_objects(model_label), dtype=object)
-    out["affiliation"] = pd.Series(ctx.affiliation, dtype=object)
-    out = _conform_fast(out, "mentions")
-    ents["qc_flags"] = qc_flags(out, ents)
+    R = _finish(ctx, comp, ea_, eb_, edges.rule, escore_)
+    keep = np.nonzero(estat_ != 0)[0] if (return_links and len(estat_)) else np.empty(0, np.int64)
+    link_nodes = np.unique(np.concatenate([ea_[keep], eb_[keep]])) if len(keep) else np.empty(0, np.int64)
+    link_nodes = link_nodes[link_nodes < ctx.NN]
+
+    # ---- join back, part by part -------------------------------------------------------------
+    n_docs = np.zeros(ctx.total, dtype=np.int64)
+    first_ids: list[pd.DataFrame] = []
+    for i in range(len(ctx.P)):
+        out, comp_m, mids = _mention_part(ctx, R, i)
+        d = ctx.P.get(i, "d")
+        cd = np.unique(comp_m.astype(np.int64) * max(ctx.n_docs, 1) + d)
+        n_docs += np.bincount(cd // max(ctx.n_docs, 1), minlength=ctx.total)
+        if len(link_nodes):
+            node = ctx.P.get(i, "node")
+            sel = np.isin(node, link_nodes)
+            first_ids.append(pd.DataFrame({"node": node[sel], "mid": mids[sel]})
+                             .sort_values(["node", "mid"]).groupby("node").head(5))
+        sink(out)
+        del out
+    ents = _entities(ctx, R, n_docs)
     if not return_links:
-        return out, ents
-    links = _links_table(m, np.asarray(ctx.S.text, dtype=object)[ctx.s_code], ctx.node_m, ctx.nodes.label,
-                         ctx.nodes.key, ctx.NN, ctx.prev_rows, comp, eid_of, ea_, eb_, edges.rule, escore_,
-                         estat_, edges.reason, edges.evidence)
-    return out, ents, links
+        return ents, None
+    ids = (pd.concat(first_ids, ignore_index=True).sort_values(["node", "mid"]).groupby("node")["mid"]
+           .agg(lambda x: list(x[:5])).to_dict()) if first_ids else {}
+    links = _links_table(ctx, R, ids, ea_, eb_, edges.rule, escore_, estat_, edges.reason, edges.evidence)
+    return ents, links
 
 
-def _head_noun_edges(node_key, node_label, node_m, doc_code, NN, adjs, ctry, forbidden_pairs) -> Edges:
+
+def _head_noun_edges(node_key, node_label, node_docs, NN, adjs, ctry, forbidden_pairs) -> Edges:
     """The head-noun level (:func:`compare.head_pairs`), kept only where the two names
     appear together in at least :data:`compare.HEAD_MIN_SHARED_DOCS` documents or in that
     share of the bare noun's documents (so a generic "Union" never joins the one "X
@@ -950,10 +1215,7 @@ def _head_noun_edges(node_key, node_label, node_m, doc_code, NN, adjs, ctry, for
     pairs = [(a, b) for a, b in pairs if (node_key[a], node_key[b]) not in forbidden_pairs]
     if not pairs:
         return Edges.none(C.HEAD)
-    want = np.fromiter({x for p in pairs for x in p}, dtype=np.int64)
-    sel = np.isin(node_m, want)
-    nd = pd.DataFrame({"node": node_m[sel], "doc": doc_code[sel]}).drop_duplicates()
-    docs = nd.groupby("node")["doc"].apply(frozenset).to_dict()
+    docs = node_docs(np.fromiter({x for p in pairs for x in p}, dtype=np.int64))
     a_l, b_l, ev = [], [], []
     for a, b in pairs:
         da, db = docs.get(a, frozenset()), docs.get(b, frozenset())
@@ -992,24 +1254,28 @@ def _empty_links() -> pd.DataFrame:
                                       "float64" if c == "score" else object) for c in LINK_COLUMNS})
 
 
-def _links_table(m, surf, node_m, node_label, node_key, NN, prev_rows, comp, eid_of, ea, eb, erule, escore,
+
+
+def _links_table(ctx: LinkContext, R: "_Resolution", ids: dict[int, list[str]], ea, eb, erule, escore,
                  estat, ereason, eevid) -> pd.DataFrame:
     """Every edge that joined two clusters (decision "merged") or that a constraint refused
     ("refused", with the reason), with the node names (the node's most frequent surface),
     entity ids, rule, score and the evidence: the number of mentions behind the edge and
-    up to five of their ids (the attached node's mentions; for an abbreviation, the
-    mentions of its definitions)."""
+    up to five of their ids (``ids``: the five smallest mention ids of each node; the
+    attached node's mentions; for an abbreviation, the mentions of its definitions)."""
     keep = np.nonzero(estat != 0)[0] if len(estat) else np.empty(0, np.int64)
     if len(keep) == 0:
         return _empty_links()
+    NN, prev_rows, comp, eid_of = ctx.NN, ctx.prev_rows, R.comp, R.eid_of
+    node_label, node_key = ctx.nodes.label, ctx.nodes.key
     nodes = np.unique(np.concatenate([ea[keep], eb[keep]]))
     nodes = nodes[nodes < NN]
-    sel = np.isin(node_m, nodes)
-    g = pd.DataFrame({"node": node_m[sel], "mid": m["mention_id"].astype(str).to_numpy(dtype=object)[sel],
-                      "text": surf[sel]})
-    count = g.groupby("node").size().to_dict()
-    ids = g.sort_values(["node", "mid"]).groupby("node")["mid"].agg(lambda x: list(x[:5])).to_dict()
-    top = (g.groupby(["node", "text"]).size().rename("n").reset_index()
+    G = ctx.groups
+    g = G[np.isin(G["node"].to_numpy(), nodes)]
+    g = pd.DataFrame({"node": g["node"].to_numpy(), "text": np.asarray(ctx.S.text, dtype=object)[g["s"].to_numpy()],
+                      "n": g["n"].to_numpy()})
+    count = {int(i): int(ctx.nodes.n_mentions[i]) for i in nodes.tolist() if ctx.nodes.n_mentions[i]}
+    top = (g.groupby(["node", "text"])["n"].sum().reset_index()
            .sort_values(["node", "n", "text"], ascending=[True, False, True])
            .drop_duplicates("node").set_index("node")["text"].to_dict())
 
@@ -1023,7 +1289,7 @@ def _links_table(m, surf, node_m, node_label, node_key, NN, prev_rows, comp, eid
 
     def _eid(i: int) -> str:
         # a previous run's entity that no mention of this run reaches keeps its own id
-        got = eid_of.get(int(comp[i])) if hasattr(eid_of, "get") else eid_of[int(comp[i])]
+        got = eid_of.get(int(comp[i]))
         if got is None and i >= NN:
             got = str(prev_rows[i - NN]["entity_id"])
         return got if got is not None else ""
@@ -1035,8 +1301,8 @@ def _links_table(m, surf, node_m, node_label, node_key, NN, prev_rows, comp, eid
         if ev is None:
             src = b if b < NN and b in count else a
             ev_n, ev_ids = count.get(src, 0), ids.get(src, [])
-        else:
-            ev_n, ev_ids = len(ev), sorted(ev)[:5]
+        else:  # (number of mentions, their five smallest ids)
+            ev_n, ev_ids = ev[0], list(ev[1])
         rows.append({
             "entity_a": _eid(a), "entity_b": _eid(b),
             "name_a": name(a), "name_b": name(b), "label_a": label(a), "label_b": label(b),
@@ -1047,33 +1313,49 @@ def _links_table(m, surf, node_m, node_label, node_key, NN, prev_rows, comp, eid
     return pd.DataFrame(rows, columns=LINK_COLUMNS)
 
 
+@dataclass(eq=False)
+class _Resolution:
+    """Step 5's decisions, by node and by component (a component's id is its smallest
+    node): what the join back writes into each mention part and the entities table."""
+
+    comp: np.ndarray  # node -> component
+    canon: dict[int, str]
+    eid_of: dict[int, str]
+    label_of: dict[int, str]
+    prev_aliases: dict[int, list[str]]
+    comps: np.ndarray  # the components mentions reach, sorted
+    canon_c: np.ndarray  # by component id
+    eid_c: np.ndarray
+    anchor: np.ndarray
+    single_c: np.ndarray  # components of one mention
+    nrule: np.ndarray  # by node: the rule that attached it to its anchor (None: none)
+    nscore: np.ndarray
+
+
 def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, erule: list[str],
-            escore: np.ndarray):
-    """Step 5: canonical names, entity ids, each mention's rule and score; returns (the
-    mentions' columns, the entities table, {component: entity id})."""
-    m, S, s_code, node_m = ctx.m, ctx.S, ctx.s_code, ctx.node_m
+            escore: np.ndarray) -> _Resolution:
+    """Step 5: canonical names, entity ids and the explanation of each node's link, from
+    the mentions counted by node and surface (``ctx.groups``)."""
+    S, G = ctx.S, ctx.groups
     NN, NP, prev_rows = ctx.NN, ctx.NP, ctx.prev_rows
     node_label, node_key, node_real = ctx.nodes.label, ctx.nodes.key, ctx.nodes.real
     display, forced_canonical, ctry, country_of_pair = ctx.display, ctx.forced_canonical, ctx.ctry, ctx.country_of_pair
-    lk_code, mkey_u, deriv_rule_u, partial_level = ctx.lk_code, ctx.mkey_u, ctx.deriv_rule_u, ctx.partial_level
-    is_deriv, abbr_m = ctx.is_deriv, ctx.abbr_m
-    n = len(m)
     total = NN + NP
-    comp_m = comp[node_m]
-    texts = np.asarray(S.text, dtype=object)[s_code]
-    stripped = np.asarray(S.stripped, dtype=object)[s_code]
-    gen_m = np.asarray(S.genitive, dtype=bool)[s_code]
-    doc = _shared_objects(m["doc_id"].astype(str))
-    partial_m = np.array([p is not None for p in partial_level], dtype=bool)
+    g_node, g_s, g_n = G["node"].to_numpy(), G["s"].to_numpy(), G["n"].to_numpy()
+    g_comp = comp[g_node]
+    stripped_u = np.asarray(S.stripped, dtype=object)
+    g_stripped = stripped_u[g_s]
+    g_deriv = ctx.is_deriv_u[g_s]
+    gen_u = np.asarray(S.genitive, dtype=bool)
 
     # canonical name candidates: every form the corpus uses, in tiers: names (0), then a
     # genitive shown as its attested base ("Putins" -> "Putin", 1), then partial names (2);
     # derived forms ("niedersächsischen") only where nothing else names the entity (below)
-    tier_m = np.where(partial_m, 2, np.where(gen_m, 1, 0))
-    cmask = ~is_deriv & (stripped != "")
-    cdf = pd.DataFrame({"comp": comp_m[cmask], "surface": stripped[cmask], "node": node_m[cmask],
-                        "tier": tier_m[cmask], "scode": s_code[cmask]})
-    cdf = cdf.groupby(["comp", "surface", "node", "tier", "scode"], sort=False).size().rename("freq").reset_index()
+    tier = np.where(G["pt"].to_numpy(), 2, np.where(gen_u[g_s], 1, 0))
+    cmask = ~g_deriv & (g_stripped != "")
+    cdf = pd.DataFrame({"comp": g_comp[cmask], "surface": g_stripped[cmask], "node": g_node[cmask],
+                        "tier": tier[cmask], "scode": g_s[cmask], "n": g_n[cmask]})
+    cdf = cdf.groupby(["comp", "surface", "node", "tier", "scode"], sort=False)["n"].sum().rename("freq").reset_index()
     if len(cdf):
         gen_rows = cdf["tier"].to_numpy() == 1
         if gen_rows.any():
@@ -1103,9 +1385,9 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
         is_cn = cdf["surface"].isin(ctry_names).to_numpy()
         has_code = np.zeros(total, dtype=bool)
         if country_of_pair:
-            pairs_m = lk_code
-            code_rows = np.isin(pairs_m, np.fromiter(country_of_pair.keys(), dtype=np.int64))
-            has_code[comp_m[code_rows]] = True
+            pn = ctx.pair_nodes
+            code_rows = np.isin(pn["p"].to_numpy(), np.fromiter(country_of_pair.keys(), dtype=np.int64))
+            has_code[comp[pn["node"].to_numpy()[code_rows]]] = True
         country_comp = has_code[cdf["comp"].to_numpy()]
         cdf["cldr"] = is_cn.astype(int)
         cdf["rank_tok"] = np.where(country_comp, 0, cdf["ntok"].to_numpy())
@@ -1126,10 +1408,10 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
     else:
         canon, anchor_of = {}, {}
     # entities named only by derived forms: the most frequent form, uninflected
-    ddf = pd.DataFrame({"comp": comp_m[is_deriv], "surface": stripped[is_deriv]})
+    ddf = pd.DataFrame({"comp": g_comp[g_deriv], "surface": g_stripped[g_deriv], "n": g_n[g_deriv]})
     deriv_canon: dict[int, str] = {}
     if len(ddf):
-        ddf = ddf.groupby(["comp", "surface"], sort=False).size().rename("freq").reset_index()
+        ddf = ddf.groupby(["comp", "surface"], sort=False)["n"].sum().rename("freq").reset_index()
         ddf["surface"] = [_uninflected_adjective(x) for x in ddf["surface"].tolist()]
         ddf = ddf.groupby(["comp", "surface"], sort=False)["freq"].sum().reset_index()
         ddf["lower"] = [int(not any(ch.isupper() for ch in x)) for x in ddf["surface"].tolist()]
@@ -1137,19 +1419,18 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
                               kind="stable").drop_duplicates("comp")
         deriv_canon = dict(zip(ddf["comp"].tolist(), ddf["surface"].tolist()))
 
-    comps = np.unique(comp_m)
+    comps = np.unique(g_comp)
     anchor = np.arange(total, dtype=np.int64)  # indexed by component id (= a node id)
     comp_nodes: dict[int, list[int]] = {}
     # virtual / unnamed components and forced canonical names
-    node_comp = comp
     virt = np.nonzero(~node_real[:NN])[0]
     for i in virt.tolist():
-        comp_nodes.setdefault(int(node_comp[i]), []).append(i)
+        comp_nodes.setdefault(int(comp[i]), []).append(i)
     label_of: dict[int, str] = {}
     eid_of: dict[int, str] = {}
     prev_aliases: dict[int, list[str]] = {}
     for j in range(NP):
-        c = int(node_comp[NN + j])
+        c = int(comp[NN + j])
         if c in eid_of:
             log.warning("previous entities %s and %s now one cluster; keeping %s",
                         eid_of[c], prev_rows[j]["entity_id"], eid_of[c])
@@ -1189,34 +1470,6 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
     # link explanations: BFS from the anchor over the edges inside each component
     nrule, nscore = explain(total, comp, anchor, ea, eb, erule, escore)
 
-    # ---- mention-level rule and score ----------------------------------------------------
-    comp_size = pd.Series(comp_m).value_counts()
-    single = comp_size.reindex(comp_m).to_numpy() == 1
-    canon_m = np.array([canon[c] for c in comp_m.tolist()], dtype=object)
-    anchor_m = anchor[comp_m]
-    nrule_arr = np.asarray(nrule, dtype=object)
-    nscore_arr = np.asarray(nscore)
-    drule = np.asarray([lv.name if lv is not None else None for lv in deriv_rule_u], dtype=object)[s_code]
-    dscore = np.asarray([lv.score if lv is not None else 1.0 for lv in deriv_rule_u])[s_code]
-    # the rule of each mention, strongest reason first: later assignments win, so they are
-    # made from the weakest (key) to the strongest (singleton)
-    rules = np.full(n, C.KEY.name, dtype=object)
-    scores = np.full(n, C.KEY.score, dtype=np.float64)
-    exact = stripped == canon_m
-    rules[exact], scores[exact] = C.EXACT.name, C.EXACT.score
-    rules[gen_m], scores[gen_m] = C.GENITIVE.name, C.GENITIVE.score
-    nr = nrule_arr[node_m]
-    via = (node_m != anchor_m) & pd.notna(nr)
-    rules[via], scores[via] = nr[via], nscore_arr[node_m[via]]
-    dv = is_deriv & pd.notna(drule)
-    rules[dv], scores[dv] = drule[dv], dscore[dv]
-    rules[abbr_m], scores[abbr_m] = C.ABBREVIATION.name, C.ABBREVIATION.score
-    if partial_m.any():
-        pl = partial_level[partial_m]
-        rules[partial_m] = [lv.name for lv in pl]
-        scores[partial_m] = [lv.score for lv in pl]
-    rules[single], scores[single] = C.SINGLETON.name, C.SINGLETON.score
-
     # ---- entity ids ---------------------------------------------------------------------
     used = set(eid_of.values()) | {r["entity_id"] for r in prev_rows}  # never reuse an id
     new = [c for c in comps.tolist() if c not in eid_of]
@@ -1229,34 +1482,104 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
             eid = f"{b}-{k}"
         used.add(eid)
         eid_of[c] = eid
-    eid_m = np.array([eid_of[c] for c in comp_m.tolist()], dtype=object)
+
+    canon_c = np.full(total, None, dtype=object)
+    eid_c = np.full(total, None, dtype=object)
+    for c in comps.tolist():
+        canon_c[c], eid_c[c] = canon[c], eid_of[c]
+    comp_size = np.bincount(g_comp, weights=g_n, minlength=total)
+    return _Resolution(comp=comp, canon=canon, eid_of=eid_of, label_of=label_of, prev_aliases=prev_aliases,
+                       comps=comps, canon_c=canon_c, eid_c=eid_c, anchor=anchor, single_c=comp_size == 1,
+                       nrule=np.asarray(nrule, dtype=object), nscore=np.asarray(nscore))
+
+
+def _mention_part(ctx: LinkContext, R: _Resolution, i: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The linked mentions of part ``i`` (the mentions' rule and score, strongest reason
+    first; the entity id; the voted label; the key); returns (the table, each mention's
+    component, its mention id)."""
+    S, P = ctx.S, ctx.P
+    m = P.read(i)
+    s, node = P.get(i, "s"), P.get(i, "node")
+    partial, abbr_m = P.get(i, "partial"), P.get(i, "abbr")
+    n = len(m)
+    comp_m = R.comp[node]
+    stripped = np.asarray(S.stripped, dtype=object)[s]
+    canon_m = R.canon_c[comp_m]
+    anchor_m = R.anchor[comp_m]
+    gen_m = np.asarray(S.genitive, dtype=bool)[s]
+    is_deriv = ctx.is_deriv_u[s]
+    drule = np.asarray([lv.name if lv is not None else None for lv in ctx.deriv_rule_u], dtype=object)[s]
+    dscore = np.asarray([lv.score if lv is not None else 1.0 for lv in ctx.deriv_rule_u])[s]
+    # the rule of each mention, strongest reason first: later assignments win, so they are
+    # made from the weakest (key) to the strongest (singleton)
+    rules = np.full(n, C.KEY.name, dtype=object)
+    scores = np.full(n, C.KEY.score, dtype=np.float64)
+    exact = stripped == canon_m
+    rules[exact], scores[exact] = C.EXACT.name, C.EXACT.score
+    rules[gen_m], scores[gen_m] = C.GENITIVE.name, C.GENITIVE.score
+    nr = R.nrule[node]
+    via = (node != anchor_m) & pd.notna(nr)
+    rules[via], scores[via] = nr[via], R.nscore[node[via]]
+    dv = is_deriv & pd.notna(drule)
+    rules[dv], scores[dv] = drule[dv], dscore[dv]
+    rules[abbr_m], scores[abbr_m] = C.ABBREVIATION.name, C.ABBREVIATION.score
+    for code, lv in ((1, C.PARTIAL), (2, C.PARTIAL_AMBIGUOUS)):
+        pm = partial == code
+        rules[pm], scores[pm] = lv.name, lv.score
+    single = R.single_c[comp_m]
+    rules[single], scores[single] = C.SINGLETON.name, C.SINGLETON.score
 
     # object columns: conform() iterates over values, which is slow on Arrow-backed strings
     obj = lambda a: pd.Series(a, dtype=object)  # noqa: E731  (pandas 3 would infer str)
     own = {"label", "entity_id", "key", "link_rule", "link_score", "model_label", "affiliation"}
-    cols = {c: (obj(_shared_objects(m[c])) if m[c].dtype.kind not in "iuf" else m[c])
+    cols = {c: (obj(_shared_objects(m[c])) if m[c].dtype.kind not in "iuf" else m[c].reset_index(drop=True))
             for c in schemas.columns("mentions") if c in m.columns and c not in own}
     # the voted label of the entity's name key (derived forms keep theirs)
-    lab_out = np.asarray(S.label, dtype=object)[s_code]
-    cols.update(label=obj(lab_out), entity_id=obj(eid_m), key=obj(np.asarray(mkey_u, dtype=object)[s_code]),
-                link_rule=obj(rules), link_score=pd.Series(scores))
-    out = cols  # conformed by the caller, once the model label and affiliation are added
+    cols.update(label=obj(np.asarray(S.label, dtype=object)[s]), entity_id=obj(R.eid_c[comp_m]),
+                key=obj(np.asarray(ctx.mkey_u, dtype=object)[s]), link_rule=obj(rules),
+                link_score=pd.Series(scores))
+    model_label = m["label"]
+    if "model_label" in m.columns:  # mentions of an earlier run linked again
+        model_label = m["model_label"].where(m["model_label"].notna(), m["label"])
+    cols["model_label"] = obj(_shared_objects(model_label))
+    cols["affiliation"] = obj(P.get(i, "aff"))
+    mids = m["mention_id"].astype(str).to_numpy(dtype=object)
+    return _conform_fast(cols, "mentions"), comp_m, mids
 
-    g = pd.DataFrame({"comp": comp_m, "text": texts, "doc": doc})
-    agg = g.groupby("comp", sort=True).agg(n_mentions=("text", "size"), n_docs=("doc", "nunique"))
-    al_df = g.drop_duplicates(["comp", "text"]).sort_values(["comp", "text"], kind="stable")
+
+def _entities(ctx: LinkContext, R: _Resolution, n_docs: np.ndarray) -> pd.DataFrame:
+    """The entities table (with QC flags) from the mentions counted by node and surface,
+    and the documents counted per component in the join back."""
+    S, G = ctx.S, ctx.groups
+    g_comp = R.comp[G["node"].to_numpy()]
+    g_s, g_n = G["s"].to_numpy(), G["n"].to_numpy()
+    comps = R.comps
+    n_mentions = np.bincount(g_comp, weights=g_n, minlength=ctx.total).astype(np.int64)
+    texts = np.asarray(S.text, dtype=object)
+    al_df = (pd.DataFrame({"comp": g_comp, "text": texts[g_s]}).drop_duplicates()
+             .sort_values(["comp", "text"], kind="stable"))
     cuts = np.flatnonzero(np.diff(al_df["comp"].to_numpy())) + 1
     al = dict(zip(al_df["comp"].to_numpy()[np.r_[0, cuts]].tolist(),
                   np.split(al_df["text"].to_numpy(dtype=object), cuts)))
+    cl = comps.tolist()
     ents = pd.DataFrame({
-        "entity_id": [eid_of[c] for c in agg.index],
-        "label": [label_of[c] for c in agg.index],
-        "canonical_name": [canon[c] for c in agg.index],
-        "aliases": [sorted(set(al[c].tolist()) | set(prev_aliases.get(c, ()))) for c in agg.index],
-        "n_mentions": agg["n_mentions"].to_numpy(),
-        "n_docs": agg["n_docs"].to_numpy(),
+        "entity_id": [R.eid_of[c] for c in cl],
+        "label": [R.label_of[c] for c in cl],
+        "canonical_name": [R.canon[c] for c in cl],
+        "aliases": [sorted(set(al[c].tolist()) | set(R.prev_aliases.get(c, ()))) for c in cl],
+        "n_mentions": n_mentions[comps],
+        "n_docs": n_docs[comps],
     }).sort_values("entity_id", kind="stable")
-    return out, schemas.conform(ents, "entities"), eid_of
+    ents = schemas.conform(ents, "entities")
+    # quality flags from the same counts: one row per (entity, surface, model label)
+    q = pd.DataFrame({
+        "entity_id": R.eid_c[g_comp], "label": np.asarray(S.label, dtype=object)[g_s],
+        "kind": np.asarray(S.kind0, dtype=object)[g_s], "key": np.asarray(ctx.mkey_u, dtype=object)[g_s],
+        "model_label": ctx.model_labels[G["ml"].to_numpy()], "n": g_n,
+    })
+    ents["qc_flags"] = qc_flags(q, ents)
+    return ents
+
 
 
 def _conform_fast(cols: dict[str, pd.Series], table: str) -> pd.DataFrame:
@@ -1388,13 +1711,14 @@ def _derived_names(S: _Surfaces, adjs, loc_set: set[str], ctry) -> None:
         S.deriv_idx.append(i)
 
 
-def _vote_labels(S: _Surfaces, s_code: np.ndarray, doc_code: np.ndarray, keys: list[str]) -> None:
+def _vote_labels(S: _Surfaces, P: MentionParts, keys: list[str]) -> None:
     """One label per name key: where the surfaces of a key carry several labels, all
     take the label of most documents, then most mentions (then the schema's label order);
     ``S.label`` is changed in place (the model's label stays in the mentions' ``label``
     input column, written out as ``model_label``). A place and an organisation of one
     name that both hold a fair share (each at least three documents and a quarter of
-    them) are kept apart: a city and its club."""
+    them) are kept apart: a city and its club. The votes are counted part by part
+    (a document lies in one part, so its votes too)."""
     U = len(S.text)
     su = pd.DataFrame({"k": keys, "l": S.label, "i": np.arange(U)})
     su = su[np.asarray(S.kind, dtype=object) != "deriv"]
@@ -1403,13 +1727,21 @@ def _vote_labels(S: _Surfaces, s_code: np.ndarray, doc_code: np.ndarray, keys: l
         return
     mask_u = np.zeros(U, dtype=bool)
     mask_u[su["i"].to_numpy()[multi]] = True
-    rows = np.nonzero(mask_u[s_code])[0]
-    sc = s_code[rows]
-    df = pd.DataFrame({"k": np.asarray(keys, dtype=object)[sc], "l": np.asarray(S.label, dtype=object)[sc],
-                       "d": doc_code[rows]})
-    st = df.groupby(["k", "l"], sort=True).agg(docs=("d", "nunique"), n=("d", "size")).reset_index()
+    k_u, k_uniq = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+    l_u, l_uniq = pd.factorize(pd.Series(S.label, dtype=object), sort=False)
+    stats = []
+    for i in range(len(P)):
+        s, d = P.get(i, "s"), P.get(i, "d")
+        rows = mask_u[s]
+        sc = s[rows]
+        df = pd.DataFrame({"k": k_u[sc], "l": l_u[sc], "d": d[rows]})
+        stats.append(df.groupby(["k", "l"], sort=False).agg(docs=("d", "nunique"), n=("d", "size")))
+    st = pd.concat(stats).groupby(level=[0, 1], sort=False).sum().reset_index()
+    st["k"] = np.asarray(k_uniq, dtype=object)[st["k"].to_numpy()]
+    st["l"] = np.asarray(l_uniq, dtype=object)[st["l"].to_numpy()]
     st["order"] = st["l"].map(lambda x: LABEL_ORDER.get(x, 99))
-    st = st.sort_values(["k", "docs", "n", "order"], ascending=[True, False, False, True], kind="stable")
+    st = st.sort_values(["k", "docs", "n", "order", "l"], ascending=[True, False, False, True, True],
+                        kind="stable")
     winner: dict[str, str] = {}
     for k, g in st.groupby("k", sort=False):
         labs, docs = g["l"].tolist(), g["docs"].tolist()
@@ -1422,39 +1754,36 @@ def _vote_labels(S: _Surfaces, s_code: np.ndarray, doc_code: np.ndarray, keys: l
             S.label[i] = w
 
 
-def _abbreviations(m, S, s_code, is_deriv, lab_m, key_m, doc, abbr_m, affiliation):
-    """"Long Form (LF)": a mention followed by " (" and then an all-caps mention.
+def _abbreviations(m, S, abbr_u, s_code, is_deriv, lab_m, key_m, doc, abbr_m, affiliation, defs) -> None:
+    """"Long Form (LF)" in one part: a mention followed by " (" and then an all-caps mention.
 
     The bracket defines an abbreviation only when its letters are derivable from the
     long form (:func:`compare.abbreviation_defines`), both carry one label and the long
     form is not a person; after a person the bracket is an ``affiliation`` of that
     mention ("Werner Faymann (SPÖ)"). In the defining document the short form's
-    mentions take the long form's key (``abbr_m`` marks them). Returns the definitions
-    that may hold across documents: (label, short key, long key, evidence mention ids),
-    only where every definition of the short form in the corpus gives one long form.
+    mentions take the long form's key (``abbr_m`` marks them). Each definition is added
+    to ``defs``: {(label, short key): {long key: [number of mentions, their five smallest
+    ids]}}, from which :func:`_in_documents` keeps those that hold across documents.
     """
     nc = m["next_chars"].fillna("").astype(str)
     gap = np.where(nc.str.startswith(" (").to_numpy(), 2, np.where(nc.str.startswith("(").to_numpy(), 1, 0))
-    abbr_u = np.array([(len(t) <= 10 or len(t.strip()) <= 10) and is_abbreviation(t) for t in S.text],
-                      dtype=bool)
     is_abbr = abbr_u[s_code] & ~is_deriv
     longs = np.nonzero((gap > 0) & ~is_abbr & ~is_deriv)[0]
     shorts = np.nonzero(is_abbr)[0]
     if len(longs) == 0 or len(shorts) == 0:
-        return []
+        return
     end = m["end_char"].astype("int64").to_numpy()
     st = m["start_char"].astype("int64").to_numpy()
     L = pd.DataFrame({"doc": doc[longs], "pos": end[longs] + gap[longs], "lr": longs})
     R = pd.DataFrame({"doc": doc[shorts], "pos": st[shorts], "sr": shorts})
     hit = L.merge(R, on=["doc", "pos"])
     if len(hit) == 0:
-        return []
+        return
     lrs, srs = hit["lr"].to_numpy(), hit["sr"].to_numpy()
     mid_l = m["mention_id"].take(lrs).astype(str).tolist()
     mid_s = m["mention_id"].take(srs).astype(str).tolist()
-    defs: dict[tuple[str, str], dict[str, list[str]]] = {}
-    local: set[tuple[str, str, str]] = set()  # (doc, label, short key) -> long key below
-    local_target: dict[tuple[str, str, str], str] = {}
+    local: set[tuple[int, str, str]] = set()  # (doc, label, short key) -> long key below
+    local_target: dict[tuple[int, str, str], str] = {}
     for h, (lr, sr) in enumerate(zip(lrs.tolist(), srs.tolist())):
         short = S.text[s_code[sr]]
         if lab_m[lr] == "PER":
@@ -1465,21 +1794,17 @@ def _abbreviations(m, S, s_code, is_deriv, lab_m, key_m, doc, abbr_m, affiliatio
         if not C.abbreviation_defines(short, S.stripped[s_code[lr]]):
             continue
         lab, sk, lk = lab_m[lr], key_m[sr], key_m[lr]
-        defs.setdefault((lab, sk), {}).setdefault(lk, []).extend([mid_l[h], mid_s[h]])
-        t = (doc[sr], lab, sk)
+        ev = defs.setdefault((lab, sk), {}).setdefault(lk, [0, []])
+        ev[0] += 2
+        ev[1] = sorted(ev[1] + [mid_l[h], mid_s[h]])[:5]
+        t = (int(doc[sr]), lab, sk)
         if t not in local:
             local.add(t)
             local_target[t] = lk
     if local_target:
         cand = np.nonzero(pd.Series(key_m).isin({k for _, _, k in local_target}).to_numpy() & ~is_deriv)[0]
         for r in cand.tolist():
-            t = local_target.get((doc[r], lab_m[r], key_m[r]))
+            t = local_target.get((int(doc[r]), lab_m[r], key_m[r]))
             if t is not None:
                 key_m[r] = t
                 abbr_m[r] = True
-    out = []
-    for (lab, sk), longs_ in sorted(defs.items()):
-        if len(longs_) == 1:
-            (lk, ev), = longs_.items()
-            out.append((lab, sk, lk, ev))
-    return out

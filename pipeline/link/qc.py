@@ -32,12 +32,13 @@ def qc_flags(mentions: pd.DataFrame, entities: pd.DataFrame) -> pd.Series:
     """One list of flags per row of ``entities`` (same index), see the module docstring.
 
     ``mentions`` needs entity_id, label, kind and key, and ``model_label`` for the
-    mixed-labels flag (without it the flag is never set).
+    mixed-labels flag (without it the flag is never set). It may be mentions counted
+    by those columns: an optional column ``n`` holds each row's number of mentions.
     """
     flags: dict[str, list[str]] = {}
     if len(mentions):
         cols = [c for c in ("entity_id", "label", "kind", "key", "model_label") if c in mentions.columns]
-        sub = mentions[cols]
+        sub = mentions[cols].assign(n=mentions["n"].to_numpy() if "n" in mentions.columns else 1)
         names = sub[sub["kind"].to_numpy(dtype=object) != "deriv"]
         # several full person names (translit keys of two or more tokens)
         per = names[names["label"].to_numpy(dtype=object) == "PER"]
@@ -55,10 +56,11 @@ def qc_flags(mentions: pd.DataFrame, entities: pd.DataFrame) -> pd.Series:
             ml = names["model_label"].to_numpy(dtype=object)
             ml = np.where(pd.isna(ml), own, ml)
             diff = ml != own
-            c = pd.DataFrame({"e": names["entity_id"].to_numpy(dtype=object)[diff], "l": ml[diff]})
+            c = pd.DataFrame({"e": names["entity_id"].to_numpy(dtype=object)[diff], "l": ml[diff],
+                              "n": names["n"].to_numpy()[diff]})
             if len(c):
-                other = c.groupby(["e", "l"], sort=False).size().groupby(level=0).max()
-                total = names.groupby("entity_id", sort=False).size()
+                other = c.groupby(["e", "l"], sort=False)["n"].sum().groupby(level=0).max()
+                total = names.groupby("entity_id", sort=False)["n"].sum()
                 share = other / total.reindex(other.index).to_numpy()
                 for eid in share.index[share.to_numpy() >= MIXED_SHARE].tolist():
                     flags.setdefault(str(eid), []).append(MIXED_LABELS)

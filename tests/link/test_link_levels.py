@@ -64,7 +64,7 @@ def test_abbreviation_level_carries_its_definitions_as_evidence():
     m = mentions(("d1", [org("Internationaler Währungsfonds", "name", " ("), org("IWF")]), ("d2", [org("IWF")]))
     got, e = edges("abbreviation.v1", m)
     assert got == [("international waehrungsfonds", "iwf")]
-    assert e.evidence == [["d1#0", "d1#1"]]
+    assert e.evidence == [(2, ("d1#0", "d1#1"))]  # (mentions behind it, the five smallest ids)
     assert edges("abbreviation.v1", m, make_cfg(cross_document=False))[0] == []
 
 
