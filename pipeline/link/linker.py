@@ -310,6 +310,7 @@ class MentionParts:
         self.spill = Path(spill_dir) if spill_dir is not None else None
         self._mem: list[dict[str, np.ndarray]] = [{} for _ in self.parts]
         self._names: list[list[str] | None] = [None] * len(self.parts)
+        self.out_sizes: list[int] | None = None  # after merged(): the sizes of the parts joined
 
     def __len__(self) -> int:
         return len(self.parts)
@@ -344,8 +345,12 @@ class MentionParts:
         return np.load(self.spill / f"{i:05d}-{name}.npy", allow_pickle=True)
 
     def merged(self) -> "MentionParts":
-        """All parts as one (for per-document linking, whose nodes follow documents)."""
-        return MentionParts([pd.concat([self.read(i) for i in range(len(self))], ignore_index=True)])
+        """All parts as one (for per-document linking, whose nodes follow documents); its
+        linked mentions are handed out again as the original parts."""
+        frames = [self.read(i) for i in range(len(self))]
+        out = MentionParts([pd.concat(frames, ignore_index=True)])
+        out.out_sizes = [len(f) for f in frames]
+        return out
 
 
 _NEED = ["mention_id", "doc_id", "start_char", "end_char", "text", "label", "kind"]
@@ -1189,7 +1194,11 @@ def _link(P: MentionParts, cfg: LinkConfig, sink: Callable[[pd.DataFrame], None]
             sel = np.isin(node, link_nodes)
             first_ids.append(pd.DataFrame({"node": node[sel], "mid": mids[sel]})
                              .sort_values(["node", "mid"]).groupby("node").head(5))
-        sink(out)
+        if ctx.P.out_sizes is None:
+            sink(out)
+        else:
+            for a, b in zip(np.cumsum([0] + ctx.P.out_sizes[:-1]).tolist(), np.cumsum(ctx.P.out_sizes).tolist()):
+                sink(out.iloc[a:b].reset_index(drop=True))
         del out
     ents = _entities(ctx, R, n_docs)
     if not return_links:
