@@ -1136,9 +1136,16 @@ def link_parts(
 
     Returns {"parts": the written paths, "entities": the entities table, "links": the
     links table (None unless ``return_links``), "mentions": the number of mentions}.
+    ``out_dir`` may exist but must not hold ``part-*.parquet`` files already (they are
+    never overwritten: FileExistsError).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    taken = sorted(out_dir.glob("part-*.parquet"))
+    if taken:
+        raise FileExistsError(f"link_parts: {out_dir} already holds {taken[0].name}"
+                              f"{f' and {len(taken) - 1} more parts' if len(taken) > 1 else ''}; "
+                              "give an empty or new folder (nothing there is overwritten)")
     written: list[Path] = []
 
     def write(df: pd.DataFrame) -> None:
@@ -1155,7 +1162,12 @@ def link_parts(
             resolve_levels(cfg.levels)
             return {"parts": [], "entities": schemas.empty("entities"),
                     "links": _empty_links() if return_links else None, "mentions": 0}
-        ents, links = _link(P, cfg, write, previous_entities, aliases, return_links)
+        try:
+            ents, links = _link(P, cfg, write, previous_entities, aliases, return_links)
+        except BaseException:  # no half-written output: the parts written so far go again
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
     return {"parts": written, "entities": ents, "links": links, "mentions": n}
 
 
@@ -1225,7 +1237,7 @@ def _head_noun_edges(node_key, node_label, node_docs, NN, adjs, ctry, forbidden_
     if not pairs:
         return Edges.none(C.HEAD)
     docs = node_docs(np.fromiter({x for p in pairs for x in p}, dtype=np.int64))
-    a_l, b_l, ev = [], [], []
+    a_l, b_l = [], []
     for a, b in pairs:
         da, db = docs.get(a, frozenset()), docs.get(b, frozenset())
         shared = len(da & db)

@@ -96,3 +96,34 @@ def test_no_mentions(tmp_path):
     empty = mentions(("d1", ["Anna Berg"])).iloc[:0]
     res = link_parts(write_parts([empty], tmp_path / "in"), make_cfg(), tmp_path / "out")
     assert res["parts"] == [] and len(res["entities"]) == 0 and res["mentions"] == 0
+
+
+def test_existing_parts_in_the_output_folder_are_never_overwritten(tmp_path):
+    paths = write_parts([mentions(("d1", ["Anna Berg"]))], tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part-00000.parquet").write_text("the user's file")
+    with pytest.raises(FileExistsError, match="part-00000.parquet"):
+        link_parts(paths, make_cfg(), out)
+    assert (out / "part-00000.parquet").read_text() == "the user's file"
+    assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet"]
+
+
+def test_a_failing_link_leaves_no_parts(tmp_path, monkeypatch):
+    import pipeline.link.linker as linker
+
+    df = mini()
+    paths = write_parts(split_by_doc(df, 3), tmp_path / "in")
+    real = linker._mention_part
+    calls = []
+
+    def fail_on_the_second(ctx, R, i):
+        calls.append(i)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(ctx, R, i)
+
+    monkeypatch.setattr(linker, "_mention_part", fail_on_the_second)
+    with pytest.raises(RuntimeError, match="disk full"):
+        link_parts(paths, make_cfg(), tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
