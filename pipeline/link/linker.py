@@ -169,8 +169,7 @@ def _previous_keys(names: list[str], label: str, cur_pairs: set[tuple[str, str]]
 
 
 def _mention_frame(mentions: pd.DataFrame) -> pd.DataFrame:
-    need = ["mention_id", "doc_id", "start_char", "end_char", "text", "label", "kind"]
-    missing = [c for c in need if c not in mentions.columns]
+    missing = [c for c in _NEED if c not in mentions.columns]
     if missing:
         raise KeyError(f"link(): mentions lack column(s) {', '.join(missing)}")
     return mentions.reset_index(drop=True)
@@ -1111,16 +1110,15 @@ def link(
         empty = schemas.empty("mentions").assign(model_label=pd.Series(dtype=object),
                                                  affiliation=pd.Series(dtype=object))
         return (empty, schemas.empty("entities")) + ((_empty_links(),) if return_links else ())
-    out: list[pd.DataFrame] = []
-    ents, links = _link(MentionParts([_mention_frame(mentions)]), cfg, out.append, previous_entities,
-                        aliases, return_links)
-    return (out[0], ents) + ((links,) if return_links else ())
+    res = link_parts([mentions], cfg, None, previous_entities=previous_entities, aliases=aliases,
+                     return_links=return_links)
+    return (res["linked"][0], res["entities"]) + ((res["links"],) if return_links else ())
 
 
 def link_parts(
     parts: Iterable[str | Path | pd.DataFrame],
     cfg: LinkConfig,
-    out_dir: str | Path,
+    out_dir: str | Path | None,
     *,
     previous_entities: pd.DataFrame | None = None,
     aliases: pd.DataFrame | None = None,
@@ -1138,7 +1136,21 @@ def link_parts(
     links table (None unless ``return_links``), "mentions": the number of mentions}.
     ``out_dir`` may exist but must not hold ``part-*.parquet`` files already (they are
     never overwritten: FileExistsError).
+
+    With ``out_dir`` None the parts are tables and everything stays in memory; the
+    linked parts are returned as the list ``"linked"`` (this is what :func:`link` and a
+    run use: the per-mention work then exists for one part at a time).
     """
+    if out_dir is None:
+        P = MentionParts([_mention_frame(p) if isinstance(p, pd.DataFrame) else p for p in parts])
+        n = sum(len(P.read(i, ["doc_id"])) for i in range(len(P)))
+        linked: list[pd.DataFrame] = []
+        if n == 0:
+            resolve_levels(cfg.levels)
+            return {"linked": [], "parts": [], "entities": schemas.empty("entities"),
+                    "links": _empty_links() if return_links else None, "mentions": 0}
+        ents, links = _link(P, cfg, linked.append, previous_entities, aliases, return_links)
+        return {"linked": linked, "parts": [], "entities": ents, "links": links, "mentions": n}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     taken = sorted(out_dir.glob("part-*.parquet"))
