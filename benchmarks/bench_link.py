@@ -13,9 +13,9 @@ part plus the entity table. Then each of `--repeat` runs links them in a fresh c
 process (`--child DIR`): `seconds` is the wall time of reading the parts and linking,
 `peak_mb` the child's peak RSS (ru_maxrss, reading included), so both are those of the
 linking process alone, never of the generator. The child calls
-`pipeline.link.link_parts(paths, cfg, out_dir)` when the linker has it (linked parts go
-to a temporary folder), else reads every part into one DataFrame and calls
-`pipeline.link.link(df, cfg, aliases=None)`. Reported: medians over the runs.
+`pipeline.link.link_parts(paths, cfg, out_dir)` (the linked parts go to a temporary
+folder; the linker keeps its per-mention work there between passes, so its memory
+follows the distinct names and one part). Reported: medians over the runs.
 
 Prints a table (mentions, docs, distinct texts, entities found, runs, generation seconds,
 link seconds, peak MB); with `--json` the last line of stdout is a JSON list of
@@ -288,16 +288,9 @@ def generate_parts(n_mentions: int, out_dir: str, *, part_size: int = 1_000_000,
             "n_entities": ents.n}
 
 
-def _count(value) -> int | None:
-    if value is None:
-        return None
-    return int(value) if isinstance(value, (int, float)) else len(value)
-
-
 def child(parts_dir: str) -> None:
     """Link the parts in parts_dir; print one JSON line with seconds and peak_mb."""
     sys.path.insert(0, str(ROOT))
-    import pandas as pd
     import pyarrow.parquet as pq
 
     import pipeline.link as linking
@@ -306,17 +299,10 @@ def child(parts_dir: str) -> None:
     cfg = load_config().link
     paths = sorted(str(p) for p in Path(parts_dir).glob("part-*.parquet"))
     n = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
-    link_parts = getattr(linking, "link_parts", None)
     with tempfile.TemporaryDirectory(prefix="bench_link_out_") as out_dir:
         t0 = time.perf_counter()
-        if link_parts is not None:
-            res = link_parts(paths, cfg, out_dir)
-            entities, engine = _count(res.get("entities")), "link_parts"
-        else:
-            df = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-            linked, ents = linking.link(df, cfg, aliases=None)
-            assert linked["entity_id"].notna().all()
-            entities, engine = len(ents), "link"
+        res = linking.link_parts(paths, cfg, out_dir)
+        entities, engine = len(res["entities"]), "link_parts"
         wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"mentions": n, "seconds": round(wall, 2), "peak_mb": round(peak),
