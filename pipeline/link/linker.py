@@ -22,6 +22,13 @@ Steps (each one testable on its own, see ``keys``, ``compare``, ``cluster``, ``a
 5. Canonical name (a nominative, correctly cased form the corpus uses), entity id (an
    earlier run's id kept), per mention the rule and score of the link that attached it,
    and the entities' QC flags (``qc``).
+
+The mentions come as parts (:class:`MentionParts`: tables or Parquet files, each
+document in one part) and steps 1-3 and 5 read them pass by pass, a part at a time:
+what is kept across parts is indexed by distinct surfaces, pairs and nodes, and the
+mentions counted by (node, surface); per-mention work stays with its part (in memory,
+or as ``.npy`` files with :func:`link_parts`). :func:`link` is the same on one part.
+See ``docs/linking-at-scale.md``.
 """
 
 from __future__ import annotations
