@@ -334,7 +334,7 @@ class MentionParts:
         cols = None if columns is None else [c for c in columns if c in self.columns(i)]
         if isinstance(p, pd.DataFrame):
             return p if cols is None else p[cols]
-        return pd.read_parquet(p, columns=cols)
+        return pd.read_parquet(p, columns=cols).reset_index(drop=True)
 
     def put(self, i: int, **arrays: np.ndarray) -> None:
         """Keep work arrays of part ``i``."""

@@ -127,3 +127,18 @@ def test_a_failing_link_leaves_no_parts(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         link_parts(paths, make_cfg(), tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_parts_written_with_an_index_read_as_any_other(tmp_path):
+    """A Parquet part that stores a pandas index (here: the mention ids) links like one
+    without."""
+    df = mini()
+    whole, _ = link(df, make_cfg())
+    (tmp_path / "in").mkdir()
+    paths = []
+    for k, p in enumerate(split_by_doc(df, 2)):
+        paths.append(tmp_path / "in" / f"in-{k}.parquet")
+        p.set_index(p["mention_id"].rename("idx")).to_parquet(paths[-1])
+    res = link_parts(paths, make_cfg(), tmp_path / "out")
+    out = pd.concat([pd.read_parquet(p) for p in res["parts"]], ignore_index=True)
+    pd.testing.assert_frame_equal(out, as_written(whole))
