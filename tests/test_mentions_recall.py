@@ -55,3 +55,58 @@ def test_tagger_finds_the_surname_after_the_full_name_and_reports_titles(tagger)
     assert titles["Maria Tessmann"] == "Grünen-Kandidatin"
     assert titles["Jonas Brenk"] == "Bürgermeister"
     assert len(tag.titles) == len(tag.spans)
+
+
+def _reference_corpus_names(mentions, min_docs=2):
+    """The per-mention loop build_corpus_names replaced (the oracle of the next test)."""
+    from collections import Counter
+
+    from pipeline.ner.corpus_pass import MIN_CHARS
+
+    votes, docs = {}, {}
+    for m in mentions:
+        if m.get("kind", "name") != "name":
+            continue
+        form = m.get("norm_text") or m["text"]
+        if not isinstance(form, str) or not form[:1].isupper():
+            continue
+        if len(form) < MIN_CHARS and not (len(form) == 2 and form.isupper()):
+            continue
+        docs.setdefault(form, set()).add(str(m["doc_id"]))
+        votes.setdefault(form, Counter())[(str(m["doc_id"]), m["label"])] = 1
+    labels, out = {}, {}
+    for form, ds in docs.items():
+        if len(ds) < min_docs:
+            continue
+        (best, n), *rest = Counter(label for (_, label) in votes[form]).most_common()
+        if rest and rest[0][1] >= n:
+            continue
+        labels[form], out[form] = best, frozenset(ds)
+    return labels, out
+
+
+def test_corpus_names_are_those_of_the_per_mention_rule_on_random_mentions():
+    import random
+
+    forms = ["Bremen", "Tessin", "EU", "Eu", "UN", "de", "Al", "Olaf Brenk", "olaf", "Ära", "Über Alles",
+             "X", "Köln", "SPD", "Jura"]
+    for seed in range(30):
+        rng = random.Random(seed)
+        rows = []
+        for _ in range(rng.randint(0, 60)):
+            f = rng.choice(forms)
+            row = {"doc_id": rng.choice("abcdef"), "text": f, "label": rng.choice(["PER", "LOC", "ORG", "MISC"]),
+                   "kind": rng.choice(["name", "name", "name", "deriv"])}
+            r = rng.random()
+            if r < 0.3:
+                row["norm_text"] = rng.choice(forms)
+            elif r < 0.4:
+                row["norm_text"] = ""
+            else:
+                row["norm_text"] = None
+            rows.append(row)
+        for min_docs in (1, 2, 3):
+            want_labels, want_docs = _reference_corpus_names(rows, min_docs)
+            got = build_corpus_names(rows, min_docs)
+            assert list(got.labels.items()) == list(want_labels.items()), (seed, min_docs)
+            assert got.docs == want_docs, (seed, min_docs)

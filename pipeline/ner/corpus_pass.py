@@ -19,9 +19,11 @@ with :func:`pipeline.normalize.to_original` as ``run.process_batch`` does.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
 
 from .postprocess import _DETERMINERS, Work, _is_boundary, _preceding_word, _Trie
 
@@ -72,38 +74,57 @@ class CorpusNames:
         return out
 
 
-def build_corpus_names(mentions: Iterable[Mapping], min_docs: int = 2) -> CorpusNames:
-    """Corpus names from a run's mentions (mappings or DataFrame rows with ``text``,
+def build_corpus_names(mentions: pd.DataFrame | Iterable[Mapping], min_docs: int = 2) -> CorpusNames:
+    """Corpus names from a run's mentions (a table, or mappings, with ``text``,
     ``label``, ``kind``, ``doc_id`` and optionally ``norm_text``, the form the model
-    saw, used when present): every ``name`` form that starts with a capital letter, found
-    in at least ``min_docs`` documents, with its majority label over documents (one vote
-    per document and label). A form whose documents disagree (no label has a strict
-    majority) is left out, as are forms shorter than :data:`MIN_CHARS` (two-letter
-    all-caps acronyms excepted)."""
-    if hasattr(mentions, "to_dict"):  # a DataFrame
-        mentions = mentions.to_dict("records")
-    votes: dict[str, Counter] = {}
-    docs: dict[str, set[str]] = {}
-    for m in mentions:
-        if m.get("kind", "name") != "name":
-            continue
-        form = m.get("norm_text") or m["text"]
-        if not isinstance(form, str) or not form[:1].isupper():
-            continue
-        if len(form) < MIN_CHARS and not (len(form) == 2 and form.isupper()):
-            continue
-        doc = str(m["doc_id"])
-        docs.setdefault(form, set()).add(doc)
-        votes.setdefault(form, Counter())[(doc, m["label"])] = 1  # one vote per document and label
+    saw, used where present and not empty): every ``name`` form that starts with a
+    capital letter, found in at least ``min_docs`` documents, with its majority label
+    over documents (one vote per document and label). A form whose documents disagree
+    (no label has a strict majority) is left out, as are forms shorter than
+    :data:`MIN_CHARS` (two-letter all-caps acronyms excepted). Column operations and
+    group counts over the table, no Python work per mention (a run's mentions can be
+    millions)."""
+    df = mentions if isinstance(mentions, pd.DataFrame) else pd.DataFrame(list(mentions))
+    if df.empty or "text" not in df.columns:
+        return CorpusNames({}, {})
+    form = df["text"]
+    if "norm_text" in df.columns:
+        nt = df["norm_text"]
+        form = nt.where(nt.notna() & (nt.astype(object) != ""), form)
+    form = form.astype("string")
+    kind = df["kind"] if "kind" in df.columns else pd.Series("name", index=df.index)
+    length = form.str.len().fillna(0).to_numpy()
+    ok = ((kind == "name").to_numpy()
+          & form.str[:1].str.isupper().fillna(False).to_numpy(dtype=bool)
+          & ((length >= MIN_CHARS) | ((length == 2) & form.str.isupper().fillna(False).to_numpy(dtype=bool))))
+    # integer codes of form, document and label (forms numbered in order of first mention)
+    f_code, f_uniq = pd.factorize(form[ok])
+    d_code, d_uniq = pd.factorize(df["doc_id"][ok])
+    l_code, l_uniq = pd.factorize(df["label"][ok], use_na_sentinel=False)
+    doc_str = np.array([str(x) for x in d_uniq], dtype=object)
+    d = pd.DataFrame({"f": f_code, "d": d_code, "l": l_code}).drop_duplicates()
+    fd = d[["f", "d"]].drop_duplicates()
+    n_docs = np.bincount(fd["f"].to_numpy(), minlength=len(f_uniq))
+    keep = n_docs >= min_docs
+    d = d[keep[d["f"].to_numpy()]]
+    if d.empty:
+        return CorpusNames({}, {})
+    votes = (d.groupby(["f", "l"]).size().rename("n").reset_index()
+             .sort_values(["f", "n"], ascending=[True, False], kind="stable"))
+    rank = votes.groupby("f").cumcount().to_numpy()
+    best = votes[rank == 0].set_index("f")
+    second = votes[rank == 1].set_index("f")["n"]  # the runner-up label's votes
+    agreed = np.ones(len(f_uniq), dtype=bool)
+    agreed[second.index[second.to_numpy() >= best.loc[second.index, "n"].to_numpy()]] = False
+    fd = fd[keep[fd["f"].to_numpy()]].sort_values(["f", "d"])
+    f_sorted, d_sorted = fd["f"].to_numpy(), fd["d"].to_numpy()
+    cuts = np.flatnonzero(np.diff(f_sorted)) + 1
+    forms_obj, labels_obj = np.asarray(f_uniq, dtype=object), np.asarray(l_uniq, dtype=object)
+    best_label = dict(zip(best.index.tolist(), labels_obj[best["l"].to_numpy()].tolist()))
     labels: dict[str, str] = {}
     out_docs: dict[str, frozenset[str]] = {}
-    for form, ds in docs.items():
-        if len(ds) < min_docs:
-            continue
-        by_label = Counter(label for (_, label) in votes[form])
-        (best, n), *rest = by_label.most_common()
-        if rest and rest[0][1] >= n:
-            continue
-        labels[form] = best
-        out_docs[form] = frozenset(ds)
+    for f, codes in zip(f_sorted[np.r_[0, cuts]].tolist(), np.split(d_sorted, cuts)):  # forms in order
+        if agreed[f]:
+            labels[forms_obj[f]] = best_label[f]
+            out_docs[forms_obj[f]] = frozenset(doc_str[codes].tolist())
     return CorpusNames(labels, out_docs)
