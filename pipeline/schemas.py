@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -189,9 +190,26 @@ def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.Data
         elif t == LIST:
             col = col.map(lambda v: list(v) if v is not None else [])
         else:
-            col = pd.Series([_as_str(v) for v in col], dtype=object)
+            col = _str_column(col)
         out[name] = col.reset_index(drop=True)
     return pd.DataFrame(out)
+
+
+def _str_column(col: pd.Series) -> pd.Series:
+    """A text column as Python str or None (see :func:`_as_str`), converting each
+    distinct value once: a column of str objects is taken as it is, any other is
+    factorised (a run's mentions table has millions of rows and few distinct values
+    per column)."""
+    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string":
+        return pd.Series(col.to_numpy(), dtype=object)
+    try:
+        codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    except TypeError:  # unhashable values
+        return pd.Series([_as_str(v) for v in col], dtype=object)
+    conv = np.empty(len(uniq) + 1, dtype=object)
+    conv[:-1] = [_as_str(v) for v in uniq]
+    conv[-1] = None  # code -1: a missing value
+    return pd.Series(conv[codes], dtype=object)
 
 
 def _as_str(v: object) -> str | None:
