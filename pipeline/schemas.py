@@ -197,15 +197,17 @@ def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.Data
 
 def _str_column(col: pd.Series) -> pd.Series:
     """A text column as Python str or None (see :func:`_as_str`), converting each
-    distinct value once: a column of str objects is taken as it is, any other is
-    factorised (a run's mentions table has millions of rows and few distinct values
-    per column)."""
-    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string":
-        return pd.Series(col.to_numpy(), dtype=object)
-    try:
-        codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    except TypeError:  # unhashable values
-        return pd.Series([_as_str(v) for v in col], dtype=object)
+    distinct value once: a column of str objects is taken as it is, one of str and
+    missing values or of a pandas string or categorical dtype is factorised (a run's
+    mentions table has millions of rows and few distinct values per column); an object
+    column of mixed types goes cell by cell."""
+    if col.dtype == object:
+        if pd.api.types.infer_dtype(col, skipna=False) == "string":
+            return pd.Series(col.to_numpy(), dtype=object)
+        if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+            # mixed types: factorising would take 1 and True for one value
+            return pd.Series([_as_str(v) for v in col], dtype=object)
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
     conv = np.empty(len(uniq) + 1, dtype=object)
     conv[:-1] = [_as_str(v) for v in uniq]
     conv[-1] = None  # code -1: a missing value

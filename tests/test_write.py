@@ -48,3 +48,27 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
             raise RuntimeError("killed")
     assert not final.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_conform_gives_text_cells_as_str_or_none_whatever_they_were():
+    """Text columns come out as Python str or None, cell by cell as _as_str says, from
+    object columns (mixed types, None, NaN, NA), Arrow strings and categoricals."""
+    import numpy as np
+
+    from pipeline.schemas import _as_str, conform
+
+    cells = ["Anna", None, np.nan, pd.NA, 1, 2.5, "Anna", "", "Berg", True]
+    n = len(cells)
+    base = {"mention_id": [f"d#{i}" for i in range(n)], "doc_id": ["d"] * n, "sentence_index": list(range(n)),
+            "start_char": list(range(n)), "end_char": list(range(1, n + 1)), "label": ["PER"] * n,
+            "kind": ["name"] * n}
+    for text in (pd.Series(cells, dtype=object),
+                 pd.Series(["Anna", None, np.nan, "Berg", pd.NA, "Anna", "", "x", "y", "z"], dtype=object),
+                 pd.Series(["Anna", None, "Berg"] * 3 + ["x"], dtype="string"),
+                 pd.Series(["Anna", "Berg"] * 5, dtype="category"),
+                 pd.Series(["Anna", "Berg"] * 5, dtype=object)):
+        out = conform(pd.DataFrame({**base, "text": text}), "mentions")
+        want = [_as_str(v) for v in text.astype(object)]
+        assert out["text"].dtype == object
+        assert out["text"].tolist() == want
+        assert all(v is None or type(v) is str for v in out["text"])
