@@ -363,10 +363,10 @@ _NEED = ["mention_id", "doc_id", "start_char", "end_char", "text", "label", "kin
 
 
 def _scan_surfaces(P: MentionParts) -> tuple["_Surfaces", int]:
-    """Pass 1 over the parts: the distinct surfaces (surface text, label, kind) in order of
-    first mention, and per part each mention's surface code ``s`` and document code ``d``
-    (documents numbered in order of first mention). Returns (surfaces, number of
-    documents).
+    """The first pass over the parts: the distinct surfaces (surface text, label, kind)
+    in order of first mention, and per part each mention's surface code ``s`` and
+    document code ``d`` (documents numbered in order of first mention). Returns
+    (surfaces, number of documents).
 
     The surface text is ``norm_text`` (the span as the model saw it: mojibake repaired,
     HTML entities unescaped, tags and invisible characters gone) where that column is
@@ -430,10 +430,10 @@ def _scan_surfaces(P: MentionParts) -> tuple["_Surfaces", int]:
 
 @dataclass(eq=False)
 class _InDocument:
-    """What pass 2 (:func:`_in_documents`) found: the (label, key) pairs of the mentions
-    after their in-document links, in order of first mention, the surface of each pair's
-    first mention, the distinct (scope, pair) rows, the short forms used alone for full
-    names and the abbreviations the corpus defines."""
+    """What the pass within documents (:func:`_in_documents`) found: the (label, key)
+    pairs of the mentions after their in-document links, in order of first mention; the
+    surface of each pair's first mention; the distinct (scope, pair) rows; the short
+    forms used alone for full names; and the abbreviations the corpus defines."""
 
     lk_pairs: list[tuple[str, str]]
     first_s: list[int]
@@ -444,7 +444,7 @@ class _InDocument:
 
 def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u: list[str],
                   node_key_u: list[str], is_deriv_u: np.ndarray, forbidden_pairs: set) -> _InDocument:
-    """Pass 2, part by part: within each document, partial names ("Kim", "Putins") -> the
+    """The pass within documents, part by part: partial names ("Kim", "Putins") -> the
     full name they belong to (``compare.resolve_partials``) and abbreviations defined in
     the text ("Long Form (LF)", with ``link.abbreviations``). Per part it keeps each
     mention's pair code ``p``, its partial-name level (``partial``: 0 none, 1 one
@@ -777,7 +777,7 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
     node_index = ({int(c): i for i, c in enumerate(node_codes.tolist())}
                   if extra_triples else {})
 
-    # ---- pass 3: each mention's node; mentions counted by node, surface and model label -----
+    # ---- the node pass: each mention's node; mentions by node, surface, model label ---------
     groups, model_labels, n_mentions = _node_pass(P, cfg, node_codes, pair_lab * K + pair_key, L * K)
 
     def nid(s: int, lab: str, key: str) -> int:
@@ -825,9 +825,10 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
 
 def _node_pass(P: MentionParts, cfg: LinkConfig, node_codes: np.ndarray, pair_code: np.ndarray,
                scope_mult: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Pass 3, part by part: each mention's node (kept as ``node``), and the mentions
-    counted by (node, surface, partial name or not, model label): the table the final
-    step chooses names from. Returns (that table, the model labels, mentions per node)."""
+    """The node pass, part by part: each mention's node (kept as ``node``), and the
+    mentions counted by (node, surface, partial name or not, model label): the table the
+    final step chooses names from. Returns (that table, the model labels, mentions per
+    node)."""
     NN = len(node_codes)
     n_mentions = np.zeros(NN, dtype=np.int64)
     ml_index: dict[str, int] = {}
