@@ -117,6 +117,8 @@ _STRONG = [
     ("denken", "denkt", "dachte", "gedacht"),
     ("wissen", "weiß", "wusste", "gewusst"),
     ("heißen", "heißt", "hieß", "geheißen"),
+    ("beschließen", "beschließt", "beschloss", "beschlossen"),
+    ("entscheiden", "entscheidet", "entschied", "entschieden"),
     ("finden", "findet", "fand", "gefunden"),
     ("hervor|heben", "hebt", "hob", "hervorgehoben"),
     ("ein|gestehen", "gesteht", "gestand", "eingestanden"),
