@@ -211,10 +211,14 @@ def _separable_bare() -> dict[str, frozenset[str]]:
 
 SEPARABLE_BARE = _separable_bare()
 # forms that are too often something else to count as a cue on their own
-SPEECH_FINITE = SPEECH_FINITE - {"sehen", "finden", "lassen", "rechnen", "denken", "heißen",
-                                 "wissen", "sieht", "sah", "findet", "fand", "lässt", "ließ",
-                                 "gibt", "gab", "geht", "ging", "nimmt", "nahm", "rechnet",
-                                 "heißt", "hieß", "bietet", "bot", "weiß", "wusste"}
+_TOO_COMMON = frozenset({"sehen", "finden", "lassen", "rechnen", "denken", "heißen",
+                         "wissen", "sieht", "sah", "findet", "fand", "lässt", "ließ",
+                         "gibt", "gab", "geht", "ging", "nimmt", "nahm", "rechnet",
+                         "heißt", "hieß", "bietet", "bot", "weiß", "wusste"})
+SPEECH_FINITE = SPEECH_FINITE - _TOO_COMMON
+#: of those, the bare forms of separable speech verbs: a cue only together with their
+#: particle ("gab ... bekannt", "gibt ... an", "geht davon aus", "wie X bekannt gab")
+COMMON_SEPARABLE = {f: SEPARABLE_BARE[f] for f in _TOO_COMMON if f in SEPARABLE_BARE}
 
 # participles that are mostly adjectives ("reagierte gelassen")
 SPEECH_PARTICIPLES = SPEECH_PARTICIPLES - {"gelassen"}
@@ -1372,7 +1376,8 @@ class _Extractor:
             j = k + 1
             while j < end and d.tw[j] not in ",.;:" and j - k < 14:
                 j += 1
-            verbs = [v for v in range(k + 1, j) if _is_cue_verb(tl[v])]
+            verbs = [v for v in range(k + 1, j) if _is_cue_verb(tl[v])
+                     or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]]  # "bekannt gab"
             if not verbs:
                 continue
             v = verbs[0]
@@ -1387,7 +1392,8 @@ class _Extractor:
                 return speaker
         # cue verb + complement clause: "X sagte, dass ..." / "X erklärte, es sei ..."
         for v in range(a, end):
-            if d.inq[v] or not _is_cue_verb(tl[v]) or d.tw[v][0].isupper() and v > a:
+            common = COMMON_SEPARABLE.get(tl[v])
+            if d.inq[v] or not (_is_cue_verb(tl[v]) or common) or d.tw[v][0].isupper() and v > a:
                 continue
             # the complement starts after the next comma (or right after the verb + "dass")
             c = v + 1
@@ -1397,6 +1403,8 @@ class _Extractor:
                 c += 1
             if c >= end or d.inq[c]:
                 continue
+            if common and not (c - 1 > v and tl[c - 1] in common):
+                continue  # "gab" is speech only as "gab ... bekannt," / "gab ... an,"
             q0 = c + 1 if d.tw[c] in ",:" else c
             if q0 >= end:
                 continue

@@ -543,3 +543,29 @@ def test_past_plural_of_strong_speech_verbs_is_a_cue():
     (r,) = q_of(extract_quotes("d", text), "direct")
     assert text[r["cue_start"]:r["cue_end"]] == "bezeichneten"
     assert speaker(text, r) == "Die Lehrer"
+
+
+@pytest.mark.parametrize("text, quote, cue", [
+    ("Die Polizei gab am Montag bekannt, dass der Täter gefasst worden sei.", "dass der Täter gefasst worden sei", "gab"),
+    ("Der Sprecher gab an, er sei krank gewesen.", "er sei krank gewesen", "gab"),
+    ("Die Behörde gibt an, der Täter sei geflohen.", "der Täter sei geflohen", "gibt"),
+    ("Die Regierung geht davon aus, dass die Preise steigen.", "dass die Preise steigen", "geht"),
+    ("Wie die Stadtverwaltung bekannt gab, wird die Brücke gesperrt.", "wird die Brücke gesperrt", "gab"),
+    ("Der Rat beschloss, die Gebühren zu senken.", "die Gebühren zu senken", "beschloss"),
+])
+def test_common_separable_verbs_and_decisions_are_cues_with_their_particle(text, quote, cue):
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [text[r["start_char"]:r["end_char"]] for r in rows] == [quote]
+    assert text[rows[0]["cue_start"]:rows[0]["cue_end"]] == cue
+
+
+@pytest.mark.parametrize("text", [
+    "Es gab am Montag Streit, dass er ging.",  # "gab" without a particle
+    "Er gab auf, weil es regnete.",  # "auf" is no particle of a speech verb
+    "Die Arbeit geht weiter, sie sei noch nicht fertig.",
+    "Dort gab es viele Menschen, die er kannte.",
+])
+def test_common_verbs_without_their_particle_are_no_cue(text):
+    rows = [r for r in extract_quotes("d", text) if r["cue_start"] is not None]
+    assert [text[r["cue_start"]:r["cue_end"]] for r in rows
+            if text[r["cue_start"]:r["cue_end"]] in ("gab", "geht")] == []
