@@ -219,6 +219,8 @@ SPEECH_FINITE = SPEECH_FINITE - _TOO_COMMON
 #: of those, the bare forms of separable speech verbs: a cue only together with their
 #: particle ("gab ... bekannt", "gibt ... an", "geht davon aus", "wie X bekannt gab")
 COMMON_SEPARABLE = {f: SEPARABLE_BARE[f] for f in _TOO_COMMON if f in SEPARABLE_BARE}
+#: "heißt es" / "hieß es": the impersonal source ("Wie es hieß, ...", "..., heißt es.")
+_HEISST = frozenset({"heißt", "hieß"})
 
 # participles that are mostly adjectives ("reagierte gelassen")
 SPEECH_PARTICIPLES = SPEECH_PARTICIPLES - {"gelassen"}
@@ -1324,10 +1326,11 @@ class _Extractor:
         for k in range(a, end):
             if d.inq[k]:
                 continue
-            if tl[k] == "laut" or (tl[k] in ("nach", "aus") and k + 1 < end and _speech_noun_at(d, k + 1, end)):
+            if tl[k] in ("laut", "gemäß") or (tl[k] in ("nach", "aus") and k + 1 < end
+                                              and _speech_noun_at(d, k + 1, end)):
                 np = _np_right(d, k + 1, end, adjectives=True)
-                if not np:
-                    continue
+                if not np or tl[k] == "gemäß" and not self._strong_speaker(*np):
+                    continue  # "gemäß Artikel 5" is no source
                 # the speech noun itself is the head: "nach Angaben der Polizei"
                 pi, pj = np
                 if pj < end and tl[pj - 1] in SPEECH_NOUNS and pj - pi == 1:
@@ -1377,11 +1380,12 @@ class _Extractor:
             while j < end and d.tw[j] not in ",.;:" and j - k < 14:
                 j += 1
             verbs = [v for v in range(k + 1, j) if _is_cue_verb(tl[v])
-                     or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]]  # "bekannt gab"
+                     or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]  # "bekannt gab"
+                     or tl[v] in _HEISST and tl[v - 1] == "es"]  # "Wie es hieß, ..."
             if not verbs:
                 continue
             v = verbs[0]
-            speaker = self._resolve(k + 1, v) if v > k + 1 else None
+            speaker = self._resolve(k + 1, v) if v > k + 1 and tl[v] not in _HEISST else None
             if k == a:
                 q0 = j + 1
                 pieces = [d.span(q0, end)] if q0 < end else []
@@ -1418,6 +1422,10 @@ class _Extractor:
             speaker = self._resolve(*speaker_np) if speaker_np else None
             self._add("indirect", [d.span(q0, q_end)], d.span(v, cue_end), speaker)
             return speaker
+        # "Demnach ...": the sentence reports what the source before it says
+        if end - a >= 4 and tl[a] == "demnach" and d.tw[a][0].isupper() and _has_subj(d, a + 1, end):
+            self._add("indirect", [d.span(a + 1, end)], d.span(a, a + 1), None)
+            return None
         # "Das bestätigte X." / "Dies teilte X mit.": the sentence before is the quote
         if end - a >= 3 and tl[a] in ("das", "dies") and _is_cue_verb(tl[a + 1]) and self._prev_sent:
             np = _np_right(d, a + 2, end)
@@ -1428,7 +1436,13 @@ class _Extractor:
                 return speaker
         # quote before the cue: "Die Lage sei ernst, sagte X." / "..., so X."
         for k in range(a + 2, end):
-            if d.inq[k] or d.tw[k - 1] != "," or not (_is_cue_verb(tl[k]) or tl[k] == "so"):
+            heisst = tl[k] in _HEISST and k + 1 < end and tl[k + 1] == "es"  # "..., heißt es."
+            if d.inq[k] or d.tw[k - 1] != "," or not (_is_cue_verb(tl[k]) or tl[k] == "so" or heisst):
+                continue
+            if heisst:
+                if d.outq[k - 1] - d.outq[a] >= 2 and _has_subj(d, a, k - 1):
+                    self._add("indirect", [d.span(a, k - 1)], d.span(k, k + 2), None)
+                    return None
                 continue
             np = _np_right(d, k + 1, end)
             if d.outq[k - 1] - d.outq[a] < 2:

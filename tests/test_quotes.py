@@ -569,3 +569,24 @@ def test_common_verbs_without_their_particle_are_no_cue(text):
     rows = [r for r in extract_quotes("d", text) if r["cue_start"] is not None]
     assert [text[r["cue_start"]:r["cue_end"]] for r in rows
             if text[r["cue_start"]:r["cue_end"]] in ("gab", "geht")] == []
+
+
+@pytest.mark.parametrize("text, quote, cue", [
+    ("Wie es hieß, sieht der Vorstand die Planung gefährdet.", "sieht der Vorstand die Planung gefährdet", "hieß"),
+    ("Eine Heilung sei jedoch ausgeschlossen, heißt es.", "Eine Heilung sei jedoch ausgeschlossen", "heißt es"),
+    ("Demnach sei der Angeklagte in allen Punkten unschuldig.", "sei der Angeklagte in allen Punkten unschuldig",
+     "Demnach"),
+])
+def test_impersonal_sources_give_a_quote_without_a_speaker(text, quote, cue):
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [text[r["start_char"]:r["end_char"]] for r in rows] == [quote]
+    assert text[rows[0]["cue_start"]:rows[0]["cue_end"]] == cue and rows[0]["speaker_start"] is None
+
+
+def test_gemaess_names_a_source_only_when_it_can_speak():
+    text = "Gemäß Anna Berg seien drei Menschen verletzt worden."
+    rows = q_of(extract_quotes("d", text, ments(text, ("Anna Berg", "PER", "PER:anna-berg"))), "indirect")
+    assert [(text[r["start_char"]:r["end_char"]], speaker(text, r)) for r in rows] == [
+        ("seien drei Menschen verletzt worden", "Anna Berg")]
+    for text in ("Der Vertrag gilt gemäß Artikel 5 ab Montag.", "Demnach ist der Vertrag gültig."):
+        assert q_of(extract_quotes("d", text)) == []
