@@ -508,6 +508,16 @@ def _mention_rows(mentions: pd.DataFrame | None) -> list[tuple[int, int, str, st
 
 # --------------------------------------------------------------------------- helpers
 
+def _perfect_infinitive(d: "_Doc", i: int, end: int) -> bool:
+    """A perfect infinitive among tokens [i, end) ("getötet haben", "verletzt worden
+    sein", "ausgebrochen sein"): after "soll" it reports ("Er soll ... getötet haben"),
+    while "soll" with a plain infinitive mostly plans ("Die Wahl soll im Mai stattfinden")."""
+    for k in range(i + 1, end):
+        if d.tl[k] in ("haben", "sein") and d.tl[k - 1].endswith(("t", "en")) and not d.inq[k]:
+            return True
+    return False
+
+
 def _is_cue_verb(w: str) -> bool:
     return w in SPEECH_FINITE or w in SPEECH_PARTICIPLES
 
@@ -1289,7 +1299,8 @@ class _Extractor:
                 last_att_sent = si
                 continue
             # a sentence with the reportive "soll": free indirect speech ("Er soll ... haben")
-            if any(d.tl[k] in ("soll", "sollen") and not d.inq[k] for k in range(a, end)):
+            if any(d.tl[k] in ("soll", "sollen") and not d.inq[k] and _perfect_infinitive(d, k + 1, end)
+                   for k in range(a, end)):
                 s0, e0 = d.span(a, b)
                 self._add("free_indirect", [(s0, e0)], None,
                           last_speaker if si - last_att_sent <= 2 else None)

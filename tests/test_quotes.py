@@ -590,3 +590,10 @@ def test_gemaess_names_a_source_only_when_it_can_speak():
         ("seien drei Menschen verletzt worden", "Anna Berg")]
     for text in ("Der Vertrag gilt gemäß Artikel 5 ab Montag.", "Demnach ist der Vertrag gültig."):
         assert q_of(extract_quotes("d", text)) == []
+
+
+def test_soll_with_a_plain_infinitive_plans_and_reports_nothing():
+    text = ("Die Neuwahlen sollen am 14. November stattfinden. Die Brücke soll 2027 fertig werden. "
+            "Der Täter soll die Beute versteckt haben.")
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"]) for r in rows] == [("free_indirect", "Der Täter soll die Beute versteckt haben.")]
