@@ -1383,6 +1383,13 @@ class _Extractor:
                 speaker = self._resolve(*left)
                 self._add("indirect", pieces, d.span(k, k + 1), speaker)
                 return speaker
+        # "..., wonach ...": a report or statement named before the comma says what follows
+        for k in range(a + 2, end - 2):
+            if tl[k] == "wonach" and d.tw[k - 1] == "," and not d.inq[k]:
+                left = _np_left(d, a, k - 1)
+                speaker = self._resolve(*left) if left and self._strong_speaker(*left) else None
+                self._add("indirect", [d.span(k + 1, end)], d.span(k, k + 1), speaker)
+                return speaker
         # "Wie X mitteilte, ..." / "..., wie X mitteilte."
         for k in range(a, end):
             if tl[k] != "wie" or d.inq[k] or not (k == a or d.tw[k - 1] == ","):
@@ -1458,7 +1465,9 @@ class _Extractor:
             np = _np_right(d, k + 1, end)
             if d.outq[k - 1] - d.outq[a] < 2:
                 continue  # a direct quote before the cue is direct speech, not indirect
-            if not (_has_subj(d, a, k - 1) or (np and k - a >= 4 and tl[k] != "so")):
+            # "..., so die Polizei.": "so" and its source close the sentence
+            so_source = tl[k] == "so" and np is not None and np[1] >= end - 1 and k - a >= 4
+            if not (_has_subj(d, a, k - 1) or (np and k - a >= 4 and tl[k] != "so") or so_source):
                 continue
             if not _has_subj(d, a, k - 1) and self._verbless(a, k - 1):
                 continue  # "Die Sprecherin der Partei, Anna Muster, kritisierte ...": a subject

@@ -597,3 +597,18 @@ def test_soll_with_a_plain_infinitive_plans_and_reports_nothing():
             "Der Täter soll die Beute versteckt haben.")
     rows = extract_quotes("d", text)
     assert [(r["type"], r["text"]) for r in rows] == [("free_indirect", "Der Täter soll die Beute versteckt haben.")]
+
+
+@pytest.mark.parametrize("text, quote", [
+    ("Die Preise steigen weiter, so der Sprecher.", "Die Preise steigen weiter"),
+    ("Es gibt einen Bericht, wonach die Firma pleite ist.", "die Firma pleite ist"),
+])
+def test_so_source_closing_the_sentence_and_wonach(text, quote):
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [text[r["start_char"]:r["end_char"]] for r in rows] == [quote]
+
+
+@pytest.mark.parametrize("text", ["Er arbeitete viel, so dass er müde war.", "Er lief schnell, so wie immer.",
+                                  "Wonach er suchte, wusste niemand."])
+def test_so_and_wonach_in_other_senses_are_no_quote(text):
+    assert q_of(extract_quotes("d", text), "indirect") == []
