@@ -1423,11 +1423,14 @@ class _Extractor:
                 if tl[c] in ("dass", "ob"):
                     break
                 c += 1
-            if c >= end or d.inq[c]:
+            if c >= end and not common and tl[v] in SPEECH_PARTICIPLES and end - v >= 4 \
+                    and tl[end - 2] == "zu" and tl[end - 1].endswith("en") and v + 1 < end - 2:
+                c = v  # "X hat angekündigt die Preise zu erhöhen": an infinitive clause, no comma
+            elif c >= end or d.inq[c]:
                 continue
             if common and not (c - 1 > v and tl[c - 1] in common):
                 continue  # "gab" is speech only as "gab ... bekannt," / "gab ... an,"
-            q0 = c + 1 if d.tw[c] in ",:" else c
+            q0 = c + 1 if d.tw[c] in ",:" or c == v else c
             if q0 >= end:
                 continue
             q_end = end

@@ -612,3 +612,10 @@ def test_so_source_closing_the_sentence_and_wonach(text, quote):
                                   "Wonach er suchte, wusste niemand."])
 def test_so_and_wonach_in_other_senses_are_no_quote(text):
     assert q_of(extract_quotes("d", text), "indirect") == []
+
+
+def test_infinitive_clause_without_a_comma_after_a_participle_cue():
+    text = "Der Konzern hat angekündigt die Preise ab Oktober zu erhöhen."
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [text[r["start_char"]:r["end_char"]] for r in rows] == ["die Preise ab Oktober zu erhöhen"]
+    assert q_of(extract_quotes("d", "Er hat versucht die Tür zu öffnen."), "indirect") == []
