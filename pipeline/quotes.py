@@ -1273,10 +1273,13 @@ class _Extractor:
             if end <= a:
                 continue
             self._prev_sent = d.sents[si - 1] if si else None
+            n_rows = len(self.rows)
             found = self._indirect_in(a, end)
             if found:
                 last_att_sent, last_speaker = si, found
                 continue
+            if len(self.rows) > n_rows:
+                continue  # a quote without a speaker ("Wie es hieß, ..."): nothing more here
             if si in direct_in:
                 r = direct_in[si]
                 if r["speaker_start"] is not None:

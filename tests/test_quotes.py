@@ -619,3 +619,10 @@ def test_infinitive_clause_without_a_comma_after_a_participle_cue():
     rows = q_of(extract_quotes("d", text), "indirect")
     assert [text[r["start_char"]:r["end_char"]] for r in rows] == ["die Preise ab Oktober zu erhöhen"]
     assert q_of(extract_quotes("d", "Er hat versucht die Tür zu öffnen."), "indirect") == []
+
+
+def test_a_sentence_with_a_speakerless_quote_gets_no_second_one():
+    text = "Der Minister sagte, er sei krank. Wie es hieß, sei die Reise abgesagt."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"]) for r in rows] == [("indirect", "er sei krank"),
+                                                     ("indirect", "sei die Reise abgesagt")]
