@@ -1313,7 +1313,10 @@ class _Extractor:
             rep = self._reported_in(a, end)
             if rep:
                 (v, _), sp = rep
-                self._add("reported", [d.span(a, b)], d.span(v, v + 1), self._resolve(*sp))
+                speaker = self._resolve(*sp)
+                self._add("reported", [d.span(a, b)], d.span(v, v + 1), speaker)
+                if speaker:  # a subjunctive sentence after it goes on with what was said
+                    last_att_sent, last_speaker = si, speaker
 
     def _reported_in(self, a: int, end: int):
         """(cue token, speaker range) of a main-clause speech verb in [a, end), or None."""

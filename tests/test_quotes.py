@@ -626,3 +626,11 @@ def test_a_sentence_with_a_speakerless_quote_gets_no_second_one():
     rows = extract_quotes("d", text)
     assert [(r["type"], r["text"]) for r in rows] == [("indirect", "er sei krank"),
                                                      ("indirect", "sei die Reise abgesagt")]
+
+
+def test_subjunctive_sentence_after_reported_speech_continues_it():
+    text = "Der Minister Anton Weber kritisierte den Plan scharf. Er sei viel zu teuer und komme zu spät."
+    rows = extract_quotes("d", text, ments(text, ("Anton Weber", "PER", "PER:anton-weber")))
+    assert [r["type"] for r in rows] == ["reported", "indirect_free_indirect"]
+    assert rows[1]["text"] == "Er sei viel zu teuer und komme zu spät."
+    assert rows[1]["speaker_entity_id"] == "PER:anton-weber"
