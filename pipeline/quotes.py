@@ -1317,9 +1317,19 @@ class _Extractor:
                 self._add("reported", [d.span(a, b)], d.span(v, v + 1), speaker)
                 if speaker:  # a subjunctive sentence after it goes on with what was said
                     last_att_sent, last_speaker = si, speaker
+                continue
+            # a report or a document speaking ("Der Bericht schildert die Fehlerkette."): no
+            # quotation itself, but a subjunctive sentence after it says what it says
+            rep = self._reported_in(a, end, strong=False)
+            if rep:
+                speaker = self._resolve(*rep[1])
+                if speaker:
+                    last_att_sent, last_speaker = si, speaker
 
-    def _reported_in(self, a: int, end: int):
-        """(cue token, speaker range) of a main-clause speech verb in [a, end), or None."""
+    def _reported_in(self, a: int, end: int, strong: bool = True):
+        """(cue token, speaker range) of a main-clause speech verb in [a, end), or None.
+        ``strong``: the subject must be able to speak (a person, an organisation, a role,
+        a pronoun); without it any subject does ("Der Bericht schildert ...")."""
         d = self.d
         for v in range(a, end):
             if d.inq[v] or not _is_cue_verb(d.tl[v]) or d.tw[v][0].isupper() and v > a:
@@ -1331,7 +1341,7 @@ class _Extractor:
                 continue  # "stellte" without "fest"/"klar"
             sp = self._choose(a, v, _np_right(d, v + 1, end))
             if sp and d.tl[sp[0]] not in ("es", "man") and d.tw[sp[0]] not in "„»«\"" \
-                    and self._strong_speaker(*sp):
+                    and (not strong or self._strong_speaker(*sp)):
                 return (v, v + 1), sp
         return None
 

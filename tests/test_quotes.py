@@ -634,3 +634,12 @@ def test_subjunctive_sentence_after_reported_speech_continues_it():
     assert [r["type"] for r in rows] == ["reported", "indirect_free_indirect"]
     assert rows[1]["text"] == "Er sei viel zu teuer und komme zu spät."
     assert rows[1]["speaker_entity_id"] == "PER:anton-weber"
+
+
+def test_subjunctive_sentence_after_a_speaking_document_is_its_quote():
+    text = "Der Untersuchungsbericht schildert die Fehlerkette. Die Techniker seien zu spät gekommen."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], speaker(text, r)) for r in rows] == [
+        ("indirect_free_indirect", "Die Techniker seien zu spät gekommen.", "Der Untersuchungsbericht")]
+    # an indicative sentence after it is no quote, and the report itself is none
+    assert extract_quotes("d", "Der Untersuchungsbericht schildert die Fehlerkette. Techniker stellten den Hebel.") == []
