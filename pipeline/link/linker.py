@@ -1371,6 +1371,14 @@ class _Resolution:
     single_c: np.ndarray  # components of one mention
     nrule: np.ndarray  # by node: the rule that attached it to its anchor (None: none)
     nscore: np.ndarray
+    # by surface, built once for the join back: stripped text, genitive, voted label, the
+    # mention's key, a derived form's rule and score
+    stripped_u: np.ndarray
+    genitive_u: np.ndarray
+    label_u: np.ndarray
+    mkey_u: np.ndarray
+    drule_u: np.ndarray
+    dscore_u: np.ndarray
 
 
 def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, erule: list[str],
@@ -1531,26 +1539,30 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
     comp_size = np.bincount(g_comp, weights=g_n, minlength=total)
     return _Resolution(comp=comp, canon=canon, eid_of=eid_of, label_of=label_of, prev_aliases=prev_aliases,
                        comps=comps, canon_c=canon_c, eid_c=eid_c, anchor=anchor, single_c=comp_size == 1,
-                       nrule=np.asarray(nrule, dtype=object), nscore=np.asarray(nscore))
+                       nrule=np.asarray(nrule, dtype=object), nscore=np.asarray(nscore),
+                       stripped_u=stripped_u, genitive_u=gen_u, label_u=np.asarray(S.label, dtype=object),
+                       mkey_u=np.asarray(ctx.mkey_u, dtype=object),
+                       drule_u=np.asarray([lv.name if lv is not None else None for lv in ctx.deriv_rule_u],
+                                          dtype=object),
+                       dscore_u=np.asarray([lv.score if lv is not None else 1.0 for lv in ctx.deriv_rule_u]))
 
 
 def _mention_part(ctx: LinkContext, R: _Resolution, i: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The linked mentions of part ``i`` (the mentions' rule and score, strongest reason
     first; the entity id; the voted label; the key); returns (the table, each mention's
     component, its mention id)."""
-    S, P = ctx.S, ctx.P
+    P = ctx.P
     m = P.read(i)
     s, node = P.get(i, "s"), P.get(i, "node")
     partial, abbr_m = P.get(i, "partial"), P.get(i, "abbr")
     n = len(m)
     comp_m = R.comp[node]
-    stripped = np.asarray(S.stripped, dtype=object)[s]
+    stripped = R.stripped_u[s]
     canon_m = R.canon_c[comp_m]
     anchor_m = R.anchor[comp_m]
-    gen_m = np.asarray(S.genitive, dtype=bool)[s]
+    gen_m = R.genitive_u[s]
     is_deriv = ctx.is_deriv_u[s]
-    drule = np.asarray([lv.name if lv is not None else None for lv in ctx.deriv_rule_u], dtype=object)[s]
-    dscore = np.asarray([lv.score if lv is not None else 1.0 for lv in ctx.deriv_rule_u])[s]
+    drule, dscore = R.drule_u[s], R.dscore_u[s]
     # the rule of each mention, strongest reason first: later assignments win, so they are
     # made from the weakest (key) to the strongest (singleton)
     rules = np.full(n, C.KEY.name, dtype=object)
@@ -1576,9 +1588,8 @@ def _mention_part(ctx: LinkContext, R: _Resolution, i: int) -> tuple[pd.DataFram
     cols = {c: (obj(_shared_objects(m[c])) if m[c].dtype.kind not in "iuf" else m[c].reset_index(drop=True))
             for c in schemas.columns("mentions") if c in m.columns and c not in own}
     # the voted label of the entity's name key (derived forms keep theirs)
-    cols.update(label=obj(np.asarray(S.label, dtype=object)[s]), entity_id=obj(R.eid_c[comp_m]),
-                key=obj(np.asarray(ctx.mkey_u, dtype=object)[s]), link_rule=obj(rules),
-                link_score=pd.Series(scores))
+    cols.update(label=obj(R.label_u[s]), entity_id=obj(R.eid_c[comp_m]), key=obj(R.mkey_u[s]),
+                link_rule=obj(rules), link_score=pd.Series(scores))
     model_label = m["label"]
     if "model_label" in m.columns:  # mentions of an earlier run linked again
         model_label = m["model_label"].where(m["model_label"].notna(), m["label"])
@@ -1614,8 +1625,8 @@ def _entities(ctx: LinkContext, R: _Resolution, n_docs: np.ndarray) -> pd.DataFr
     ents = schemas.conform(ents, "entities")
     # quality flags from the same counts: one row per (entity, surface, model label)
     q = pd.DataFrame({
-        "entity_id": R.eid_c[g_comp], "label": np.asarray(S.label, dtype=object)[g_s],
-        "kind": np.asarray(S.kind0, dtype=object)[g_s], "key": np.asarray(ctx.mkey_u, dtype=object)[g_s],
+        "entity_id": R.eid_c[g_comp], "label": R.label_u[g_s],
+        "kind": np.asarray(S.kind0, dtype=object)[g_s], "key": R.mkey_u[g_s],
         "model_label": ctx.model_labels[G["ml"].to_numpy()], "n": g_n,
     })
     ents["qc_flags"] = qc_flags(q, ents)
