@@ -328,6 +328,11 @@ class MentionParts:
                               else list(pq.ParquetFile(p).schema_arrow.names))
         return self._names[i]
 
+    def n_rows(self) -> int:
+        """The number of mentions in all parts (Parquet files: from their metadata)."""
+        return sum(len(p) if isinstance(p, pd.DataFrame) else pq.ParquetFile(p).metadata.num_rows
+                   for p in self.parts)
+
     def read(self, i: int, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """Part ``i`` with those of ``columns`` it has (None: all), index 0..n-1."""
         p = self.parts[i]
@@ -1151,7 +1156,7 @@ def link_parts(
     """
     if out_dir is None:
         P = MentionParts([_mention_frame(p) if isinstance(p, pd.DataFrame) else p for p in parts])
-        n = sum(len(P.read(i, ["doc_id"])) for i in range(len(P)))
+        n = P.n_rows()
         linked: list[pd.DataFrame] = []
         if n == 0:
             resolve_levels(cfg.levels)
@@ -1177,7 +1182,7 @@ def link_parts(
 
     with tempfile.TemporaryDirectory(prefix=".link-work-", dir=out_dir) as work:
         P = MentionParts(parts, spill_dir=work)
-        n = sum(len(P.read(i, ["doc_id"])) for i in range(len(P)))
+        n = P.n_rows()
         if n == 0:
             resolve_levels(cfg.levels)
             return {"parts": [], "entities": schemas.empty("entities"),
