@@ -1280,6 +1280,11 @@ class _Extractor:
                 continue
             if len(self.rows) > n_rows:
                 continue  # a quote without a speaker ("Wie es hieß, ..."): nothing more here
+            # "Demnach ..." right after attributed speech: what the source says, indicative too
+            if d.tl[a] == "demnach" and si - last_att_sent == 1 and last_speaker and end - a >= 4:
+                self._add("indirect", [d.span(a + 1, end)], d.span(a, a + 1), last_speaker)
+                last_att_sent = si
+                continue
             if si in direct_in:
                 r = direct_in[si]
                 if r["speaker_start"] is not None:

@@ -643,3 +643,12 @@ def test_subjunctive_sentence_after_a_speaking_document_is_its_quote():
         ("indirect_free_indirect", "Die Techniker seien zu spät gekommen.", "Der Untersuchungsbericht")]
     # an indicative sentence after it is no quote, and the report itself is none
     assert extract_quotes("d", "Der Untersuchungsbericht schildert die Fehlerkette. Techniker stellten den Hebel.") == []
+
+
+def test_demnach_after_attributed_speech_goes_on_with_its_source():
+    text = "Die Anwältin Eva Roth sagte, das Urteil sei gefallen. Demnach ist der Angeklagte frei."
+    rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
+    assert [(r["type"], r["text"], r["speaker_entity_id"]) for r in rows] == [
+        ("indirect", "das Urteil sei gefallen", "PER:eva-roth"),
+        ("indirect", "ist der Angeklagte frei", "PER:eva-roth")]
+    assert extract_quotes("d", "Der Zug kam an. Demnach ist der Angeklagte frei.") == []
