@@ -221,6 +221,8 @@ SPEECH_FINITE = SPEECH_FINITE - _TOO_COMMON
 COMMON_SEPARABLE = {f: SEPARABLE_BARE[f] for f in _TOO_COMMON if f in SEPARABLE_BARE}
 #: "heißt es" / "hieß es": the impersonal source ("Wie es hieß, ...", "..., heißt es.")
 _HEISST = frozenset({"heißt", "hieß"})
+#: "bekannt wurde": what became known ("Wie am Montag bekannt wurde, ...")
+_BECAME = frozenset({"wurde", "wird", "geworden"})
 
 # participles that are mostly adjectives ("reagierte gelassen")
 SPEECH_PARTICIPLES = SPEECH_PARTICIPLES - {"gelassen"}
@@ -1420,11 +1422,13 @@ class _Extractor:
                 j += 1
             verbs = [v for v in range(k + 1, j) if _is_cue_verb(tl[v])
                      or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]  # "bekannt gab"
-                     or tl[v] in _HEISST and tl[v - 1] == "es"]  # "Wie es hieß, ..."
+                     or tl[v] in _HEISST and tl[v - 1] == "es"  # "Wie es hieß, ..."
+                     or tl[v] in _BECAME and tl[v - 1] == "bekannt"]  # "Wie bekannt wurde, ..."
             if not verbs:
                 continue
             v = verbs[0]
-            speaker = self._resolve(k + 1, v) if v > k + 1 and tl[v] not in _HEISST else None
+            speaker = (self._resolve(k + 1, v) if v > k + 1 and tl[v] not in _HEISST and tl[v] not in _BECAME
+                       else None)
             if k == a:
                 q0 = j + 1
                 pieces = [d.span(q0, end)] if q0 < end else []

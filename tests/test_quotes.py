@@ -573,6 +573,7 @@ def test_common_verbs_without_their_particle_are_no_cue(text):
 
 @pytest.mark.parametrize("text, quote, cue", [
     ("Wie es hieß, sieht der Vorstand die Planung gefährdet.", "sieht der Vorstand die Planung gefährdet", "hieß"),
+    ("Wie am Montag bekannt wurde, tritt der Trainer zurück.", "tritt der Trainer zurück", "wurde"),
     ("Eine Heilung sei jedoch ausgeschlossen, heißt es.", "Eine Heilung sei jedoch ausgeschlossen", "heißt es"),
     ("Demnach sei der Angeklagte in allen Punkten unschuldig.", "sei der Angeklagte in allen Punkten unschuldig",
      "Demnach"),
