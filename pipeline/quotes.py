@@ -1317,7 +1317,7 @@ class _Extractor:
                 continue
             # a speech verb with its subject and no clause of speech: reported speech
             # ("Die Regierung warnte vor weiteren Überschwemmungen.")
-            rep = self._reported_in(a, end)
+            rep, weak = self._reported_in(a, end)
             if rep:
                 (v, _), sp = rep
                 speaker = self._resolve(*sp)
@@ -1327,17 +1327,18 @@ class _Extractor:
                 continue
             # a report or a document speaking ("Der Bericht schildert die Fehlerkette."): no
             # quotation itself, but a subjunctive sentence after it says what it says
-            rep = self._reported_in(a, end, strong=False)
-            if rep:
-                speaker = self._resolve(*rep[1])
+            if weak:
+                speaker = self._resolve(*weak[1])
                 if speaker:
                     last_att_sent, last_speaker = si, speaker
 
-    def _reported_in(self, a: int, end: int, strong: bool = True):
-        """(cue token, speaker range) of a main-clause speech verb in [a, end), or None.
-        ``strong``: the subject must be able to speak (a person, an organisation, a role,
-        a pronoun); without it any subject does ("Der Bericht schildert ...")."""
+    def _reported_in(self, a: int, end: int):
+        """The main-clause speech verbs in [a, end), one pass: ((cue token, speaker range)
+        of the first whose subject can speak (a person, an organisation, a role, a pronoun),
+        or None; the same for the first with any subject ("Der Bericht schildert ..."), or
+        None)."""
         d = self.d
+        weak = None
         for v in range(a, end):
             if d.inq[v] or not _is_cue_verb(d.tl[v]) or d.tw[v][0].isupper() and v > a:
                 continue
@@ -1347,10 +1348,11 @@ class _Extractor:
             if parts and not any(d.tl[k] in parts for k in range(v + 1, end)):
                 continue  # "stellte" without "fest"/"klar"
             sp = self._choose(a, v, _np_right(d, v + 1, end))
-            if sp and d.tl[sp[0]] not in ("es", "man") and d.tw[sp[0]] not in "„»«\"" \
-                    and (not strong or self._strong_speaker(*sp)):
-                return (v, v + 1), sp
-        return None
+            if sp and d.tl[sp[0]] not in ("es", "man") and d.tw[sp[0]] not in "„»«\"":
+                if self._strong_speaker(*sp):
+                    return ((v, v + 1), sp), weak or ((v, v + 1), sp)
+                weak = weak or ((v, v + 1), sp)
+        return None, weak
 
     def _indirect_in(self, a: int, end: int):
         """Indirect speech in sentence tokens [a, end); returns the speaker or None."""
