@@ -22,7 +22,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,18 +74,13 @@ def main() -> None:
         child(args.child)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_link import generate_parts
+    from bench_link import child_runs, generate_parts
 
     results = []
     for n in args.n:
         with tempfile.TemporaryDirectory(prefix="bench_driver_") as folder:
             generate_parts(n, folder, seed=args.seed)
-            runs = []
-            for _ in range(args.repeat):
-                p = subprocess.run([sys.executable, __file__, "--child", folder], capture_output=True, text=True)
-                if p.returncode:
-                    sys.exit(f"the driver's stages on {n:,} mentions failed:\n{p.stderr[-3000:]}")
-                runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+            runs = child_runs(__file__, folder, args.repeat, f"the driver's stages on {n:,} mentions")
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         med["runs"] = len(runs)
         results.append(med)

@@ -309,18 +309,24 @@ def child(parts_dir: str) -> None:
                       "entities": entities, "engine": engine}))
 
 
+def child_runs(script: str, folder: str, repeat: int, what: str) -> list[dict]:
+    """Run ``script --child folder`` ``repeat`` times, each in a fresh process, and return
+    the JSON object each printed on its last line (exits with the child's error)."""
+    runs = []
+    for _ in range(repeat):
+        p = subprocess.run([sys.executable, script, "--child", folder], capture_output=True, text=True)
+        if p.returncode:
+            sys.exit(f"{what} failed:\n{p.stderr[-3000:]}")
+        runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+    return runs
+
+
 def bench(n: int, args) -> dict:
     def run_in(folder: str) -> dict:
         t0 = time.perf_counter()
         gen = generate_parts(n, folder, part_size=args.part_size, seed=args.seed)
         gen_s = time.perf_counter() - t0
-        runs = []
-        for _ in range(args.repeat):
-            p = subprocess.run([sys.executable, __file__, "--child", folder], capture_output=True,
-                               text=True)
-            if p.returncode:
-                sys.exit(f"linking {n:,} mentions failed:\n{p.stderr[-3000:]}")
-            runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+        runs = child_runs(__file__, folder, args.repeat, f"linking {n:,} mentions")
         med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
         return {"mentions": gen["mentions"], "seconds": med("seconds"), "peak_mb": med("peak_mb"),
                 "docs": gen["docs"], "entities": runs[0]["entities"],
