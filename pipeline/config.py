@@ -147,6 +147,10 @@ class RunConfig(_Section):
     workers: int = Field(default=1, ge=0, le=1024)
     # the address of an existing Dask scheduler ("tcp://host:8786"); "" = none
     scheduler: str = ""
+    # the stages after tagging read the run's mentions in parts of about this many
+    # mentions (consecutive checkpointed batches): the driver's memory follows one part
+    # and the distinct names; the tables are the same whatever the size
+    part_mentions: int = Field(default=250_000, ge=1)
 
     @field_validator("workers")
     @classmethod

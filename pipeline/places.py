@@ -273,34 +273,41 @@ def _resolve(g: Gazetteer, names: list[str], context: frozenset[str]) -> Place |
     return None
 
 
-def _contexts(
-    mentions: pd.DataFrame | None, country_of: dict[str, str], need: set[str]
-) -> dict[str, frozenset[str]]:
-    """entity id -> country codes of the country entities in the same documents."""
-    if mentions is None or mentions.empty or not country_of or not need:
+def _contexts(mentions, country_of: dict[str, str], need: set[str]) -> dict[str, frozenset[str]]:
+    """entity id -> country codes of the country entities in the same documents.
+    ``mentions``: a table with ``doc_id`` and ``entity_id``, or its parts (a document
+    wholly in one part), read one at a time."""
+    from .tables import as_parts, read_part
+
+    if mentions is None or not country_of or not need:
         return {}
-    m = mentions[["doc_id", "entity_id"]].dropna()
-    cm = m[m["entity_id"].isin(country_of.keys())]
-    doc_codes = (
-        cm.assign(code=cm["entity_id"].map(country_of)).groupby("doc_id")["code"].agg(frozenset)
-    )
-    own = m[m["entity_id"].isin(need) & m["doc_id"].isin(doc_codes.index)].drop_duplicates()
-    if own.empty:
-        return {}
-    own = own.assign(codes=own["doc_id"].map(doc_codes))
-    return {
-        eid: frozenset().union(*codes) for eid, codes in own.groupby("entity_id")["codes"]
-    }
+    found: dict[str, set[str]] = {}
+    for part in as_parts(mentions):
+        m = read_part(part, ["doc_id", "entity_id"])
+        if m.empty:
+            continue
+        m = m.dropna()
+        cm = m[m["entity_id"].isin(country_of.keys())]
+        doc_codes = (
+            cm.assign(code=cm["entity_id"].map(country_of)).groupby("doc_id")["code"].agg(frozenset)
+        )
+        own = m[m["entity_id"].isin(need) & m["doc_id"].isin(doc_codes.index)].drop_duplicates()
+        if own.empty:
+            continue
+        own = own.assign(codes=own["doc_id"].map(doc_codes))
+        for eid, codes in own.groupby("entity_id")["codes"]:
+            found.setdefault(eid, set()).update(*codes)
+    return {eid: frozenset(codes) for eid, codes in found.items()}
 
 
-def ground_places(entities: pd.DataFrame, mentions: pd.DataFrame | None = None) -> pd.DataFrame:
+def ground_places(entities: pd.DataFrame, mentions=None) -> pd.DataFrame:
     """Country code, GeoNames id, coordinates and place type for the LOC entities.
 
     Returns a frame with the index of ``entities`` and the columns ``country_code``
     (ISO 3166-1 alpha-2), ``geonames_id``, ``latitude``, ``longitude`` and ``place_type``
     ("country", "region", "city", "other"), empty for entities that are not LOC or do
-    not resolve. ``mentions`` (``doc_id``, ``entity_id``) lets an ambiguous city name
-    prefer the candidate in a country its articles mention. Countries carry their
+    not resolve. ``mentions`` (``doc_id``, ``entity_id``; a table or its parts) lets an
+    ambiguous city name prefer the candidate in a country its articles mention. Countries carry their
     capital's coordinates; see the module docstring for the sources and rules.
     """
     out = pd.DataFrame(

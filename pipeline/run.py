@@ -28,14 +28,15 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
-from .ner.mentions import add_corpus_mentions, by_part, mention_frame, mention_row, sentence_bounds
+from .finish import PartStore, concat_parts, corpus_pass_parts, link_run, n_rows, quote_parts, timed
+from .finish import write_parquet_atomic as _write_parquet_atomic
+from .ner.mentions import mention_frame, mention_row, sentence_bounds
 from .ner.model import ModelInfo, NerTagger, peek_model_info
 from .outdir import RunFolder, check_out_dir, os_error
 from .normalize import normalize_text
 from .read import RawDoc
-from .engine import Engine, Mapper, local_map
-from .places import ground_places
-from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes
+from .engine import Engine
+from .tables import cooccurrences
 
 log = logging.getLogger("pipeline")
 
@@ -135,41 +136,6 @@ def process_batch(
     return documents, mentions
 
 
-def find_quotes(doc_parts: Iterable[pd.DataFrame | Path], linked: pd.DataFrame, cfg: Config,
-                timings: Timings | None = None, mapper: Mapper | None = None) -> pd.DataFrame:
-    """The quotes stage, after linking: quotations of each part of the documents table
-    (frames, or checkpointed Parquet files read one at a time), speakers resolved to the
-    linked mentions; each part by ``mapper`` where given (the run's workers), the parts
-    combined in order. An empty quotes table when ``quotes.enabled`` is off."""
-    if not cfg.quotes.enabled:
-        return schemas.empty("quotes")
-    timings = timings or Timings()
-    t0 = time.perf_counter()
-    parts = (mapper or local_map)(quotes_part, by_part(list(doc_parts), linked), ())
-    timings.add("quotes", t0)
-    return _concat(parts, "quotes")
-
-
-def quotes_part(part: str | Path | pd.DataFrame, linked: pd.DataFrame) -> pd.DataFrame:
-    """The quotations of one part of the documents (a checkpointed Parquet file or a
-    frame), with ``linked`` the linked mentions of its documents."""
-    from .quotes import extract_all
-
-    docs = (pq.read_table(part, columns=["doc_id", "text"]).to_pandas()
-            if isinstance(part, (str, Path)) else part[["doc_id", "text"]])
-    return extract_all(docs, linked)
-
-
-def corpus_pass(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame, cfg: Config,
-                timings: Timings | None = None, mapper: Mapper | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The corpus-level second pass (``ner.corpus_pass``), timed as NER: see
-    :func:`pipeline.ner.mentions.add_corpus_mentions`."""
-    t0 = time.perf_counter()
-    out = add_corpus_mentions(doc_parts, mentions, cfg, mapper)
-    (timings or Timings()).add("ner", t0)
-    return out
-
-
 def _set_mention_counts(path: Path, counts: dict[str, int]) -> None:
     """Rewrite a documents checkpoint with the mention counts of the corpus pass."""
     t = pq.read_table(path)
@@ -222,24 +188,15 @@ def _previous_mentions(path: Path) -> pd.DataFrame | None:
 
 def finalize(mentions: pd.DataFrame, cfg: Config, timings: Timings | None = None, *,
              link_inputs: LinkInputs | None = None, doc_ids: list[str] | None = None):
-    """Link all mentions of the run; return (mentions, entities, cooccurrences, links)."""
-    from .link import link
-
+    """Link a table of mentions in memory as one part; return (mentions, entities,
+    cooccurrences, links), the mentions by ``doc_id`` and position (what a run does by
+    parts: :func:`pipeline.finish.link_run`)."""
     timings = timings or Timings()
     t0 = time.perf_counter()
-    inputs = link_inputs or load_link_inputs(cfg)
-    linked, entities, links = link(mentions, cfg.link, previous_entities=inputs.previous_entities,
-                                   aliases=inputs.aliases, return_links=True)
-    linked = schemas.conform(linked.sort_values(["doc_id", "start_char", "end_char"]), "mentions")
-    co = cooccurrences(linked)
-    # an incremental run writes every earlier entity too, so a series of runs needs no merge
-    entities = cumulative_entities(entities, inputs.previous_entities, inputs.previous_mentions,
-                                   doc_ids if doc_ids is not None else linked["doc_id"].unique().tolist())
-    entities = by_mentions(entity_attributes(entities, linked))
-    places = ground_places(entities, linked)  # LOC entities: country code, GeoNames id, coordinates
-    entities = schemas.conform(entities.drop(columns=list(places.columns), errors="ignore").join(places), "entities")
+    res = link_run([None], [mentions], cfg, PartStore(None), link_inputs=link_inputs or load_link_inputs(cfg),
+                   doc_ids=doc_ids)
     timings.add("link", t0)
-    return linked, entities, co, schemas.conform(links, "links")
+    return concat_parts(res.mentions, "mentions"), res.entities, res.cooccurrences, res.links
 
 
 _ALIAS_LABELS = {"", "PER", "LOC", "ORG", "MISC"}
@@ -351,16 +308,19 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
         ment_parts.append(m)
         t0 = time.perf_counter()
     documents = _concat(docs_parts, schemas.with_extra("documents", extra_cols))
-    mentions = pd.concat(ment_parts, ignore_index=True) if ment_parts else schemas.empty("mentions")
-    mentions, counts = corpus_pass([documents], mentions, cfg, timings)
+    _check_unique(documents["doc_id"].tolist())
+    store = PartStore(None)  # the parts stay in memory: one part, the whole run
+    doc_parts = [documents]
+    ment_parts = [pd.concat(ment_parts, ignore_index=True) if ment_parts else schemas.empty("mentions")]
+    ment_parts, counts = timed(timings, "ner", corpus_pass_parts, doc_parts, ment_parts, cfg, store)
     if counts:
         documents["n_mentions"] = [counts.get(i, c) for i, c in zip(documents["doc_id"], documents["n_mentions"])]
-    _check_unique(documents["doc_id"].tolist())
-    linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs,
-                                           doc_ids=documents["doc_id"].tolist())
-    quotes = find_quotes([documents], linked, cfg, timings)
-    tables = {"documents": documents, "mentions": linked, "entities": entities, "cooccurrences": co,
-              "links": links, "quotes": quotes}
+    linked = timed(timings, "link", link_run, doc_parts, ment_parts, cfg, store, link_inputs=link_inputs,
+                   doc_ids=documents["doc_id"].tolist())
+    quotes = timed(timings, "quotes", quote_parts, doc_parts, linked, cfg, store)
+    tables = {"documents": documents, "mentions": concat_parts(linked.mentions, "mentions"),
+              "entities": linked.entities, "cooccurrences": linked.cooccurrences, "links": linked.links,
+              "quotes": concat_parts(quotes, "quotes")}
     manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc={"kind": "memory"})
     return tables, manifest
 
@@ -383,8 +343,16 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[str, Any]:
+def build_manifest(cfg, tagger, tables, timings, started, input_desc,
+                   rows: dict[str, int] | None = None) -> dict[str, Any]:
+    """The run's manifest; ``rows`` gives the row counts of tables written by parts
+    (absent from ``tables``)."""
     import spacy
+
+    rows = rows or {}
+
+    def count(name: str) -> int:
+        return int(rows[name]) if name in rows else int(len(tables.get(name, ())))
 
     docs = tables["documents"]
     status_counts = {s: int((docs["status"] == s).sum()) for s in schemas.STATUSES}
@@ -400,11 +368,11 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc) -> dict[st
         "counts": {
             "documents": int(len(docs)),
             **{f"documents_{k}": v for k, v in status_counts.items()},
-            "mentions": int(len(tables["mentions"])),
-            "entities": int(len(tables["entities"])),
-            "cooccurrences": int(len(tables["cooccurrences"])),
-            "links": int(len(tables.get("links", ()))),
-            "quotes": int(len(tables.get("quotes", ()))),
+            "mentions": count("mentions"),
+            "entities": count("entities"),
+            "cooccurrences": count("cooccurrences"),
+            "links": count("links"),
+            "quotes": count("quotes"),
             "links_refused": int((tables["links"]["decision"] == "refused").sum()) if "links" in tables else 0,
         },
         "failed_documents": docs.loc[docs["status"] == "error", "doc_id"].head(100).tolist(),
@@ -563,17 +531,18 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         _check_unique(all_ids)
         mapper = engine.map
 
-        # link over every mention of the run (mentions are small; texts stay on disk)
-        ment_files = [_batch_paths(work, i)[1] for i in range(n_batches)]
-        doc_files = [_batch_paths(work, i)[0] for i in range(n_batches)]
-        mentions = (pd.concat([pq.read_table(p).to_pandas() for p in ment_files], ignore_index=True)
-                    if ment_files else schemas.empty("mentions"))
-        mentions, counts = corpus_pass(doc_files, mentions, cfg, timings, mapper)
+        # the stages after tagging, part by part (the checkpointed batches): memory follows
+        # the distinct names and one part, not the run's mentions
+        store = PartStore(work)
+        doc_files = [str(_batch_paths(work, i)[0]) for i in range(n_batches)]
+        ment_files = [str(_batch_paths(work, i)[1]) for i in range(n_batches)]
+        ment_parts, counts = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper)
         if counts:
             for p in doc_files:
-                _set_mention_counts(p, counts)
-        linked, entities, co, links = finalize(mentions, cfg, timings, link_inputs=link_inputs, doc_ids=all_ids)
-        quotes = find_quotes(doc_files, linked, cfg, timings, mapper)
+                _set_mention_counts(Path(p), counts)
+        linked = timed(timings, "link", link_run, doc_files, ment_parts, cfg, store, link_inputs=link_inputs,
+                       doc_ids=all_ids, mapper=mapper)
+        quotes = timed(timings, "quotes", quote_parts, doc_files, linked, cfg, store, mapper)
         engine.close_in_background()  # the workers go while the tables are written
 
         t1 = time.perf_counter()
@@ -583,18 +552,18 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         staging = folder.stage()
         esc = cfg.output.csv_escape_formulas
         write_table_parts(doc_files, schemas.with_extra("documents", extra), staging, formats, escape_formulas=esc)
-        write_table(linked, "mentions", staging, formats, escape_formulas=esc)
-        write_table(entities, "entities", staging, formats, escape_formulas=esc)
-        write_table(co, "cooccurrences", staging, formats, escape_formulas=esc)
-        write_table(links, "links", staging, formats, escape_formulas=esc)
+        write_table_parts(linked.mentions, "mentions", staging, formats, escape_formulas=esc)
+        write_table(linked.entities, "entities", staging, formats, escape_formulas=esc)
+        write_table(linked.cooccurrences, "cooccurrences", staging, formats, escape_formulas=esc)
+        write_table(linked.links, "links", staging, formats, escape_formulas=esc)
         if cfg.quotes.enabled:
-            write_table(quotes, "quotes", staging, formats, escape_formulas=esc)
+            write_table_parts(quotes, "quotes", staging, formats, escape_formulas=esc)
         timings.add("write", t1)
-        status = _status_counts(doc_files)
+        status = _status_counts([Path(p) for p in doc_files])
         tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
-                  "mentions": linked, "entities": entities, "cooccurrences": co, "links": links,
-                  "quotes": quotes}
-        manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc)
+                  "entities": linked.entities, "cooccurrences": linked.cooccurrences, "links": linked.links}
+        manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc,
+                                  rows={"mentions": linked.n_mentions, "quotes": n_rows(quotes)})
         write_json(manifest, staging / "manifest.json")
         folder.publish()
         return manifest
@@ -691,13 +660,6 @@ def _status_counts(doc_files: list[Path]) -> dict[str, list]:
 
 def _batch_paths(work: Path, i: int) -> tuple[Path, Path]:
     return work / f"batch-{i:06d}.documents.parquet", work / f"batch-{i:06d}.mentions.parquet"
-
-
-def _write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    from .write import atomic_path
-
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
 
 
 __all__ = ["process_batch", "finalize", "run_in_memory", "run_to_dir", "prepare_out_dir", "cooccurrences"]

@@ -3,22 +3,47 @@ entities table of an incremental run. Pure functions over typed frames."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from . import schemas
 
-__all__ = ["cooccurrences", "cumulative_entities", "entity_attributes", "by_mentions"]
+__all__ = ["cooccurrences", "cooccurrence_counts", "cumulative_entities", "entity_attributes", "by_mentions",
+           "read_part", "as_parts"]
 
 
-def cooccurrences(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Entity pairs (entity_a < entity_b) with the number of documents and sentences
-    in which both are mentioned."""
-    if mentions.empty:
-        return schemas.empty("cooccurrences")
-    m = mentions[["doc_id", "sentence_index", "entity_id"]].drop_duplicates()
+#: a table, or the parts of one (Parquet files or frames, each document wholly in one)
+Parts = "pd.DataFrame | Sequence[str | Path | pd.DataFrame]"
 
-    def pairs(cols: list[str]) -> pd.DataFrame:
+
+def as_parts(mentions) -> list:
+    """``mentions`` as a list of parts: a frame is one part."""
+    return [mentions] if isinstance(mentions, pd.DataFrame) else list(mentions)
+
+
+def read_part(part: str | Path | pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The ``columns`` of one part (a Parquet file, read for those columns only, or a
+    frame); a column the part lacks is left out."""
+    if isinstance(part, pd.DataFrame):
+        return part[[c for c in columns if c in part.columns]]
+    names = set(pq.read_schema(part).names)
+    return pq.read_table(part, columns=[c for c in columns if c in names]).to_pandas()
+
+
+def cooccurrence_counts(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Entity pairs (entity_a < entity_b) of some documents, with the number of those
+    documents and of their sentences in which both are mentioned (the unsorted counts
+    :func:`cooccurrences` sums over parts)."""
+    m = mentions[["doc_id", "sentence_index", "entity_id"]].dropna(subset=["entity_id"]).drop_duplicates()
+    if m.empty:
+        return pd.DataFrame({"entity_a": pd.Series([], dtype=object), "entity_b": pd.Series([], dtype=object),
+                             "n_docs": pd.Series([], dtype="int64"), "n_sentences": pd.Series([], dtype="int64")})
+
+    def pairs(cols: list[str]) -> pd.Series:
         g = m[cols + ["entity_id"]].drop_duplicates()
         p = g.merge(g, on=cols, suffixes=("_a", "_b"))
         p = p[p["entity_id_a"] < p["entity_id_b"]]
@@ -26,8 +51,24 @@ def cooccurrences(mentions: pd.DataFrame) -> pd.DataFrame:
 
     by_doc = pairs(["doc_id"]).rename("n_docs")
     by_sent = pairs(["doc_id", "sentence_index"]).rename("n_sentences")
-    out = pd.concat([by_doc, by_sent], axis=1).fillna(0).reset_index()
+    out = pd.concat([by_doc, by_sent], axis=1).fillna(0).astype("int64").reset_index()
     out.columns = ["entity_a", "entity_b", "n_docs", "n_sentences"]
+    return out
+
+
+def cooccurrences(mentions: Parts) -> pd.DataFrame:
+    """Entity pairs (entity_a < entity_b) with the number of documents and sentences
+    in which both are mentioned. ``mentions``: the linked mentions, or their parts (a
+    document wholly in one part), counted part by part and summed: memory follows the
+    pairs and one part."""
+    counts = [cooccurrence_counts(read_part(p, ["doc_id", "sentence_index", "entity_id"]))
+              for p in as_parts(mentions)]
+    counts = [c for c in counts if len(c)]
+    if not counts:
+        return schemas.empty("cooccurrences")
+    out = pd.concat(counts, ignore_index=True)
+    if len(counts) > 1:
+        out = out.groupby(["entity_a", "entity_b"], sort=False)[["n_docs", "n_sentences"]].sum().reset_index()
     out = out.sort_values(["entity_a", "entity_b"]).reset_index(drop=True)
     return schemas.conform(out, "cooccurrences")
 
@@ -80,41 +121,61 @@ def cumulative_entities(entities: pd.DataFrame, previous: pd.DataFrame | None,
     return schemas.conform(out.reset_index(drop=True), "entities")
 
 
-def _ranked_by_entity(m: pd.DataFrame, col: str) -> dict[str, list[str]]:
-    """Per entity, the distinct non-blank values of ``col`` (stripped), most frequent
-    first, ties in string order: one sort over the whole column, not a Python call per
-    entity."""
+def _value_counts(m: pd.DataFrame, col: str) -> pd.DataFrame:
+    """(e, v, n): how often each entity has each non-blank value of ``col`` (stripped),
+    plus a row (e, "", 0) for every entity with values only blank."""
     df = m[["entity_id", col]].dropna()
     if df.empty:
-        return {}
+        return pd.DataFrame({"e": pd.Series([], dtype=object), "v": pd.Series([], dtype=object),
+                             "n": pd.Series([], dtype="int64")})
     vals = pd.Series([str(v).strip() for v in df[col].tolist()], dtype=object, index=df.index)
     df = pd.DataFrame({"e": df["entity_id"].astype(object), "v": vals})
-    blank_only = dict.fromkeys(df["e"].tolist(), [])  # an entity with blank values only: none
+    seen = pd.DataFrame({"e": pd.unique(df["e"].to_numpy(dtype=object)), "v": "", "n": 0})
+    counts = df[df["v"] != ""].groupby(["e", "v"], sort=False).size().rename("n").reset_index()
+    return pd.concat([seen, counts], ignore_index=True)
+
+
+def _ranked(counts: list[pd.DataFrame]) -> dict[str, list[str]]:
+    """Per entity, the distinct non-blank values of the summed :func:`_value_counts`,
+    most frequent first, ties in string order: one sort over the whole column, not a
+    Python call per entity."""
+    counts = [c for c in counts if len(c)]
+    if not counts:
+        return {}
+    df = pd.concat(counts, ignore_index=True)
+    out = dict.fromkeys(pd.unique(df["e"].to_numpy(dtype=object)).tolist(), [])
     df = df[df["v"] != ""]
     if df.empty:
-        return {e: [] for e in blank_only}
-    counts = df.groupby(["e", "v"], sort=False).size().rename("n").reset_index()
-    counts = counts.sort_values(["e", "n", "v"], ascending=[True, False, True], kind="stable")
-    e = counts["e"].to_numpy(dtype=object)
+        return {e: [] for e in out}
+    if len(counts) > 1:
+        df = df.groupby(["e", "v"], sort=False)["n"].sum().reset_index()
+    df = df.sort_values(["e", "n", "v"], ascending=[True, False, True], kind="stable")
+    e = df["e"].to_numpy(dtype=object)
     cuts = np.flatnonzero(e[1:] != e[:-1]) + 1
     starts = np.r_[0, cuts]
-    out = dict(zip(e[starts].tolist(), (list(x) for x in np.split(counts["v"].to_numpy(dtype=object), cuts))))
-    return {k: out.get(k, []) for k in blank_only}
+    ranked = dict(zip(e[starts].tolist(), (list(x) for x in np.split(df["v"].to_numpy(dtype=object), cuts))))
+    return {k: ranked.get(k, []) for k in out}
 
 
-def entity_attributes(entities: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
+def entity_attributes(entities: pd.DataFrame, mentions: Parts) -> pd.DataFrame:
     """``roles`` (the titles before its mentions: "Bundeskanzler", "Kreml-Sprecher") and
     ``affiliations`` (the brackets after them: "SPÖ", "AUT") of each entity, most
-    frequent first. An entity this run does not mention keeps what it had."""
+    frequent first. An entity this run does not mention keeps what it had.
+    ``mentions``: the linked mentions, or their parts, counted part by part."""
     out = entities.copy()
-    if mentions.empty or "entity_id" not in mentions:
-        return out
-    cols = [c for c in ("title", "affiliation") if c in mentions]
-    m = mentions[["entity_id", *cols]].dropna(subset=["entity_id"])
-    for col, target in (("title", "roles"), ("affiliation", "affiliations")):
-        if col not in m:
+    found: dict[str, list[pd.DataFrame]] = {"title": [], "affiliation": []}
+    for part in as_parts(mentions):
+        m = read_part(part, ["entity_id", "title", "affiliation"])
+        if m.empty or "entity_id" not in m:
             continue
-        vals = _ranked_by_entity(m, col)
+        m = m.dropna(subset=["entity_id"])
+        for col in found:
+            if col in m:
+                found[col].append(_value_counts(m, col))
+    for col, target in (("title", "roles"), ("affiliation", "affiliations")):
+        if not found[col]:
+            continue
+        vals = _ranked(found[col])
         before = out[target] if target in out else pd.Series([[]] * len(out), index=out.index)
         out[target] = [vals.get(e, b if isinstance(b, list) else list(b) if b is not None else [])
                        for e, b in zip(out["entity_id"], before)]

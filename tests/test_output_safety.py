@@ -126,7 +126,7 @@ def test_a_run_that_fails_midway_leaves_the_previous_run_loadable(proj, monkeypa
     def boom(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(run_mod, "finalize", boom)
+    monkeypatch.setattr(run_mod, "link_run", boom)
     r = _run(proj / "in", "--out", out, "--force")
     assert r.exit_code == 3 and "No space left" in r.output, r.output
     after = {k: v for k, v in _snapshot(out).items() if not k.startswith(".work/")}

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from .postprocess import _DETERMINERS, Work, _is_boundary, _preceding_word, _Trie
@@ -42,6 +41,16 @@ class CorpusNames:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def for_part(self, mentions: pd.DataFrame | Iterable[Mapping]) -> "CorpusNames":
+        """These names with ``docs`` the documents of ``mentions`` (one part of a run's
+        mentions, or all of them) in which the model found each form itself: what
+        :meth:`find` needs to search those documents."""
+        f = _name_forms(mentions)
+        f = f[f["form"].isin(self.labels.keys())][["form", "doc_id"]].drop_duplicates()
+        docs = {form: frozenset(str(d) for d in ids)
+                for form, ids in f.groupby("form", sort=False)["doc_id"]} if len(f) else {}
+        return CorpusNames(self.labels, docs, self._trie)
+
     def find(self, text: str, spans: Iterable[Sequence] = (), doc_id: str | None = None,
              work: Work | None = None) -> list[tuple[int, int, str]]:
         """New ``(start, end, label)`` spans in ``text`` (a document's normalised text):
@@ -58,7 +67,7 @@ class CorpusNames:
         out = []
         for s, e in self._trie.finditer(text, work or Work()):
             form = text[s:e]
-            if doc_id is not None and doc_id in self.docs[form]:
+            if doc_id is not None and doc_id in self.docs.get(form, ()):
                 continue
             if not _is_boundary(text, s - 1) or (s > 0 and text[s - 1] == "-"):
                 continue
@@ -74,19 +83,15 @@ class CorpusNames:
         return out
 
 
-def build_corpus_names(mentions: pd.DataFrame | Iterable[Mapping], min_docs: int = 2) -> CorpusNames:
-    """Corpus names from a run's mentions (a table, or mappings, with ``text``,
-    ``label``, ``kind``, ``doc_id`` and optionally ``norm_text``, the form the model
-    saw, used where present and not empty): every ``name`` form that starts with a
-    capital letter, found in at least ``min_docs`` documents, with its majority label
-    over documents (one vote per document and label). A form whose documents disagree
-    (no label has a strict majority) is left out, as are forms shorter than
-    :data:`MIN_CHARS` (two-letter all-caps acronyms excepted). Column operations and
-    group counts over the table, no Python work per mention (a run's mentions can be
-    millions)."""
+def _name_forms(mentions: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
+    """The mentions that may become corpus names, as (form, doc_id, label): ``name``
+    mentions whose form (``norm_text`` where present and not empty, else ``text``)
+    starts with a capital letter and has at least :data:`MIN_CHARS` characters (two for
+    an all-caps acronym). Column operations, no Python work per mention."""
     df = mentions if isinstance(mentions, pd.DataFrame) else pd.DataFrame(list(mentions))
     if df.empty or "text" not in df.columns:
-        return CorpusNames({}, {})
+        return pd.DataFrame({"form": pd.Series([], dtype=object), "doc_id": pd.Series([], dtype=object),
+                             "label": pd.Series([], dtype=object)})
     form = df["text"]
     if "norm_text" in df.columns:
         nt = df["norm_text"]
@@ -97,34 +102,62 @@ def build_corpus_names(mentions: pd.DataFrame | Iterable[Mapping], min_docs: int
     ok = ((kind == "name").to_numpy()
           & form.str[:1].str.isupper().fillna(False).to_numpy(dtype=bool)
           & ((length >= MIN_CHARS) | ((length == 2) & form.str.isupper().fillna(False).to_numpy(dtype=bool))))
-    # integer codes of form, document and label (forms numbered in order of first mention)
-    f_code, f_uniq = pd.factorize(form[ok])
-    d_code, d_uniq = pd.factorize(df["doc_id"][ok])
-    l_code, l_uniq = pd.factorize(df["label"][ok], use_na_sentinel=False)
-    doc_str = np.array([str(x) for x in d_uniq], dtype=object)
-    d = pd.DataFrame({"f": f_code, "d": d_code, "l": l_code}).drop_duplicates()
-    fd = d[["f", "d"]].drop_duplicates()
-    n_docs = np.bincount(fd["f"].to_numpy(), minlength=len(f_uniq))
-    keep = n_docs >= min_docs
-    d = d[keep[d["f"].to_numpy()]]
-    if d.empty:
+    return pd.DataFrame({"form": form[ok].astype(object).to_numpy(), "doc_id": df["doc_id"][ok].to_numpy(),
+                         "label": df["label"][ok].astype(object).to_numpy()})
+
+
+def corpus_votes(mentions: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
+    """The documents per name form and label of a run's mentions, or of one part of
+    them: a row per (form, label) with ``n`` (documents giving the form that label), plus
+    a row per form with ``n`` its documents whatever the label. Forms in
+    order of first mention. A document lies in one part, so the votes of the parts
+    summed (:func:`names_from_votes`) are those of the whole run. ``total`` marks the
+    per-form rows."""
+    f = _name_forms(mentions)
+    d = f.drop_duplicates()
+    votes = d.groupby(["form", "label"], sort=False, dropna=False).size().rename("n").reset_index()
+    totals = (d[["form", "doc_id"]].drop_duplicates().groupby("form", sort=False).size()
+              .rename("n").reset_index().assign(label=None, total=True))
+    return pd.concat([totals, votes.assign(total=False)], ignore_index=True)[["form", "label", "n", "total"]]
+
+
+def names_from_votes(parts_votes: Iterable[pd.DataFrame], min_docs: int = 2) -> CorpusNames:
+    """Corpus names from the :func:`corpus_votes` of a run's mention parts (in part
+    order): every form found in at least ``min_docs`` documents, with the label a strict
+    majority of its documents give it (a form whose documents disagree is left out).
+    The names' ``docs`` are empty: :meth:`CorpusNames.for_part` adds those of a part."""
+    v = [p for p in parts_votes if len(p)]
+    if not v:
         return CorpusNames({}, {})
-    votes = (d.groupby(["f", "l"]).size().rename("n").reset_index()
-             .sort_values(["f", "n"], ascending=[True, False], kind="stable"))
-    rank = votes.groupby("f").cumcount().to_numpy()
-    best = votes[rank == 0].set_index("f")
-    second = votes[rank == 1].set_index("f")["n"]  # the runner-up label's votes
-    agreed = np.ones(len(f_uniq), dtype=bool)
-    agreed[second.index[second.to_numpy() >= best.loc[second.index, "n"].to_numpy()]] = False
-    fd = fd[keep[fd["f"].to_numpy()]].sort_values(["f", "d"])
-    f_sorted, d_sorted = fd["f"].to_numpy(), fd["d"].to_numpy()
-    cuts = np.flatnonzero(np.diff(f_sorted)) + 1
-    forms_obj, labels_obj = np.asarray(f_uniq, dtype=object), np.asarray(l_uniq, dtype=object)
-    best_label = dict(zip(best.index.tolist(), labels_obj[best["l"].to_numpy()].tolist()))
-    labels: dict[str, str] = {}
-    out_docs: dict[str, frozenset[str]] = {}
-    for f, codes in zip(f_sorted[np.r_[0, cuts]].tolist(), np.split(d_sorted, cuts)):  # forms in order
-        if agreed[f]:
-            labels[forms_obj[f]] = best_label[f]
-            out_docs[forms_obj[f]] = frozenset(doc_str[codes].tolist())
-    return CorpusNames(labels, out_docs)
+    v = pd.concat(v, ignore_index=True)
+    form_order = pd.unique(v["form"].to_numpy(dtype=object))
+    is_total = v["total"].to_numpy(dtype=bool)
+    total = v[is_total].groupby("form", sort=False)["n"].sum()
+    keep = total[total >= min_docs]
+    lv = v[~is_total & v["form"].isin(keep.index)]
+    if lv.empty:
+        return CorpusNames({}, {})
+    lv = lv.groupby(["form", "label"], sort=False, dropna=False)["n"].sum().reset_index()
+    lv = lv.sort_values(["form", "n"], ascending=[True, False], kind="stable")
+    rank = lv.groupby("form", sort=False).cumcount().to_numpy()
+    best = lv[rank == 0].set_index("form")
+    second = lv[rank == 1].set_index("form")["n"]
+    tied = set(second.index[second.to_numpy() >= best.loc[second.index, "n"].to_numpy()].tolist())
+    best_label = best["label"].to_dict()
+    labels = {f: best_label[f] for f in form_order if f in best_label and f not in tied}
+    return CorpusNames(labels, {})
+
+
+def build_corpus_names(mentions: pd.DataFrame | Iterable[Mapping], min_docs: int = 2) -> CorpusNames:
+    """Corpus names from a run's mentions (a table, or mappings, with ``text``,
+    ``label``, ``kind``, ``doc_id`` and optionally ``norm_text``, the form the model
+    saw, used where present and not empty): every ``name`` form that starts with a
+    capital letter, found in at least ``min_docs`` documents, with its majority label
+    over documents (one vote per document and label). A form whose documents disagree
+    (no label has a strict majority) is left out, as are forms shorter than
+    :data:`MIN_CHARS` (two-letter all-caps acronyms excepted). Column operations and
+    group counts over the table, no Python work per mention (a run's mentions can be
+    millions). The same as :func:`names_from_votes` over the votes of its parts, with
+    the documents of every mention."""
+    df = mentions if isinstance(mentions, pd.DataFrame) else pd.DataFrame(list(mentions))
+    return names_from_votes([corpus_votes(df)], min_docs).for_part(df)
