@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -309,12 +310,13 @@ def child(parts_dir: str) -> None:
                       "entities": entities, "engine": engine}))
 
 
-def child_runs(script: str, folder: str, repeat: int, what: str) -> list[dict]:
-    """Run ``script --child folder`` ``repeat`` times, each in a fresh process, and return
-    the JSON object each printed on its last line (exits with the child's error)."""
+def child_runs(script: str, folder: str, repeat: int, what: str, extra: Sequence[str] = ()) -> list[dict]:
+    """Run ``script --child folder [extra...]`` ``repeat`` times, each in a fresh process,
+    and return the JSON object each printed on its last line (exits with the child's
+    error)."""
     runs = []
     for _ in range(repeat):
-        p = subprocess.run([sys.executable, script, "--child", folder], capture_output=True, text=True)
+        p = subprocess.run([sys.executable, script, "--child", folder, *extra], capture_output=True, text=True)
         if p.returncode:
             sys.exit(f"{what} failed:\n{p.stderr[-3000:]}")
         runs.append(json.loads(p.stdout.strip().splitlines()[-1]))

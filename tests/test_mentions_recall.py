@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.ner.corpus_pass import build_corpus_names
+from pipeline.ner.corpus_pass import build_corpus_names, corpus_votes, names_from_votes
 
 
 def _m(doc, text, label, kind="name"):
@@ -110,3 +110,13 @@ def test_corpus_names_are_those_of_the_per_mention_rule_on_random_mentions():
             got = build_corpus_names(rows, min_docs)
             assert list(got.labels.items()) == list(want_labels.items()), (seed, min_docs)
             assert got.docs == want_docs, (seed, min_docs)
+            # the votes of parts (each document wholly in one) summed: the same names
+            cut = rng.choice(["ab", "abc", "a", ""])
+            parts = [[r for r in rows if r["doc_id"] in cut], [r for r in rows if r["doc_id"] not in cut]]
+            by_parts = names_from_votes([corpus_votes(p) for p in parts], min_docs)
+            assert by_parts.labels == want_labels, (seed, min_docs)
+            docs_of_parts = {}
+            for p in parts:
+                for form, ds in by_parts.for_part(p).docs.items():
+                    docs_of_parts.setdefault(form, set()).update(ds)
+            assert {f: frozenset(d) for f, d in docs_of_parts.items()} == want_docs, (seed, min_docs)
