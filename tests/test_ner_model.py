@@ -171,6 +171,37 @@ def test_numpy_gemm_gives_the_same_entities_as_blis():
     assert found["numpy"] == found["blis"]
 
 
+def test_embedding_each_distinct_word_once_gives_the_same_vectors_and_entities():
+    """dedup.py embeds a batch's distinct words once: the tok2vec output (bit for bit) and
+    the entities are those of the plain layer, on texts with repeated words, a changed
+    NORM and whitespace tokens."""
+    import numpy
+
+    from pipeline.ner.dedup import dedup_embeddings
+    from tests.conftest import SEEDS
+
+    texts = [t for t, _ in SENTENCES] + [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts.append("Er war auf'm Markt in der Goethe-Str. 5.\n\n  Wie geht's?  Str. und 's in Köln   und in Köln.")
+    plain = load_model("bundled")
+    dedup = load_model("bundled")
+    assert plain.get_pipe("tok2vec").model.layers[0].name.startswith("dedup(")  # load_model wraps it
+    plain.get_pipe("tok2vec").model.layers[0] = plain.get_pipe("tok2vec").model.layers[0].layers[0]
+    assert not dedup_embeddings(spacy.blank("de"))  # no tok2vec: left as it is
+    docs = [plain.make_doc(t) for t in texts]
+    assert any(t.norm_ != t.lower_ for t in docs[-1])  # a token whose NORM is not its form
+    a = plain.get_pipe("tok2vec").model.predict(docs)
+    b = dedup.get_pipe("tok2vec").model.predict(docs)
+    assert sum(len(x) for x in a) > len({t.text for d in docs for t in d}) > 100  # words repeat
+    assert all(numpy.array_equal(x, y) for x, y in zip(a, b))
+
+    def ents(nlp):
+        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+
+    found = ents(dedup)
+    assert sum(map(len, found)) > 50
+    assert found == ents(plain)
+
+
 def test_cpu_ops_settings_are_validated():
     from pipeline.errors import ConfigError
     from pipeline.ner.cpu import use_cpu_ops

@@ -18,6 +18,7 @@ from typing import Any
 from ..config import NerConfig
 from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
+from .dedup import dedup_embeddings
 from .postprocess import (
     Span,
     Work,
@@ -111,6 +112,7 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
         if "ner" in listeners:
             needed.add(pipe_name)
     nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in needed])
+    dedup_embeddings(nlp)  # each distinct word of a batch embedded once: the same vectors
     if "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", last=True)
     else:
