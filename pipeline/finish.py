@@ -13,9 +13,10 @@ part, not the mentions of the run:
    again with the new ones.
 2. **Linking** (:func:`pipeline.link.link_parts`): the cross-document step over the
    distinct names, each part's mentions joined to their entity ids.
-3. **Mention tables** (:func:`mention_parts`): each linked part in the documents' order,
-   conformed to the ``mentions`` table; co-occurrences, roles, affiliations and place
-   contexts counted part by part and summed.
+3. **Mention tables** (in :func:`link_run`, :func:`mention_part_task`): each linked
+   group in the documents' order, conformed to the ``mentions`` table and cut back into
+   its batches; co-occurrences, roles, affiliations and place contexts counted part by
+   part and summed.
 4. **Quotations** (:func:`quote_parts`): each part on the workers, with its linked
    mentions.
 
@@ -31,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -86,17 +88,12 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
         pq.write_table(table, tmp)
 
 
-def read_all(part, doc_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """A whole part (a Parquet file or a frame), or a group of them (a list) concatenated;
-    only the rows of ``doc_ids`` where given."""
+def read_all(part) -> pd.DataFrame:
+    """A whole part (a Parquet file or a frame), or a group of them (a list) concatenated."""
     if isinstance(part, list):
-        frames = [read_all(p, doc_ids) for p in part]
+        frames = [read_all(p) for p in part]
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if isinstance(part, pd.DataFrame):
-        return part if doc_ids is None else part[part["doc_id"].isin(set(doc_ids))]
-    if doc_ids is None:
-        return pq.read_table(part).to_pandas()
-    return pq.read_table(part, filters=[("doc_id", "in", list(doc_ids))]).to_pandas()
+    return part if isinstance(part, pd.DataFrame) else pq.read_table(part).to_pandas()
 
 
 def doc_ids_of(part) -> list[str]:
@@ -213,11 +210,16 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
                      previous_entities=link_inputs.previous_entities, aliases=link_inputs.aliases,
                      return_links=True)
     linked = res["linked"] if store.folder is None else [str(p) for p in res["parts"]]
-    if not linked:  # no mentions at all
-        linked, groups = [schemas.empty("mentions")], groups[:1] or [[]]
-    group_docs = [[doc_parts[i] for i in g] if all(doc_parts[i] is not None for i in g) else None for g in groups]
-    args = [(lp, gd, store.target("mentions", j)) for j, (lp, gd) in enumerate(zip(linked, group_docs))]
-    parts = (mapper or local_map)(mention_part_task, args, ())
+    if not linked:  # no mentions at all: one empty group
+        linked = [schemas.empty("mentions")]
+        groups = [list(range(len(ment_parts)))] if ment_parts else [[]]
+    # the mention parts are made here, not on the workers: a group holds up to
+    # run.part_mentions mentions, and a worker's memory should follow one batch
+    parts: list = []
+    for j, (lp, g) in enumerate(zip(linked, groups)):
+        docs = [doc_parts[i] for i in g] if g and all(doc_parts[i] is not None for i in g) else None
+        targets = [store.target("mentions", i) for i in g] if docs is not None else [store.target("mentions", j)]
+        parts.extend(mention_part_task(lp, docs, targets))
     store.clear("group")
     store.clear("linked")
     co = cooccurrences(parts)
@@ -232,19 +234,29 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
     return Linked(parts, groups, entities, co, schemas.conform(res["links"], "links"), n_rows(parts))
 
 
-def mention_part_task(linked, doc_parts: list | None, target: str | None):
-    """One part of the mentions table: linked mentions in the order of their documents
-    (``doc_parts``, the documents table's parts they come from; by ``doc_id`` where
-    None), then by position; written to ``target`` where given."""
+def mention_part_task(linked, doc_parts: list | None, targets: list[str | None]) -> list:
+    """The parts of the mentions table from one linked group: its mentions in the order
+    of their documents (``doc_parts``, the documents table's parts the group comes from;
+    one part each; by ``doc_id`` where None, as one part), then by position, each part
+    written to its ``targets`` entry where given."""
     m = read_all(linked)
     if doc_parts is None:
         m = m.sort_values(["doc_id", "start_char", "end_char"], kind="stable")
-    elif len(m):
-        order = doc_ids_of(doc_parts)
-        pos = pd.Series(range(len(order)), index=order)
-        m = m.assign(_doc=m["doc_id"].map(pos).fillna(len(order)).to_numpy())
-        m = m.sort_values(["_doc", "start_char", "end_char"], kind="stable").drop(columns="_doc")
-    return keep(schemas.conform(m.reset_index(drop=True), "mentions"), target)
+        return [keep(schemas.conform(m.reset_index(drop=True), "mentions"), targets[0])]
+    ids = [doc_ids_of(p) for p in doc_parts]
+    order = [d for part in ids for d in part]
+    pos = pd.Series(range(len(order)), index=order)
+    doc = m["doc_id"].map(pos).fillna(len(order)).to_numpy() if len(m) else np.zeros(0)
+    m = m.assign(_doc=doc).sort_values(["_doc", "start_char", "end_char"], kind="stable")
+    ends = np.cumsum([len(part) for part in ids])
+    cuts = np.searchsorted(m["_doc"].to_numpy(), ends, side="left")
+    cuts[-1] = len(m)  # mentions of a document no part lists (none in a run) go with the last
+    m = m.drop(columns="_doc")
+    out, start = [], 0
+    for cut, target in zip(cuts.tolist(), targets):
+        out.append(keep(schemas.conform(m.iloc[start:cut].reset_index(drop=True), "mentions"), target))
+        start = cut
+    return out
 
 
 # --------------------------------------------------------------------------- quotations
@@ -252,25 +264,23 @@ def mention_part_task(linked, doc_parts: list | None, target: str | None):
 
 def quote_parts(doc_parts: list, linked: Linked, cfg: Config, store: PartStore,
                 mapper: Mapper | None = None) -> list:
-    """The quotations of each part of the documents, speakers resolved to its documents'
-    linked mentions; each part by ``mapper`` (the run's workers) where given. No parts
-    when ``quotes.enabled`` is off."""
+    """The quotations of each part of the documents, speakers resolved to its linked
+    mentions; each part by ``mapper`` (the run's workers) where given. No parts when
+    ``quotes.enabled`` is off."""
     if not cfg.quotes.enabled:
         return []
     store.clear("quotes")
-    group_of = {i: j for j, g in enumerate(linked.groups) for i in g}
-    args = [(d, linked.mentions[group_of[i]], store.target("quotes", i)) for i, d in enumerate(doc_parts)]
+    args = [(d, m, store.target("quotes", i)) for i, (d, m) in enumerate(zip(doc_parts, linked.mentions))]
     return (mapper or local_map)(quotes_part_task, args, ())
 
 
 def quotes_part_task(doc_part, mention_part, target: str | None):
     """The quotations of one part of the documents, with ``mention_part`` the linked
-    mentions of its documents (and maybe others); written to ``target`` where given."""
+    mentions of its documents; written to ``target`` where given."""
     from .quotes import extract_all
 
     docs = read_part(doc_part, ["doc_id", "text"])
-    mentions = read_all(mention_part, docs["doc_id"].tolist())
-    return keep(schemas.conform(extract_all(docs, mentions), "quotes"), target)
+    return keep(schemas.conform(extract_all(docs, read_all(mention_part)), "quotes"), target)
 
 
 def concat_parts(parts: list, table: str) -> pd.DataFrame:
