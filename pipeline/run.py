@@ -1,12 +1,15 @@
 """Composes the stages: read -> normalize -> NER (in batches) -> link -> write.
 
-Two shells share :func:`process_batch` and :func:`finalize`:
+Two shells share :func:`process_batch` and the part-by-part stages after tagging
+(:mod:`pipeline.finish`: corpus pass, linking, tables, quotations):
 
-- :func:`run_in_memory` for the Python API (texts, DataFrames, small inputs);
+- :func:`run_in_memory` for the Python API (texts, DataFrames, small inputs): one part,
+  in memory;
 - :func:`run_to_dir` for the CLI: documents stream through in batches, each batch is
-  checkpointed atomically under ``OUT/.work/``, so memory stays bounded and a killed
-  run can be finished with ``resume=True``; the final tables are written last, each
-  atomically, and ``manifest.json`` (written at the very end) marks a complete run.
+  checkpointed atomically under ``OUT/.work/`` and is a part of the later stages, so
+  memory stays bounded and a killed run can be finished with ``resume=True``; the final
+  tables are written last, each atomically, and ``manifest.json`` (written at the very
+  end) marks a complete run.
 """
 
 from __future__ import annotations
