@@ -147,7 +147,9 @@ class Engine:
         retries), ``common`` sent to the workers once."""
         if self.client is None or not args:
             return local_map(fn, args, common)
-        shared = [self.client.scatter(c, broadcast=True) for c in common]
+        # each common argument as one object (scatter would send a list, set or dict
+        # element by element)
+        shared = [self.client.scatter([c], broadcast=True)[0] for c in common]
         futures = [self.client.submit(fn, *a, *shared, pure=False, retries=2) for a in args]
         try:
             return self.client.gather(futures)

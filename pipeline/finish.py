@@ -11,8 +11,10 @@ part, not the mentions of the run:
    (:func:`pipeline.ner.corpus_pass.corpus_votes`), summed into the run's corpus names;
    then each part searched for them on the workers (``mapper``), its mentions written
    again with the new ones.
-2. **Linking** (:func:`pipeline.link.link_parts`): the cross-document step over the
-   distinct names, each part's mentions joined to their entity ids.
+2. **Linking** (:func:`pipeline.link.link_parts`): the pass within documents (partial
+   names, abbreviations, affiliations) on the workers, a task per group of batches; the
+   cross-document step over the distinct names; each part's mentions joined to their
+   entity ids.
 3. **Mention tables** (in :func:`link_run`, :func:`mention_part_task`): each linked
    group in the documents' order, conformed to the ``mentions`` table and cut back into
    its batches; co-occurrences, roles, affiliations and place contexts counted part by
@@ -208,7 +210,7 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
               for j, g in enumerate(groups)]
     res = link_parts(merged, cfg.link, None if store.folder is None else store.folder / "linked",
                      previous_entities=link_inputs.previous_entities, aliases=link_inputs.aliases,
-                     return_links=True)
+                     return_links=True, mapper=mapper)
     linked = res["linked"] if store.folder is None else [str(p) for p in res["parts"]]
     if not linked:  # no mentions at all: one empty group
         linked = [schemas.empty("mentions")]

@@ -35,7 +35,10 @@ def test_two_workers_give_the_tables_of_one(corpus, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     r = runner.invoke(app, ["run", str(corpus), "--out", str(one), "--set", "output.batch_docs=3"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["run", str(corpus), "--out", str(two), "--set", "output.batch_docs=3", "--workers", "2"])
+    # two workers, and the linker's parts one batch each: its pass within documents is a
+    # Dask task per part
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(two), "--set", "output.batch_docs=3", "--workers", "2",
+                            "--set", "run.part_mentions=1"])
     assert r.exit_code == 0, r.output
     assert "2 workers" in r.output
     _same(load(one), load(two))

@@ -448,82 +448,66 @@ class _InDocument:
 
 
 def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u: list[str],
-                  node_key_u: list[str], is_deriv_u: np.ndarray, forbidden_pairs: set) -> _InDocument:
+                  node_key_u: list[str], is_deriv_u: np.ndarray, forbidden_pairs: set,
+                  mapper: Callable | None = None) -> _InDocument:
     """The pass within documents, part by part: partial names ("Kim", "Putins") -> the
     full name they belong to (``compare.resolve_partials``) and abbreviations defined in
     the text ("Long Form (LF)", with ``link.abbreviations``). Per part it keeps each
     mention's pair code ``p``, its partial-name level (``partial``: 0 none, 1 one
     candidate, 2 several), whether it is a short form attached in its document
     (``abbr``), its bracket affiliation (``aff``) and, without ``cross_document``, its
-    scope (the document in sorted order)."""
-    lab_u = np.asarray(node_label_u, dtype=object)
-    key_u = np.asarray(node_key_u, dtype=object)
+    scope (the document in sorted order).
+
+    Each part is worked on its own (:func:`_in_document_task`), by ``mapper`` where given
+    (the run's workers: a part read from its Parquet file there, its work arrays written
+    to the spill folder, which must then be on storage the workers share); the parts'
+    pairs are numbered here, in part order, so the codes are those of one process."""
+    use_abbr = bool(cfg.abbreviations)
+    # surfaces that look like an abbreviation ("UNO", "EU")
+    abbr_u = np.array([use_abbr and (len(t) <= 10 or len(t.strip()) <= 10) and is_abbreviation(t) for t in S.text],
+                      dtype=bool)
+    cols = ["start_char"] + (["end_char", "next_chars", "mention_id"] if use_abbr else []) + \
+        ([] if cfg.cross_document else ["doc_id"])
+    spill = None if P.spill is None else str(P.spill)
+    args = []
+    for i in range(len(P)):
+        src = P.parts[i] if isinstance(P.parts[i], pd.DataFrame) else str(P.parts[i])
+        sd = (None, None) if spill is not None else (P.get(i, "s"), P.get(i, "d"))
+        args.append((i, src, [c for c in cols if c in P.columns(i)], spill, *sd))
+    common = (_SurfaceText(S.text, S.stripped), cfg, np.asarray(node_label_u, dtype=object),
+              np.asarray(node_key_u, dtype=object), is_deriv_u, abbr_u, forbidden_pairs)
     pair_index: dict[str, int] = {}
     lk_pairs: list[tuple[str, str]] = []
     first_s: list[int] = []
     short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
     defs: dict[tuple[str, str], dict[str, list]] = {}
-    tk: dict[str, str] = {}
     scopes: list[pd.DataFrame] = []
-    use_abbr = bool(cfg.abbreviations)
-    # surfaces that look like an abbreviation ("UNO", "EU")
-    abbr_u = np.array([use_abbr and (len(t) <= 10 or len(t.strip()) <= 10) and is_abbreviation(t) for t in S.text],
-                      dtype=bool)
-    for i in range(len(P)):
-        s, d = P.get(i, "s"), P.get(i, "d")
-        n = len(s)
-        cols = ["start_char"] + (["end_char", "next_chars", "mention_id"] if use_abbr else []) + \
-            ([] if cfg.cross_document else ["doc_id"])
-        m = P.read(i, cols)
-        start = m["start_char"].astype("int64").to_numpy()
-        lab_m, key_m, is_deriv = lab_u[s], key_u[s], is_deriv_u[s]
-        partial = np.zeros(n, dtype=np.int8)
-        per_mask = (lab_m == "PER") & ~is_deriv
-        if per_mask.any():
-            idx = np.nonzero(per_mask)[0]
-            pk = key_m[idx]
-            for k in set(pk.tolist()) - tk.keys():
-                tk[k] = translit_key(k)
-            per = pd.DataFrame({
-                "doc": d[idx], "key": pk, "tkey": [tk[k] for k in pk],
-                "ntok": [k.count(" ") + 1 for k in pk], "start": start[idx], "row": idx,
-            })
-            best = C.resolve_partials(per, forbidden_pairs)
-            if len(best):
-                hit = per.merge(best, on=["doc", "key"])
-                rows = hit["row"].to_numpy()
-                key_m[rows] = hit["target"].to_numpy(dtype=object)
-                partial[rows] = np.where(hit["n_candidates"].to_numpy() == 1, 1, 2)
-                # short forms that may stand for the name in other documents: the surname,
-                # and a family name written first when it was used alone for it (Kim for
-                # Kim Jong Un, Xi for Xi Jinping); a given name used alone ("Klaus") is not
-                # carried over
-                for k, t in set(zip(best["key"], best["target"])):
-                    if " " in k:
-                        continue
-                    toks = t.split(" ")
-                    if k == toks[-1] or (k == toks[0] and (len(toks) >= 3 or len(k) <= 2)):
-                        short_forms.setdefault(t, set()).add(tk[k])
-        abbr_m = np.zeros(n, dtype=bool)
-        affiliation = np.full(n, None, dtype=object)
-        if use_abbr and "next_chars" in m.columns:
-            _abbreviations(m, S, abbr_u, s, is_deriv, lab_m, key_m, d, abbr_m, affiliation, defs)
-        lk_loc, lk_uniq = pd.factorize(pd.Series(lab_m + _SEP + key_m, dtype=object), sort=False)
-        first = np.unique(lk_loc, return_index=True)[1]
-        glob = np.empty(len(lk_uniq), dtype=np.int32)
-        for j, x in enumerate(np.asarray(lk_uniq, dtype=object).tolist()):
+    for i, r in enumerate((mapper or _local_map)(_in_document_task, args, common)):
+        glob = np.empty(len(r["pairs"]), dtype=np.int32)
+        for j, (x, s0) in enumerate(zip(r["pairs"], r["first_s"])):
             g = pair_index.get(x)
             if g is None:
                 g = pair_index[x] = len(lk_pairs)
                 lk_pairs.append(tuple(x.split(_SEP, 1)))
-                first_s.append(int(s[first[j]]))
+                first_s.append(s0)
             glob[j] = g
-        p = glob[lk_loc]
-        P.put(i, p=p, partial=partial, abbr=abbr_m, aff=affiliation)
+        local = r["p"] if r["p"] is not None else np.load(_spilled(spill, i, "plocal"))
+        p = glob[local] if len(local) else np.zeros(0, dtype=np.int32)
+        if r["partial"] is not None:  # in memory
+            P.put(i, p=p, partial=r["partial"], abbr=r["abbr"], aff=r["aff"])
+        else:
+            P.put(i, p=p)
+        for k, v in r["short_forms"].items():
+            short_forms.setdefault(k, set()).update(v)
+        for key, longs_ in r["defs"].items():
+            into = defs.setdefault(key, {})
+            for lk, (n, ids) in longs_.items():
+                ev = into.setdefault(lk, [0, []])
+                ev[0] += n
+                ev[1] = sorted(ev[1] + ids)[:5]
         if not cfg.cross_document:  # one part (see build_context)
-            scope = pd.factorize(pd.Series(_shared_objects(m["doc_id"].astype(str))), sort=True)[0]
-            P.put(i, scope=scope.astype(np.int64))
-            scopes.append(pd.DataFrame({"s": scope, "p": p}).drop_duplicates())
+            P.put(i, scope=r["scope"])
+            scopes.append(pd.DataFrame({"s": r["scope"], "p": p}).drop_duplicates())
     if cfg.cross_document:
         pair_scope = pd.DataFrame({"s": np.zeros(len(lk_pairs), dtype=np.int64),
                                    "p": np.arange(len(lk_pairs), dtype=np.int64)})
@@ -540,6 +524,87 @@ def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u
     return _InDocument(lk_pairs=lk_pairs, first_s=first_s, pair_scope=pair_scope, short_forms=short_forms,
                        abbr_global=abbr_global)
 
+
+@dataclass(frozen=True)
+class _SurfaceText:
+    """The surface texts a part's abbreviations need (what a worker is sent of them)."""
+
+    text: list[str]
+    stripped: list[str]
+
+
+def _local_map(fn: Callable, args: list, common: tuple = ()) -> Iterable:
+    """``fn(*a, *common)`` for each of ``args``, lazily, in order."""
+    return (fn(*a, *common) for a in args)
+
+
+def _spilled(spill: str, i: int, name: str) -> str:
+    return str(Path(spill) / f"{i:05d}-{name}.npy")
+
+
+def _in_document_task(i: int, src, cols: list[str], spill: str | None, s, d, S: _SurfaceText, cfg: LinkConfig,
+                      lab_u: np.ndarray, key_u: np.ndarray, is_deriv_u: np.ndarray, abbr_u: np.ndarray,
+                      forbidden_pairs: set) -> dict:
+    """The pass within documents over part ``i`` (``src``: its Parquet file or frame; its
+    surface and document codes ``s``, ``d``, or None to read them from ``spill``).
+    Returns the part's distinct (label, key) pairs in order of first mention (as
+    "label<SEP>key", with the surface of each one's first mention), its short forms and
+    abbreviation definitions, and per mention the local pair code, partial-name level,
+    short-form flag and affiliation; with ``spill`` those arrays are written there
+    (``plocal``, ``partial``, ``abbr``, ``aff``) instead of returned."""
+    if spill is not None:
+        s, d = np.load(_spilled(spill, i, "s")), np.load(_spilled(spill, i, "d"))
+    m = src[cols] if isinstance(src, pd.DataFrame) else pd.read_parquet(src, columns=cols).reset_index(drop=True)
+    n = len(s)
+    start = m["start_char"].astype("int64").to_numpy()
+    lab_m, key_m, is_deriv = lab_u[s], key_u[s], is_deriv_u[s]
+    partial = np.zeros(n, dtype=np.int8)
+    short_forms: dict[str, set[str]] = {}
+    tk: dict[str, str] = {}
+    per_mask = (lab_m == "PER") & ~is_deriv
+    if per_mask.any():
+        idx = np.nonzero(per_mask)[0]
+        pk = key_m[idx]
+        for k in set(pk.tolist()):
+            tk[k] = translit_key(k)
+        per = pd.DataFrame({
+            "doc": d[idx], "key": pk, "tkey": [tk[k] for k in pk],
+            "ntok": [k.count(" ") + 1 for k in pk], "start": start[idx], "row": idx,
+        })
+        best = C.resolve_partials(per, forbidden_pairs)
+        if len(best):
+            hit = per.merge(best, on=["doc", "key"])
+            rows = hit["row"].to_numpy()
+            key_m[rows] = hit["target"].to_numpy(dtype=object)
+            partial[rows] = np.where(hit["n_candidates"].to_numpy() == 1, 1, 2)
+            # short forms that may stand for the name in other documents: the surname,
+            # and a family name written first when it was used alone for it (Kim for
+            # Kim Jong Un, Xi for Xi Jinping); a given name used alone ("Klaus") is not
+            # carried over
+            for k, t in set(zip(best["key"], best["target"])):
+                if " " in k:
+                    continue
+                toks = t.split(" ")
+                if k == toks[-1] or (k == toks[0] and (len(toks) >= 3 or len(k) <= 2)):
+                    short_forms.setdefault(t, set()).add(tk[k])
+    abbr_m = np.zeros(n, dtype=bool)
+    affiliation = np.full(n, None, dtype=object)
+    defs: dict[tuple[str, str], dict[str, list]] = {}
+    if cfg.abbreviations and "next_chars" in m.columns:
+        _abbreviations(m, S, abbr_u, s, is_deriv, lab_m, key_m, d, abbr_m, affiliation, defs)
+    lk_loc, lk_uniq = pd.factorize(pd.Series(lab_m + _SEP + key_m, dtype=object), sort=False)
+    first = np.unique(lk_loc, return_index=True)[1]
+    scope = None
+    if not cfg.cross_document:
+        scope = pd.factorize(pd.Series(_shared_objects(m["doc_id"].astype(str))), sort=True)[0].astype(np.int64)
+    out = {"pairs": np.asarray(lk_uniq, dtype=object).tolist(), "first_s": [int(x) for x in s[first]],
+           "short_forms": short_forms, "defs": defs, "scope": scope,
+           "p": lk_loc.astype(np.int32), "partial": partial, "abbr": abbr_m, "aff": affiliation}
+    if spill is not None:
+        for name, a in (("plocal", out["p"]), ("partial", partial), ("abbr", abbr_m), ("aff", affiliation)):
+            np.save(_spilled(spill, i, name), a, allow_pickle=a.dtype == object)
+        out.update(p=None, partial=None, abbr=None, aff=None)
+    return out
 
 
 @dataclass(eq=False)
@@ -614,12 +679,13 @@ class LinkContext:
 
 def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
                   previous_entities: pd.DataFrame | None = None,
-                  aliases: pd.DataFrame | None = None) -> LinkContext:
+                  aliases: pd.DataFrame | None = None, mapper: Callable | None = None) -> LinkContext:
     """Steps 1-3 of the module docstring on non-empty mentions (a table or
     :class:`MentionParts`): keys per surface, partial names, abbreviations defined in the
     text, the nodes table, and the union-find with its constraints (no edge applied
     yet). Without ``cross_document`` the parts are first joined into one (its nodes are
-    per document anyway)."""
+    per document anyway). ``mapper`` (the run's workers) does the pass within documents
+    part by part (:func:`_in_documents`)."""
     P = mentions if isinstance(mentions, MentionParts) else MentionParts([_mention_frame(mentions)])
     if not cfg.cross_document and len(P) > 1:
         P = P.merged()
@@ -685,7 +751,7 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
         forbidden_pairs.update({(a, b), (b, a)})
 
     # ---- within documents: partial names, abbreviations defined in the text ---------------
-    D = _in_documents(P, S, cfg, node_label_u, node_key_u, is_deriv_u, forbidden_pairs)
+    D = _in_documents(P, S, cfg, node_label_u, node_key_u, is_deriv_u, forbidden_pairs, mapper)
     lk_pairs, pair_scope = D.lk_pairs, D.pair_scope
 
     # ---- nodes: (scope, label, key) of the mentions, then the virtual ones ------------------
@@ -1136,6 +1202,7 @@ def link_parts(
     previous_entities: pd.DataFrame | None = None,
     aliases: pd.DataFrame | None = None,
     return_links: bool = False,
+    mapper: Callable | None = None,
 ) -> dict:
     """:func:`link` over mention parts (Parquet files or tables, each document wholly in
     one part), with memory that follows the distinct names and one part: the linker
@@ -1153,6 +1220,11 @@ def link_parts(
     With ``out_dir`` None the parts are tables and everything stays in memory; the
     linked parts are returned as the list ``"linked"`` (this is what :func:`link` and a
     run use: the per-mention work then exists for one part at a time).
+
+    ``mapper`` (``Engine.map`` of a run: ``mapper(fn, args, common)`` returns
+    ``[fn(*a, *common) for a in args]``) does the pass within documents (partial names,
+    abbreviations, affiliations) on the run's workers, a task per part; the tables are
+    the same.
     """
     if out_dir is None:
         P = MentionParts([_mention_frame(p) if isinstance(p, pd.DataFrame) else p for p in parts])
@@ -1162,7 +1234,7 @@ def link_parts(
             resolve_levels(cfg.levels)
             return {"linked": [], "parts": [], "entities": schemas.empty("entities"),
                     "links": _empty_links() if return_links else None, "mentions": 0}
-        ents, links = _link(P, cfg, linked.append, previous_entities, aliases, return_links)
+        ents, links = _link(P, cfg, linked.append, previous_entities, aliases, return_links, mapper)
         return {"linked": linked, "parts": [], "entities": ents, "links": links, "mentions": n}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1188,7 +1260,7 @@ def link_parts(
             return {"parts": [], "entities": schemas.empty("entities"),
                     "links": _empty_links() if return_links else None, "mentions": 0}
         try:
-            ents, links = _link(P, cfg, write, previous_entities, aliases, return_links)
+            ents, links = _link(P, cfg, write, previous_entities, aliases, return_links, mapper)
         except BaseException:  # no half-written output: the parts written so far go again
             for path in written:
                 path.unlink(missing_ok=True)
@@ -1197,11 +1269,11 @@ def link_parts(
 
 
 def _link(P: MentionParts, cfg: LinkConfig, sink: Callable[[pd.DataFrame], None], previous_entities,
-          aliases, return_links: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+          aliases, return_links: bool, mapper: Callable | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The linker over parts: context, levels, names and ids; ``sink`` receives the linked
     mentions part by part. Returns (entities, links or None)."""
     levels = resolve_levels(cfg.levels)
-    ctx = build_context(P, cfg, previous_entities=previous_entities, aliases=aliases)
+    ctx = build_context(P, cfg, previous_entities=previous_entities, aliases=aliases, mapper=mapper)
 
     # ---- edges, level by level in their order, each level's edges applied at once ---------
     edges = _EdgeLog()

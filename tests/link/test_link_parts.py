@@ -142,3 +142,34 @@ def test_parts_written_with_an_index_read_as_any_other(tmp_path):
     res = link_parts(paths, make_cfg(), tmp_path / "out")
     out = pd.concat([pd.read_parquet(p) for p in res["parts"]], ignore_index=True)
     pd.testing.assert_frame_equal(out, as_written(whole))
+
+
+def _elsewhere(calls: list):
+    """A mapper that runs each task on copies of its arguments made through pickle, as
+    a Dask worker receives them (so a task may not rely on the caller's objects)."""
+    import pickle
+
+    def mapper(fn, args, common=()):
+        calls.append(fn.__name__)
+        shared = pickle.loads(pickle.dumps(common))
+        return [fn(*pickle.loads(pickle.dumps(a)), *shared) for a in args]
+
+    return mapper
+
+
+@pytest.mark.parametrize("abbreviations", [True, False])
+def test_the_pass_within_documents_on_workers_gives_the_same_tables(tmp_path, abbreviations):
+    df = mini()
+    cfg = make_cfg(abbreviations=abbreviations)
+    whole, ents, links = link(df, cfg, return_links=True)
+    calls: list = []
+    res, out = linked_by_parts(df, 3, tmp_path, cfg, mapper=_elsewhere(calls))
+    assert calls == ["_in_document_task"]  # the tasks wrote their arrays to the spill folder
+    pd.testing.assert_frame_equal(out, as_written(whole))
+    pd.testing.assert_frame_equal(res["entities"].reset_index(drop=True), ents.reset_index(drop=True))
+    pd.testing.assert_frame_equal(res["links"], links)
+    # in memory (the arrays come back instead)
+    mem = link_parts(split_by_doc(df, 4), cfg, None, return_links=True, mapper=_elsewhere(calls))
+    assert calls == ["_in_document_task"] * 2
+    pd.testing.assert_frame_equal(pd.concat(mem["linked"], ignore_index=True), whole)
+    pd.testing.assert_frame_equal(mem["links"], links)
