@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -46,10 +47,6 @@ from .places import ground_places
 from .tables import by_mentions, cooccurrences, cumulative_entities, entity_attributes, read_part
 
 log = logging.getLogger("pipeline")
-
-#: a part: a Parquet file (its path) or a frame
-Part = "str | Path | pd.DataFrame"
-
 
 @dataclass(frozen=True)
 class PartStore:

@@ -17,7 +17,7 @@ __all__ = ["cooccurrences", "cooccurrence_counts", "cumulative_entities", "entit
 
 
 #: a table, or the parts of one (Parquet files or frames, each document wholly in one)
-Parts = "pd.DataFrame | Sequence[str | Path | pd.DataFrame]"
+Parts = pd.DataFrame | Sequence[str | Path | pd.DataFrame]
 
 
 def as_parts(mentions) -> list:
