@@ -107,3 +107,30 @@ def test_finalize_links_a_table_in_memory(whole):
     pd.testing.assert_frame_equal(co, cooccurrences(linked))
     tables, _ = run.run_in_memory([], cfg)
     assert tables["mentions"].empty and tables["entities"].empty and tables["quotes"].empty
+
+
+def test_a_run_stopped_after_linking_resumes_to_the_same_tables(corpus, whole, tmp_path, monkeypatch):
+    """A run that fails in the quotations stage leaves its per-part files in the work
+    folder; ``--resume`` redoes the stages after tagging over them, to the tables of an
+    uninterrupted run, and leaves no part behind."""
+    import importlib
+
+    from pipeline.api import run_to_dir
+
+    run_mod = importlib.import_module("pipeline.run")
+    cfg = {"output": {"batch_docs": 3}, "run": {"part_mentions": 40}}
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(run_mod, "quote_parts", boom)
+        with pytest.raises(KeyboardInterrupt):
+            run_to_dir(corpus, tmp_path / "out", cfg)
+    work = tmp_path / "out" / ".work"
+    assert list(work.glob("mentions-*.parquet")) and list(work.glob("corpus-*.parquet"))
+    out, _ = run_to_dir(corpus, tmp_path / "out", cfg, resume=True)
+    again = load(out)
+    for t in TABLES:
+        pd.testing.assert_frame_equal(getattr(again, t), getattr(whole, t), obj=t)
+    assert not work.exists()
