@@ -310,7 +310,7 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
         docs_parts.append(d)
         ment_parts.append(m)
         t0 = time.perf_counter()
-    documents = _concat(docs_parts, schemas.with_extra("documents", extra_cols))
+    documents = concat_parts(docs_parts, schemas.with_extra("documents", extra_cols))
     _check_unique(documents["doc_id"].tolist())
     store = PartStore(None)  # the parts stay in memory: one part, the whole run
     doc_parts = [documents]
@@ -326,11 +326,6 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
               "quotes": concat_parts(quotes, "quotes")}
     manifest = build_manifest(cfg, tagger, tables, timings, started, input_desc={"kind": "memory"})
     return tables, manifest
-
-
-def _concat(parts: list[pd.DataFrame], table: str) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    return schemas.conform(pd.concat(parts, ignore_index=True), table) if parts else schemas.empty(table)
 
 
 def _check_unique(ids: list[str]) -> None:

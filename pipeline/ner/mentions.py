@@ -4,13 +4,13 @@ documents.
 The tagger gives spans in the normalised text the model saw; :func:`mention_row` maps
 one back to the original text (``pipeline.normalize.to_original``) and adds what the
 linker needs besides the output columns: ``next_chars`` (to find "Name (ABBR)"
-definitions) and ``norm_text`` (the span as the model saw it). :func:`add_corpus_mentions`
-runs :mod:`pipeline.ner.corpus_pass` over a run's documents, batch part by part.
+definitions) and ``norm_text`` (the span as the model saw it). :func:`corpus_part` runs
+:mod:`pipeline.ner.corpus_pass` over one part of a run's documents
+(:func:`pipeline.finish.corpus_pass_parts` over all of them).
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,6 @@ import pyarrow.parquet as pq
 from .. import schemas
 from ..config import Config
 from ..normalize import normalize_text, to_original
-from ..engine import Mapper, local_map
-from .corpus_pass import build_corpus_names
-
-log = logging.getLogger("pipeline")
 
 #: characters after a mention kept for the linker ("Name (ABBR)")
 NEXT_CHARS = 4
@@ -67,51 +63,6 @@ def mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     mentions["next_chars"] = [r["next_chars"] for r in rows]
     mentions["norm_text"] = [r["norm_text"] for r in rows]
     return mentions
-
-
-def add_corpus_mentions(doc_parts: list[Path | pd.DataFrame], mentions: pd.DataFrame,
-                        cfg: Config, mapper: Mapper | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The corpus-level second pass (``ner.corpus_pass``): names the model found in at
-    least ``ner.corpus_min_docs`` documents, with the label most of them give, are added
-    where they occur in the other documents and overlap no span found there
-    (:mod:`pipeline.ner.corpus_pass`). Returns the mentions with the new ones and the new
-    ``n_mentions`` of the documents that gained some (counts, not increments, so a resumed
-    run that does the pass again gives the same tables).
-
-    The names come from all mentions; each part of the documents is then searched on
-    its own (:func:`corpus_part`), by ``mapper`` where given (the run's workers), the
-    results combined in part order: the same tables whoever searched."""
-    if not cfg.ner.corpus_pass or mentions.empty:
-        return mentions, {}
-    names = build_corpus_names(mentions[["doc_id", "text", "label", "kind", "norm_text"]],
-                               min_docs=cfg.ner.corpus_min_docs)
-    if not len(names):
-        return mentions, {}
-    cols = ["doc_id", "start_char", "end_char", "sentence_index", "sentence_start", "sentence_end"]
-    args = by_part(doc_parts, mentions[cols])
-    added: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    for rows, part_counts in (mapper or local_map)(corpus_part, args, (names, cfg)):
-        added.extend(rows)
-        counts.update(part_counts)
-    if not added:
-        return mentions, {}
-    log.info("corpus pass: %d mentions added from %d names", len(added), len(names))
-    return pd.concat([mentions, mention_frame(added)], ignore_index=True), counts
-
-
-def by_part(doc_parts: list[Path | pd.DataFrame], rows: pd.DataFrame) -> list[tuple[str | pd.DataFrame, pd.DataFrame]]:
-    """``(part, its rows)`` for each part of the documents (a checkpointed Parquet file,
-    passed on as its path, or a frame): the rows of ``rows`` (a table with ``doc_id``)
-    that belong to the part's documents, in document order."""
-    groups = rows.groupby("doc_id", sort=False).indices if len(rows) else {}
-    out = []
-    for part in doc_parts:
-        ids = (pq.read_table(part, columns=["doc_id"]).column(0).to_pylist()
-               if isinstance(part, (str, Path)) else part["doc_id"].tolist())
-        idx = [i for d in ids for i in groups.get(d, ())]
-        out.append((str(part) if isinstance(part, (str, Path)) else part, rows.iloc[idx]))
-    return out
 
 
 def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, cfg: Config
