@@ -177,23 +177,17 @@ def _cache_file() -> Path | None:
 
 
 def _save(g: Gazetteer, path: Path) -> None:
-    """Write the tables to ``path`` through a temporary file of this process (two runs
-    may build them at once; each renames a complete file); a cache that cannot be
-    written is skipped."""
-    import os
+    """Write the tables to ``path`` through a temporary file of this process
+    (:func:`pipeline.write.atomic_path`: two runs may build them at once, each renames a
+    complete file); a cache that cannot be written is skipped."""
+    from .write import atomic_path
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        with open(tmp, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             pickle.dump(g, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
     except OSError as exc:
         log.debug("gazetteer cache %s not written: %s", path, exc)
-        try:
-            tmp.unlink()
-        except (OSError, UnboundLocalError):
-            pass
 
 
 def _build_gazetteer(gc) -> Gazetteer:
