@@ -57,9 +57,8 @@ def _wrap(embed):
             return embed(docs, is_train)
         _, first, inverse = numpy.unique(flat, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
-        tokens = [t for doc in docs for t in doc]
-        words = [tokens[i].text for i in first.tolist()]
         vocab = docs[0].vocab
+        words = [vocab.strings[o] for o in flat[first, 0].tolist()]  # a token's text is its ORTH
         made_up = Doc(vocab, words=words, spaces=[False] * len(words))
         for tok, i in zip(made_up, first.tolist()):
             norm = int(flat[i, 1])
