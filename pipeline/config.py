@@ -84,6 +84,9 @@ class NerConfig(_Section):
     propagate: bool
     gemm: Literal["numpy", "blis"] = "numpy"
     blas_threads: int = Field(default=1, ge=0, le=1024)
+    #: "vectorised": ner/decode.py decodes all documents of a batch at once (the same
+    #: entities, about 9x faster); "spacy": spaCy's own per-token loop
+    decoder: Literal["vectorised", "spacy"] = "vectorised"
     batch_tokens: int = Field(default=10_000, ge=1000, le=10_000_000)
     max_work_per_char: float = Field(default=50.0, gt=0, le=1_000_000)
     #: document-level person names: surnames alone after the full name, particles,

@@ -242,3 +242,111 @@ def test_the_tagger_yields_each_text_once_its_pieces_are_tagged():
     assert len(calls) == 3
     whole = list(NerTagger(tagger.nlp, small).tag(texts))
     assert [first, *rest] == whole
+
+
+def _decoder_texts():
+    from tests.conftest import SEEDS
+
+    texts = [t for t, _ in SENTENCES] + [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts += [
+        "Er war auf'm Markt in der Goethe-Str. 5.\n\n  Wie geht's?  Str. und 's in Köln   und in Köln.",
+        "Angela Merkel", "Berlin", "", "  \n ", "Merkel", "Die Vereinten Nationen in New York",
+        "Wladimir Putin\nAngela Merkel\n\nBarack Obama traf Nicolas Sarkozy.",
+    ]
+    return texts
+
+
+def test_vectorised_decoder_gives_spacys_entities():
+    """decode.py decodes a batch of documents at once; its entities are those of spaCy's
+    own loop on the same model, in batches of one and of many documents, for one-token
+    and empty documents, whitespace tokens and sentence starts set before the
+    recognizer (no entity may cross one)."""
+    from pipeline.ner.decode import VectorisedNer
+
+    texts = _decoder_texts()
+    spacy_nlp = load_model("bundled", decoder="spacy")
+    fast_nlp = load_model("bundled")
+    assert isinstance(fast_nlp.get_pipe("ner"), VectorisedNer)
+    assert not isinstance(spacy_nlp.get_pipe("ner"), VectorisedNer)
+    assert fast_nlp.get_pipe("ner").labels == spacy_nlp.get_pipe("ner").labels  # the rest is the component's
+
+    def ents(nlp, batch_size, sent_every=0):
+        docs = []
+        for text in texts:
+            doc = nlp.make_doc(text)
+            for i in range(1, len(doc)):
+                if sent_every and i % sent_every == 0:
+                    doc[i].is_sent_start = True
+            docs.append(doc)
+        for name, proc in nlp.pipeline:
+            if name != "sentencizer":
+                docs = list(proc.pipe(docs, batch_size=batch_size))
+        return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in docs]
+
+    expected = ents(spacy_nlp, 64)
+    assert sum(map(len, expected)) > 50
+    assert ents(fast_nlp, 64) == expected
+    assert ents(fast_nlp, 1) == expected
+    assert ents(fast_nlp, 5) == expected
+    cut = ents(spacy_nlp, 64, sent_every=2)
+    assert cut != expected  # sentence starts every other token change the entities
+    assert all(e - s <= 2 for doc in cut for s, e, _ in doc)
+    assert ents(fast_nlp, 64, sent_every=2) == cut
+    assert [[(e.start_char, e.end_char, e.label_) for e in fast_nlp(t).ents] for t in texts[:3]] == \
+        [[(e.start_char, e.end_char, e.label_) for e in spacy_nlp(t).ents] for t in texts[:3]]
+
+
+def test_vectorised_decoder_validity_is_spacys():
+    """The table of valid actions (state x token flags) agrees with spaCy's
+    ``moves.is_valid`` along random action sequences over a text with whitespace tokens."""
+    import random
+
+    from spacy.pipeline._parser_internals.stateclass import StateClass
+
+    from pipeline.ner.decode import Moves, token_flags
+
+    nlp = load_model("bundled", decoder="spacy")
+    moves = nlp.get_pipe("ner").moves
+    names = [moves.get_class_name(i) for i in range(moves.n_moves)]
+    table = Moves.from_names(names)
+    valid = table.validity()
+    doc = nlp.make_doc("Angela Merkel traf \n\n Wladimir Putin in Moskau .  \n Danach flog sie nach Paris")
+    doc[9].is_sent_start = True
+    _, flags = token_flags([doc])
+    rng = random.Random(0)
+    checked = 0
+    for _ in range(60):
+        state, open_label = StateClass(doc), None
+        for t in range(len(doc)):
+            row = valid[0 if open_label is None else 1 + table.labels.index(open_label), flags[t]]
+            theirs = [bool(moves.is_valid(state, n)) for n in names]
+            assert row.tolist() == theirs, (t, open_label)
+            checked += 1
+            name = rng.choice([n for n, ok in zip(names, theirs) if ok])
+            moves.apply_transition(state, name)
+            act, _, lab = name.partition("-")
+            open_label = lab if act in ("B", "I") else None
+    assert checked == 60 * len(doc)
+
+
+def test_vectorised_decoder_leaves_other_models_and_preset_entities_to_spacy():
+    """A recognizer the decoder does not reproduce (beam search) keeps spaCy's loop, and
+    documents with preset entities go to spaCy's methods (which keep them)."""
+    from spacy.tokens import Span
+
+    from pipeline.ner.decode import VectorisedNer, supports, vectorise_ner
+
+    nlp = load_model("bundled")
+    ner = nlp.get_pipe("ner")
+    assert supports(ner.ner) and vectorise_ner(nlp)  # installed once, and idempotent
+    assert not vectorise_ner(spacy.blank("de"))
+    beam = load_model("bundled", decoder="spacy")
+    beam.get_pipe("ner").cfg["beam_width"] = 4
+    assert not supports(beam.get_pipe("ner"))
+    doc = nlp.make_doc("Gestern sprach Angela Merkel in Berlin über Paris.")
+    doc.set_ents([Span(doc, 2, 4, label="ORG")], default="missing")
+    doc = ner(doc)
+    assert (2, 4, "ORG") in [(e.start, e.end, e.label_) for e in doc.ents]
+    assert isinstance(ner, VectorisedNer)
+    with pytest.raises(ValueError, match="decoder"):
+        load_model("bundled", decoder="fast")

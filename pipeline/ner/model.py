@@ -18,6 +18,7 @@ from typing import Any
 from ..config import NerConfig
 from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
+from .decode import vectorise_ner
 from .dedup import dedup_embeddings
 from .postprocess import (
     Span,
@@ -87,9 +88,12 @@ def _resolve(name: str) -> tuple[str | Path, str]:
     )
 
 
-def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int = 1):
+def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int = 1,
+               decoder: str = "vectorised"):
     """Load a spaCy pipeline with only NER, the tok2vec layers it listens to, and a
     sentencizer, on the CPU ops chosen by ``gemm``/``blas_threads`` (see ``cpu.py``).
+    ``decoder="vectorised"`` decodes the entities of a batch at once where the model
+    allows (``decode.py``), ``"spacy"`` keeps spaCy's loop.
     Raises ModelNotFoundError with install instructions."""
     import spacy
 
@@ -113,6 +117,10 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
             needed.add(pipe_name)
     nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in needed])
     dedup_embeddings(nlp)  # each distinct word of a batch embedded once: the same vectors
+    if decoder == "vectorised":
+        vectorise_ner(nlp)  # all documents of a batch decoded at once: the same entities
+    elif decoder != "spacy":
+        raise ValueError(f"decoder must be 'vectorised' or 'spacy', not {decoder!r}")
     if "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", last=True)
     else:
@@ -288,7 +296,7 @@ class NerTagger:
 
     @classmethod
     def from_config(cls, cfg: NerConfig) -> "NerTagger":
-        return cls(load_model(cfg.model, gemm=cfg.gemm, blas_threads=cfg.blas_threads), cfg)
+        return cls(load_model(cfg.model, gemm=cfg.gemm, blas_threads=cfg.blas_threads, decoder=cfg.decoder), cfg)
 
     def budget(self, n_chars: int) -> int:
         """The work units a text of ``n_chars`` characters may use."""
