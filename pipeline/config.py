@@ -87,6 +87,8 @@ class NerConfig(_Section):
     #: "vectorised": ner/decode.py decodes all documents of a batch at once (the same
     #: entities, about 9x faster); "spacy": spaCy's own per-token loop
     decoder: Literal["vectorised", "spacy"] = "vectorised"
+    #: embedding rows kept across batches (ner/dedup.py; 512 bytes each), 0 = none
+    embed_cache_words: int = Field(default=50_000, ge=0, le=10_000_000)
     batch_tokens: int = Field(default=10_000, ge=1000, le=10_000_000)
     max_work_per_char: float = Field(default=50.0, gt=0, le=1_000_000)
     #: document-level person names: surnames alone after the full name, particles,

@@ -350,3 +350,56 @@ def test_vectorised_decoder_leaves_other_models_and_preset_entities_to_spacy():
     assert isinstance(ner, VectorisedNer)
     with pytest.raises(ValueError, match="decoder"):
         load_model("bundled", decoder="fast")
+
+
+def test_embedding_cache_gives_the_same_vectors_whatever_came_before():
+    """dedup.py keeps the rows of words it embedded for later batches (bounded, emptied
+    when full) and embeds new words at least MIN_ROWS at a time: a batch's vectors are
+    bit for bit those of the plain layer whether the cache is cold, warm from other
+    texts, too small for the batch, or off, so workers that saw different documents
+    before tag a document alike."""
+    import numpy
+
+    from pipeline.ner.dedup import MIN_ROWS, dedup_embeddings
+
+    texts = [t for t in _decoder_texts() if t]  # the plain layer fails on an empty document
+    plain = load_model("bundled", embed_cache_words=0)
+    tok2vec = plain.get_pipe("tok2vec").model
+    tok2vec.layers[0] = tok2vec.layers[0].layers[0]  # the layer as trained, no dedup
+    docs = [plain.make_doc(t) for t in texts]
+    expected = tok2vec.predict(docs)
+    for capacity in (0, 150, 50_000):
+        nlp = load_model("bundled", embed_cache_words=capacity)
+        layer = nlp.get_pipe("tok2vec").model.layers[0]
+        assert layer.name.startswith("dedup(") and dedup_embeddings(nlp, capacity)  # wrapped once
+        model = nlp.get_pipe("tok2vec").model
+        mine = [nlp.make_doc(t) for t in texts]
+        # warm: a few words of the batch already cached, among others, in batches of one
+        for warm in ("Köln und Berlin", texts[3], "Angela"):
+            model.predict([nlp.make_doc(warm)])
+        got = model.predict(mine)
+        assert all(numpy.array_equal(x, y) for x, y in zip(got, expected)), capacity
+        one_by_one = [model.predict([d])[0] for d in mine]
+        assert all(numpy.array_equal(x, y) for x, y in zip(one_by_one, expected)), capacity
+    assert MIN_ROWS >= 16
+
+
+def test_embedding_cache_is_bounded():
+    import numpy
+
+    from pipeline.ner.dedup import EmbeddingCache
+
+    cache = EmbeddingCache(5)
+    keys = [(i, i) for i in range(4)]
+    cache.make_room(4)
+    assert cache.add(keys, numpy.ones((4, 3), dtype="f")).tolist() == [0, 1, 2, 3]
+    assert cache.lookup([(1, 1), (9, 9)]).tolist() == [1, -1]
+    cache.make_room(1)  # one more fits
+    assert len(cache) == 4
+    cache.make_room(2)  # two do not: emptied
+    assert len(cache) == 0 and cache.lookup([(1, 1)]).tolist() == [-1]
+    with pytest.raises(ValueError):
+        cache.add([(i, 0) for i in range(6)], numpy.ones((6, 3), dtype="f"))
+    cache.make_room(5)
+    cache.add([(i, 0) for i in range(5)], numpy.zeros((5, 3), dtype="f"))
+    assert len(cache) == 5 and len(cache.rows) == 5

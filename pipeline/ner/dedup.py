@@ -11,6 +11,16 @@ made-up document of the batch's distinct words and gathers the rows back: the sa
 numbers (each row is computed by the same operations; ``tests/test_ner_model.py``
 checks the vectors and entities against the plain layer), about a third of the work.
 
+Across batches, the rows of the words already embedded are kept in a bounded cache
+(:class:`EmbeddingCache`, ``ner.embed_cache_words`` rows, emptied when full): news
+vocabulary is Zipfian, so after the first batches most words of a batch are cached and
+only the new ones are embedded. A row does not depend on the other rows it is computed
+with, provided the matrix multiply sees enough rows (OpenBLAS takes another kernel, which
+rounds differently, for a handful of rows), so the new words are embedded at least
+``MIN_ROWS`` at a time: the output of a batch is then the same whatever the worker
+embedded before (``tests/test_ner_model.py``), and runs with any number of workers
+give the same tables.
+
 Training is untouched: the wrapper calls the original layer whenever ``is_train``.
 """
 
@@ -27,26 +37,85 @@ log = logging.getLogger("pipeline")
 _PER_TOKEN_PREFIXES = ("extract_features>>", "extract_features_lexicon>>")
 
 
-def dedup_embeddings(nlp) -> bool:
+#: new words are embedded at least this many rows at a time (padded with repeats)
+MIN_ROWS = 64
+
+
+class EmbeddingCache:
+    """Embedding rows by (ORTH, NORM), at most ``capacity`` of them; emptied when a batch's
+    new words would not fit (memory stays bounded whatever the corpus)."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.index: dict[tuple[int, int], int] = {}
+        self.rows: numpy.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def lookup(self, keys: list[tuple[int, int]]) -> numpy.ndarray:
+        """The row of each key in :attr:`rows`, -1 where it is not cached."""
+        get = self.index.get
+        return numpy.fromiter((get(k, -1) for k in keys), dtype=numpy.int64, count=len(keys))
+
+    def make_room(self, n: int) -> None:
+        """Empty the cache unless ``n`` more rows fit."""
+        if len(self.index) + n > self.capacity:
+            self.index.clear()
+
+    def add(self, keys: list[tuple[int, int]], rows: numpy.ndarray) -> numpy.ndarray:
+        """Store ``rows``, one per key not cached yet (after ``make_room``); returns
+        their positions in :attr:`rows`."""
+        start, end = len(self.index), len(self.index) + len(keys)
+        if end > self.capacity:
+            raise ValueError(f"{len(keys)} rows do not fit in the cache; call make_room first")
+        if self.rows is None or end > len(self.rows):
+            size = min(self.capacity, max(end, 2 * (0 if self.rows is None else len(self.rows))))
+            grown = numpy.empty((size, rows.shape[1]), dtype=rows.dtype)
+            if self.rows is not None:
+                grown[:start] = self.rows[:start]
+            self.rows = grown
+        self.rows[start:end] = rows
+        self.index.update(zip(keys, range(start, end)))
+        return numpy.arange(start, end)
+
+
+def dedup_embeddings(nlp, cache_words: int = 50_000) -> bool:
     """Wrap the per-token embedding layer of ``nlp``'s ``tok2vec`` so that inference
-    embeds each distinct (ORTH, NORM) of a batch once. Returns whether it was wrapped
-    (a pipeline without such a layer is left as it is)."""
+    embeds each distinct (ORTH, NORM) of a batch once, and keeps the rows of up to
+    ``cache_words`` words for the next batches (0: no cache). Returns whether it was
+    wrapped (a pipeline without such a layer is left as it is)."""
     if "tok2vec" not in nlp.pipe_names:
         return False
     model = nlp.get_pipe("tok2vec").model
     if not model.layers:
         return False
     embed = model.layers[0]
+    if embed.name.startswith("dedup("):
+        return True
     if not embed.name.startswith(_PER_TOKEN_PREFIXES) or not embed.name.endswith("ragged2list"):
         return False
-    model.layers[0] = _wrap(embed)
+    model.layers[0] = _wrap(embed, EmbeddingCache(cache_words))
     return True
 
 
-def _wrap(embed):
+def _wrap(embed, cache: EmbeddingCache):
     from spacy.attrs import NORM, ORTH
     from spacy.tokens import Doc
     from thinc.api import Model
+
+    def embed_words(vocab, pairs: numpy.ndarray) -> numpy.ndarray:
+        """The embedding rows of (ORTH, NORM) pairs, computed on one made-up document of
+        at least MIN_ROWS words."""
+        n = len(pairs)
+        if n < MIN_ROWS:
+            pairs = pairs[numpy.arange(MIN_ROWS) % n]
+        words = [vocab.strings[o] for o in pairs[:, 0].tolist()]  # a token's text is its ORTH
+        made_up = Doc(vocab, words=words, spaces=[False] * len(words))
+        for tok, norm in zip(made_up, pairs[:, 1].tolist()):
+            if tok.norm != norm:
+                tok.norm_ = vocab.strings[norm]
+        return embed.predict([made_up])[0][:n]
 
     def forward(model, docs, is_train: bool):
         if is_train or not docs:
@@ -55,16 +124,19 @@ def _wrap(embed):
         flat = numpy.concatenate(keys) if keys else numpy.zeros((0, 2), dtype="uint64")
         if len(flat) == 0:
             return embed(docs, is_train)
-        _, first, inverse = numpy.unique(flat, axis=0, return_index=True, return_inverse=True)
+        uniq, inverse = numpy.unique(flat, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         vocab = docs[0].vocab
-        words = [vocab.strings[o] for o in flat[first, 0].tolist()]  # a token's text is its ORTH
-        made_up = Doc(vocab, words=words, spaces=[False] * len(words))
-        for tok, i in zip(made_up, first.tolist()):
-            norm = int(flat[i, 1])
-            if tok.norm != norm:
-                tok.norm_ = vocab.strings[norm]
-        rows = embed.predict([made_up])[0]
+        if len(uniq) > cache.capacity:  # no cache, or more words than it holds
+            rows = embed_words(vocab, uniq)
+        else:
+            cache.make_room(len(uniq))
+            pairs = list(zip(*uniq.T.tolist()))
+            where = cache.lookup(pairs)
+            new = numpy.flatnonzero(where < 0)
+            if len(new):
+                where[new] = cache.add([pairs[i] for i in new.tolist()], embed_words(vocab, uniq[new]))
+            rows = cache.rows[where]
         out, start = [], 0
         for k in keys:
             out.append(rows[inverse[start:start + len(k)]])
@@ -75,4 +147,4 @@ def _wrap(embed):
                  if embed.has_dim("nO") else {})
 
 
-__all__ = ["dedup_embeddings"]
+__all__ = ["EmbeddingCache", "dedup_embeddings"]

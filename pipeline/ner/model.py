@@ -89,11 +89,12 @@ def _resolve(name: str) -> tuple[str | Path, str]:
 
 
 def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int = 1,
-               decoder: str = "vectorised"):
+               decoder: str = "vectorised", embed_cache_words: int = 50_000):
     """Load a spaCy pipeline with only NER, the tok2vec layers it listens to, and a
     sentencizer, on the CPU ops chosen by ``gemm``/``blas_threads`` (see ``cpu.py``).
     ``decoder="vectorised"`` decodes the entities of a batch at once where the model
-    allows (``decode.py``), ``"spacy"`` keeps spaCy's loop.
+    allows (``decode.py``), ``"spacy"`` keeps spaCy's loop. ``embed_cache_words``: the
+    embedding rows kept across batches (``dedup.py``).
     Raises ModelNotFoundError with install instructions."""
     import spacy
 
@@ -116,7 +117,8 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
         if "ner" in listeners:
             needed.add(pipe_name)
     nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in needed])
-    dedup_embeddings(nlp)  # each distinct word of a batch embedded once: the same vectors
+    # each distinct word embedded once per batch, and not again while cached: the same vectors
+    dedup_embeddings(nlp, embed_cache_words)
     if decoder == "vectorised":
         vectorise_ner(nlp)  # all documents of a batch decoded at once: the same entities
     elif decoder != "spacy":
@@ -296,7 +298,8 @@ class NerTagger:
 
     @classmethod
     def from_config(cls, cfg: NerConfig) -> "NerTagger":
-        return cls(load_model(cfg.model, gemm=cfg.gemm, blas_threads=cfg.blas_threads, decoder=cfg.decoder), cfg)
+        return cls(load_model(cfg.model, gemm=cfg.gemm, blas_threads=cfg.blas_threads, decoder=cfg.decoder,
+                              embed_cache_words=cfg.embed_cache_words), cfg)
 
     def budget(self, n_chars: int) -> int:
         """The work units a text of ``n_chars`` characters may use."""
