@@ -337,6 +337,8 @@ _OPEN = {"„": "“”\"", "‚": "‘’'", "»": "«", "«": "»", "›": "�
 _CLOSE_ANY = set("“”\"‘’«»‹›")
 
 _TOKEN_RE = re.compile(r"\w+(?:[-’']\w+)*|\S")
+#: the characters find_quote_marks acts on: every other character is skipped at once
+_MARK_OR_BREAK = re.compile("[\n\"'»«„‚›‹“‘”’]")
 
 
 # --------------------------------------------------------------------------- scanning
@@ -383,6 +385,10 @@ def find_quote_marks(text: str) -> list[tuple[int, int, int]]:
             if i >= n:
                 break
             i = j if j > i else i + 1
+            continue
+        if not _MARK_OR_BREAK.match(ch):
+            found = _MARK_OR_BREAK.search(text, i + 1)
+            i = found.start() if found else n
             continue
         prev = text[i - 1] if i else " "
         nxt = text[i + 1] if i + 1 < n else " "
