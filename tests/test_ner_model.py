@@ -403,3 +403,33 @@ def test_embedding_cache_is_bounded():
     cache.make_room(5)
     cache.add([(i, 0) for i in range(5)], numpy.zeros((5, 3), dtype="f"))
     assert len(cache) == 5 and len(cache.rows) == 5
+
+
+def test_fused_encoder_gives_the_same_vectors():
+    """encode.py runs the tok2vec's window encoder in place with reordered Maxout weights:
+    the vectors are bit for bit those of thinc's layers, for one document, many, and
+    documents of one token; thinc's BLIS ops and pipelines without a tok2vec are left alone."""
+    import numpy
+    from thinc.api import get_current_ops, set_current_ops
+
+    from pipeline.ner.encode import fuse_encoder
+
+    nlp = load_model("bundled")
+    model = nlp.get_pipe("tok2vec").model
+    fused = model.layers[1]
+    assert fused.name.startswith("fused(") and fuse_encoder(nlp)  # wrapped once
+    plain = fused.layers[0]
+    docs = [nlp.make_doc(t) for t in _decoder_texts() if t]
+    embedded = model.layers[0].predict(docs)
+    for batch in (embedded, embedded[:1], [e for e in embedded if len(e) == 1]):
+        assert batch
+        got, want = fused.predict(batch), plain.predict(batch)
+        assert all(numpy.array_equal(x, y) for x, y in zip(got, want))
+    assert sum(len(x) for x in embedded) > 1000
+    assert not fuse_encoder(spacy.blank("de"))
+    saved = get_current_ops()
+    try:
+        blis = load_model("bundled", gemm="blis")
+        assert not blis.get_pipe("tok2vec").model.layers[1].name.startswith("fused(")
+    finally:
+        set_current_ops(saved)
