@@ -75,6 +75,13 @@ def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, 
     docs = (pq.read_table(part, columns=["doc_id", "status", "text"]).to_pandas()
             if isinstance(part, (str, Path)) else part)
     groups = mentions.groupby("doc_id", sort=False).indices
+    # the columns as arrays once: indexing the frame per document costs more than the search
+    start_all = mentions["start_char"].to_numpy(dtype="int64")
+    end_all = mentions["end_char"].to_numpy(dtype="int64")
+    sent_all = mentions["sentence_index"].to_numpy(dtype="int64")
+    sent_start_all = mentions["sentence_start"].to_numpy(dtype="float64", na_value=np.nan)
+    sent_end_all = mentions["sentence_end"].to_numpy(dtype="float64", na_value=np.nan)
+    none = np.zeros(0, dtype="int64")
     added: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     for doc_id, status, text in zip(docs["doc_id"], docs["status"], docs["text"]):
@@ -85,27 +92,25 @@ def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, 
         if m:
             hidden = [m.span(1)]
         norm = normalize_text(text, cfg.normalize, html=cfg.input.html, hidden_spans=hidden)
-        idx = groups.get(doc_id, [])
-        own = mentions.iloc[idx] if len(idx) else mentions.iloc[0:0]
+        idx = groups.get(doc_id, none)
+        starts, ends = start_all[idx], end_all[idx]
         offs = np.asarray(norm.offsets)
-        spans = list(zip(np.searchsorted(offs, own["start_char"].to_numpy(), "left"),
-                         np.searchsorted(offs, own["end_char"].to_numpy(), "left")))
+        spans = list(zip(np.searchsorted(offs, starts, "left"), np.searchsorted(offs, ends, "left")))
         found = names.find(norm.text, spans, doc_id=doc_id)
         if not found:
             continue
-        starts = own["start_char"].to_numpy()
-        sents = own["sentence_index"].to_numpy()
-        n = len(own)
+        sents, sent_starts, sent_ends = sent_all[idx], sent_start_all[idx], sent_end_all[idx]
+        n = len(idx)
         for s, e, label in found:
             row = mention_row(doc_id, text, norm, s, e, label, "name", 0, n + 1)
             if row is None:
                 continue
             # the sentence of the nearest mention before it (the tagger's sentences are not kept)
-            k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if n else -1
+            k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if len(idx) else -1
             row["sentence_index"] = int(sents[k]) if k >= 0 else 0
-            if k >= 0 and pd.notna(own["sentence_end"].iloc[k]) and row["end_char"] <= own["sentence_end"].iloc[k]:
-                row["sentence_start"] = int(own["sentence_start"].iloc[k])
-                row["sentence_end"] = int(own["sentence_end"].iloc[k])
+            if k >= 0 and not np.isnan(sent_ends[k]) and row["end_char"] <= sent_ends[k]:
+                row["sentence_start"] = int(sent_starts[k])
+                row["sentence_end"] = int(sent_ends[k])
             n += 1
             added.append(row)
         counts[doc_id] = n
