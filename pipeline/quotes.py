@@ -432,7 +432,8 @@ def find_quote_marks(text: str) -> list[tuple[int, int, int]]:
 class _Doc:
     """Tokens, sentences and mentions of one document, with index helpers."""
 
-    def __init__(self, text: str, mentions: pd.DataFrame | None, quotes: list[tuple[int, int, int]]):
+    def __init__(self, text: str, mentions: pd.DataFrame | list[_MentionRow] | None,
+                 quotes: list[tuple[int, int, int]]):
         self.text = text
         toks = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
         self.ts = [a for a, _ in toks]
@@ -502,16 +503,30 @@ class _Doc:
         return self.ts[i], self.te[j - 1]
 
 
-def _mention_rows(mentions: pd.DataFrame | None) -> list[tuple[int, int, str, str | None]]:
+_MentionRow = tuple[int, int, str, "str | None"]  # start, end, label, entity id
+
+
+def _mention_rows(mentions: pd.DataFrame | list[_MentionRow] | None) -> list[_MentionRow]:
+    """A document's mentions as sorted (start, end, label, entity id) rows."""
     if mentions is None or len(mentions) == 0:
         return []
-    ent = mentions["entity_id"] if "entity_id" in mentions else pd.Series([None] * len(mentions))
-    lab = mentions["label"] if "label" in mentions else pd.Series([""] * len(mentions))
-    rows = []
-    for s, e, lb, ei in zip(mentions["start_char"], mentions["end_char"], lab, ent):
-        rows.append((int(s), int(e), str(lb), None if ei is None or ei != ei else str(ei)))
-    rows.sort()
-    return rows
+    if isinstance(mentions, list):
+        return sorted(mentions)
+    return sorted(_rows_of(mentions))
+
+
+def _rows_of(mentions: pd.DataFrame) -> list[_MentionRow]:
+    """(start, end, label, entity id) of each mention, in table order, from whole columns."""
+    n = len(mentions)
+    starts = mentions["start_char"].to_numpy(dtype="int64").tolist()
+    ends = mentions["end_char"].to_numpy(dtype="int64").tolist()
+    labels = mentions["label"].astype(object).map(str).tolist() if "label" in mentions else [""] * n
+    if "entity_id" in mentions:
+        ent = mentions["entity_id"].astype(object)
+        ents = [None if e is None or e != e else str(e) for e in ent.where(ent.notna(), None).tolist()]
+    else:
+        ents = [None] * n
+    return list(zip(starts, ends, labels, ents))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1622,13 +1637,14 @@ class _Extractor:
         return [{c: r[c] for c in QUOTE_COLUMNS} for r in self.rows]
 
 
-def extract_quotes(doc_id: str, text: str, mentions: pd.DataFrame | None = None,
+def extract_quotes(doc_id: str, text: str, mentions: pd.DataFrame | list[_MentionRow] | None = None,
                    sentences: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
     """Quotations of one document, as rows with the :data:`QUOTE_COLUMNS`.
 
     ``text`` is the original document text (all offsets point into it); ``mentions`` are
     that document's linked mentions (``start_char``, ``end_char``, ``label``,
-    ``entity_id``; None or empty: speakers stay unresolved). ``sentences`` is accepted
+    ``entity_id``; or those as (start, end, label, entity id) tuples; None or empty:
+    speakers stay unresolved). ``sentences`` is accepted
     for interface stability and ignored: the component splits sentences itself, with
     rules that keep quotations whole. Runs in time linear in ``len(text)``.
     """
@@ -1651,8 +1667,11 @@ def quotes_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 def extract_all(documents: pd.DataFrame, mentions: pd.DataFrame | None) -> pd.DataFrame:
     """Quotations of every document of a documents table (``doc_id``, ``text``)."""
-    groups = {} if mentions is None or len(mentions) == 0 else dict(tuple(mentions.groupby("doc_id", sort=False)))
+    by_doc: dict[Any, list[_MentionRow]] = {}
+    if mentions is not None and len(mentions):
+        for doc_id, row in zip(mentions["doc_id"].tolist(), _rows_of(mentions)):
+            by_doc.setdefault(doc_id, []).append(row)
     rows: list[dict[str, Any]] = []
     for doc_id, text in zip(documents["doc_id"], documents["text"]):
-        rows.extend(extract_quotes(str(doc_id), text or "", groups.get(doc_id)))
+        rows.extend(extract_quotes(str(doc_id), text or "", by_doc.get(doc_id)))
     return quotes_frame(rows)
