@@ -355,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-gemm", action="store_true",
                     help="also time the model with the other gemm, runs interleaved, and print the ratio")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--compare-load", action="store_true",
+                    help="also load the model as the pipeline does (pipeline.ner.model.load_model: each "
+                         "distinct word of a batch embedded once, fused encoder, vectorised decoder; the "
+                         "embedding cache across batches off, since the timed runs repeat the same texts), "
+                         "score and time it alternated with the plain spaCy load, and print the ratio")
     args = ap.parse_args(argv)
 
     import spacy
@@ -390,9 +395,20 @@ def main(argv: list[str] | None = None) -> int:
     if unmapped:
         print(f"model labels ignored (not mapped to our labels): {', '.join(unmapped)}", flush=True)
 
+    fast = None
+    if args.compare_load:
+        from pipeline.ner.model import load_model
+
+        fast = load_model(args.model, gemm=args.gemm, blas_threads=args.blas_threads, embed_cache_words=0)
     if not args.skip_accuracy:
         print(f"accuracy on {args.dev} ...", flush=True)
         result["dev"] = evaluate_dev(nlp, components, label_map, args.dev, args.eval_batch_size, args.max_sentences)
+        if fast is not None:
+            result["dev_pipeline_load"] = evaluate_dev(fast, components, label_map, args.dev, args.eval_batch_size,
+                                                       args.max_sentences)
+            same = result["dev_pipeline_load"]["all"] == result["dev"]["all"]
+            print(f"pipeline load: all-label micro F1 {pct(result['dev_pipeline_load']['all']['f1'])} "
+                  f"({'the same counts as' if same else 'DIFFERENT from'} the plain load)", flush=True)
         result["also"] = []
         for spec in args.also:
             fmt, _, path = spec.partition(":")
@@ -406,8 +422,13 @@ def main(argv: list[str] | None = None) -> int:
         nlps = {args.gemm: nlp}
         if args.compare_gemm:
             nlps[other] = other_nlp
+        if fast is not None:
+            nlps["pipeline load"] = fast
         result["throughput"] = throughput(nlps, components, args.seeds, args.min_words, args.runs, args.batch_size)
         print(f"  median: {result['throughput']['median_words_per_s']:,.0f} words/s", flush=True)
+        for label, r in result["throughput"]["by_ops"].items():
+            print(f"  {label}: median {r['median_words_per_s']:,.0f} words/s, "
+                  f"{r['median_words_per_s'] / result['throughput']['median_words_per_s']:.2f}x", flush=True)
 
     print()
     print(markdown(result))
