@@ -433,3 +433,33 @@ def test_fused_encoder_gives_the_same_vectors():
         assert not blis.get_pipe("tok2vec").model.layers[1].name.startswith("fused(")
     finally:
         set_current_ops(saved)
+
+
+@pytest.mark.parametrize("upper", ["zero", "random"])
+def test_vectorised_decoder_matches_spacy_on_another_recognizer(upper):
+    """A recognizer with its own tok2vec (not a listener) and other labels, untrained:
+    with its output layer at zero every action ties (the first valid one wins in both),
+    with random weights the actions vary. The decoder gives spaCy's entities either way."""
+    import numpy
+
+    from pipeline.ner.decode import VectorisedNer, supports
+
+    nlp = spacy.blank("de")
+    ner = nlp.add_pipe("ner")
+    for label in ("PERSON", "GPE", "ORG"):
+        ner.add_label(label)
+    nlp.initialize()
+    if upper == "random":
+        W = ner.model.get_ref("upper").get_param("W")
+        ner.model.get_ref("upper").set_param("W", numpy.random.default_rng(0).normal(size=W.shape).astype(W.dtype))
+    assert supports(ner)
+    fast = VectorisedNer(ner)
+    texts = [t for t in _decoder_texts() if t.strip()]
+    docs_a = [nlp.make_doc(t) for t in texts]
+    docs_b = [nlp.make_doc(t) for t in texts]
+    list(ner.pipe(docs_a, batch_size=8))
+    list(fast.pipe(docs_b, batch_size=8))
+    got = [[(e.start, e.end, e.label_) for e in d.ents] for d in docs_b]
+    want = [[(e.start, e.end, e.label_) for e in d.ents] for d in docs_a]
+    assert upper == "zero" or sum(map(len, want)) > 10
+    assert got == want

@@ -218,7 +218,10 @@ class VectorisedNer:
             self.unseen[list(unseen)] = True
 
     def __getattr__(self, name):
-        return getattr(self.__dict__["ner"], name)
+        ner = self.__dict__.get("ner")
+        if ner is None:  # while unpickling or copying, before __init__'s attributes exist
+            raise AttributeError(name)
+        return getattr(ner, name)
 
     def predict(self, docs):
         docs = list(docs)
