@@ -37,23 +37,29 @@ def read_part(part: str | Path | pd.DataFrame, columns: Sequence[str]) -> pd.Dat
 def cooccurrence_counts(mentions: pd.DataFrame) -> pd.DataFrame:
     """Entity pairs (entity_a < entity_b) of some documents, with the number of those
     documents and of their sentences in which both are mentioned (the unsorted counts
-    :func:`cooccurrences` sums over parts)."""
-    m = mentions[["doc_id", "sentence_index", "entity_id"]].dropna(subset=["entity_id"]).drop_duplicates()
+    :func:`cooccurrences` sums over parts). Entities and documents are numbered first
+    (entities in sorted order, so that comparing numbers compares ids): the self-joins
+    and counts run on integers."""
+    m = mentions[["doc_id", "sentence_index", "entity_id"]].dropna(subset=["entity_id"])
     if m.empty:
         return pd.DataFrame({"entity_a": pd.Series([], dtype=object), "entity_b": pd.Series([], dtype=object),
                              "n_docs": pd.Series([], dtype="int64"), "n_sentences": pd.Series([], dtype="int64")})
+    ent, ids = pd.factorize(m["entity_id"].astype(object), sort=True)
+    doc, _ = pd.factorize(m["doc_id"].astype(object))
+    m = pd.DataFrame({"doc": doc, "sent": m["sentence_index"].to_numpy(dtype="int64"), "ent": ent}).drop_duplicates()
 
     def pairs(cols: list[str]) -> pd.Series:
-        g = m[cols + ["entity_id"]].drop_duplicates()
+        g = m[cols + ["ent"]].drop_duplicates()
         p = g.merge(g, on=cols, suffixes=("_a", "_b"))
-        p = p[p["entity_id_a"] < p["entity_id_b"]]
-        return p.groupby(["entity_id_a", "entity_id_b"]).size()
+        p = p[p["ent_a"].to_numpy() < p["ent_b"].to_numpy()]
+        return p.groupby(["ent_a", "ent_b"]).size()
 
-    by_doc = pairs(["doc_id"]).rename("n_docs")
-    by_sent = pairs(["doc_id", "sentence_index"]).rename("n_sentences")
+    by_doc = pairs(["doc"]).rename("n_docs")
+    by_sent = pairs(["doc", "sent"]).rename("n_sentences")
     out = pd.concat([by_doc, by_sent], axis=1).fillna(0).astype("int64").reset_index()
-    out.columns = ["entity_a", "entity_b", "n_docs", "n_sentences"]
-    return out
+    ids = np.asarray(ids, dtype=object)
+    return pd.DataFrame({"entity_a": ids[out.iloc[:, 0].to_numpy()], "entity_b": ids[out.iloc[:, 1].to_numpy()],
+                         "n_docs": out["n_docs"].to_numpy(), "n_sentences": out["n_sentences"].to_numpy()})
 
 
 def cooccurrences(mentions: Parts) -> pd.DataFrame:
