@@ -188,7 +188,7 @@ def conform(df: pd.DataFrame | Mapping[str, list] | None, table: str) -> pd.Data
         elif t == FLOAT:
             col = pd.to_numeric(col, errors="coerce").astype("float64")
         elif t == LIST:
-            col = col.map(lambda v: list(v) if v is not None else [])
+            col = pd.Series([list(v) if v is not None else [] for v in col.tolist()], index=col.index, dtype=object)
         else:
             col = _str_column(col)
         out[name] = col.reset_index(drop=True)
