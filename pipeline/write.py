@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,20 +107,31 @@ def _csv_schema(table: str) -> pa.Schema:
                       for n, t, nul in schemas.spec(table)])
 
 
-def _csv_part(part: pd.DataFrame | Path, table: str, escape_formulas: bool) -> pa.Table:
-    t = _as_arrow(part, table)
+def _escape_formulas(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """:func:`escape_formula` over a whole string column, with Arrow's kernels."""
+    import pyarrow.compute as pc
+
+    risky = pc.fill_null(pc.starts_with(values, FORMULA_PREFIXES[0]), False)
+    for prefix in FORMULA_PREFIXES[1:]:
+        risky = pc.or_(risky, pc.fill_null(pc.starts_with(values, prefix), False))
+    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+
+
+def _csv_part(part: pd.DataFrame | Path | pa.Table, table: str, escape_formulas: bool) -> pa.Table:
+    t = part if isinstance(part, pa.Table) else _as_arrow(part, table)
     arrays = []
     for name, typ, _ in schemas.spec(table):
         col = t.column(name)
         if typ not in (schemas.STRING, schemas.LIST):
             arrays.append(col)  # numbers stay numbers: written plain, never escaped
             continue
-        values = col.to_pylist()
         if typ == schemas.LIST:
-            values = [_json_list(v or []) for v in values]
-        if escape_formulas:
-            values = [v if v is None else escape_formula(v) for v in values]
-        arrays.append(pa.array(values, type=pa.string()))
+            values = [_json_list(v or []) for v in col.to_pylist()]
+            col = pa.array([v if v is None else escape_formula(v) for v in values] if escape_formulas else values,
+                           type=pa.string())
+        elif escape_formulas:
+            col = _escape_formulas(col.cast(pa.string()))
+        arrays.append(col)
     return pa.Table.from_arrays(arrays, schema=_csv_schema(table))
 
 
@@ -154,30 +165,30 @@ def write_table_parts(
     out_dir = Path(out_dir)
     formats = list(formats)
     parts = list(parts)
-    written = []
     schema = schemas.arrow_schema(table)
-    if "parquet" in formats:
-        final = out_dir / f"{table}.parquet"
-        with atomic_path(final) as tmp:
-            with pq.ParquetWriter(tmp, schema) as writer:
-                writer.write_table(pa.Table.from_batches([], schema=schema))
-                for part in parts:
-                    writer.write_table(_as_arrow(part, table))
-        written.append(final)
-    if "csv" in formats:
-        final = out_dir / f"{table}.csv"
-        # pyarrow quotes every string (so ``,``, ``"``, ``\n`` and a bare ``\r`` survive;
-        # pandas' QUOTE_MINIMAL leaves a bare ``\r`` unquoted), writes numbers plain and a
-        # null as an empty unquoted field, which reads back apart from a quoted "".
-        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-        with atomic_path(final) as tmp:
-            with open(tmp, "wb") as fh:
-                fh.write((",".join(schemas.columns(table)) + "\n").encode("utf-8"))
-                with pacsv.CSVWriter(fh, _csv_schema(table), write_options=options) as writer:
-                    for part in parts:
-                        writer.write_table(_csv_part(part, table, escape_formulas))
-        written.append(final)
-    return written
+    finals = {fmt: out_dir / f"{table}.{fmt}" for fmt in ("parquet", "csv") if fmt in formats}
+    with ExitStack() as stack:
+        parquet = csv = None
+        if "parquet" in finals:
+            tmp = stack.enter_context(atomic_path(finals["parquet"]))
+            parquet = stack.enter_context(pq.ParquetWriter(tmp, schema))
+            parquet.write_table(pa.Table.from_batches([], schema=schema))
+        if "csv" in finals:
+            # pyarrow quotes every string (so ``,``, ``"``, ``\n`` and a bare ``\r`` survive;
+            # pandas' QUOTE_MINIMAL leaves a bare ``\r`` unquoted), writes numbers plain and a
+            # null as an empty unquoted field, which reads back apart from a quoted "".
+            options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            tmp = stack.enter_context(atomic_path(finals["csv"]))
+            fh = stack.enter_context(open(tmp, "wb"))
+            fh.write((",".join(schemas.columns(table)) + "\n").encode("utf-8"))
+            csv = stack.enter_context(pacsv.CSVWriter(fh, _csv_schema(table), write_options=options))
+        for part in parts:  # each part read once for both formats
+            t = _as_arrow(part, table)
+            if parquet is not None:
+                parquet.write_table(t)
+            if csv is not None:
+                csv.write_table(_csv_part(t, table, escape_formulas))
+    return list(finals.values())
 
 
 def record_layout(manifest: dict[str, Any], formats: Iterable[str], escape_formulas: bool) -> dict[str, Any]:
