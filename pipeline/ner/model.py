@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -439,15 +440,18 @@ def _abbreviation_defines():
     return abbreviation_defines
 
 
+@lru_cache(maxsize=1 << 16)
 def is_title(token: str) -> bool:
-    """A title or function word that is never part of a person's name (linker lexicon)."""
+    """A title or function word that is never part of a person's name (linker lexicon).
+    Cached: the rules ask it for the same words again and again."""
     from ..link.keys import _is_title
 
     return _is_title(token)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_country(form: str) -> bool:
-    """A country name in German (CLDR via the linker), or its genitive."""
+    """A country name in German (CLDR via the linker), or its genitive. Cached likewise."""
     from ..link.aliases import countries
     from ..link.keys import name_key
 
