@@ -463,3 +463,40 @@ def test_vectorised_decoder_matches_spacy_on_another_recognizer(upper):
     want = [[(e.start, e.end, e.label_) for e in d.ents] for d in docs_a]
     assert upper == "zero" or sum(map(len, want)) > 10
     assert got == want
+
+
+def test_embedding_cache_serves_one_batch_where_rows_depend_on_the_batch(monkeypatch):
+    """Whether a cached row may serve later batches is checked when the model loads
+    (dedup._rows_independent): a layer whose rows depend on the rows computed with them
+    fails the check, a per-row one passes; where it fails, each call of the tagger (a
+    run's batch) starts with an empty cache, so a batch's vectors depend on it alone."""
+    import numpy
+
+    from pipeline.api import get_tagger
+    from pipeline.ner import dedup
+
+    class Fake:
+        def __init__(self, mixes: bool):
+            self.mixes = mixes
+
+        def predict(self, docs):
+            rows = numpy.array([[float(len(t.text)), float(ord(t.text[-1]))] for t in docs[0]], dtype="f")
+            return [rows + (len(rows) * 1e-3 if self.mixes else 0.0)]
+
+    vocab = spacy.blank("de").vocab
+    assert dedup._rows_independent(Fake(False), vocab)
+    assert not dedup._rows_independent(Fake(True), vocab)
+
+    base = load_config()
+    for independent in (True, False):
+        monkeypatch.setattr(dedup, "_rows_independent", lambda embed, vocab, v=independent: v)
+        nlp = load_model("bundled")
+        cache = dedup.embedding_cache(nlp)
+        assert cache.across_calls is independent
+        tagger = NerTagger(nlp, base.ner)
+        list(tagger.tag(["Angela Merkel sprach in Berlin mit Emmanuel Macron."]))
+        first = len(cache)
+        list(tagger.tag(["Köln"]))
+        assert first >= 9
+        assert len(cache) == (first + 1 if independent else 1)
+    assert get_tagger(base).nlp is not None

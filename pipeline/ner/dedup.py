@@ -19,7 +19,10 @@ with, provided the matrix multiply sees enough rows (OpenBLAS takes another kern
 rounds differently, for a handful of rows), so the new words are embedded at least
 ``MIN_ROWS`` at a time: the output of a batch is then the same whatever the worker
 embedded before (``tests/test_ner_model.py``), and runs with any number of workers
-give the same tables.
+give the same tables. Because that is a property of the machine's BLAS, it is checked
+when the model loads (:func:`_rows_independent`); where it fails, the tagger empties the
+cache at each call (a run's batch), which keeps a batch's vectors a function of the
+batch alone.
 
 Training is untouched: the wrapper calls the original layer whenever ``is_train``.
 """
@@ -45,8 +48,12 @@ class EmbeddingCache:
     """Embedding rows by (ORTH, NORM), at most ``capacity`` of them; emptied when a batch's
     new words would not fit (memory stays bounded whatever the corpus)."""
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, across_calls: bool = False):
         self.capacity = capacity
+        #: whether the rows may serve later calls of the tagger (later batches of a run):
+        #: only where the machine's matrix multiply gives a row the same numbers whatever
+        #: rows it is computed with (checked when the model loads: :func:`_rows_independent`)
+        self.across_calls = across_calls
         self.index: dict[tuple[int, int], int] = {}
         self.rows: numpy.ndarray | None = None
 
@@ -57,6 +64,9 @@ class EmbeddingCache:
         """The row of each key in :attr:`rows`, -1 where it is not cached."""
         get = self.index.get
         return numpy.fromiter((get(k, -1) for k in keys), dtype=numpy.int64, count=len(keys))
+
+    def clear(self) -> None:
+        self.index.clear()
 
     def make_room(self, n: int) -> None:
         """Empty the cache unless ``n`` more rows fit."""
@@ -95,8 +105,43 @@ def dedup_embeddings(nlp, cache_words: int = 50_000) -> bool:
         return True
     if not embed.name.startswith(_PER_TOKEN_PREFIXES) or not embed.name.endswith("ragged2list"):
         return False
-    model.layers[0] = _wrap(embed, EmbeddingCache(cache_words))
+    cache = EmbeddingCache(cache_words, across_calls=cache_words > 0 and _rows_independent(embed, nlp.vocab))
+    model.layers[0] = _wrap(embed, cache)
+    _CACHES[id(model.layers[0])] = cache
     return True
+
+
+def _rows_independent(embed, vocab) -> bool:
+    """Whether ``embed`` gives words the same rows, bit for bit, computed among other
+    words at other positions, for MIN_ROWS rows and more (each new set of words is
+    embedded at least MIN_ROWS at a time). True with OpenBLAS and BLIS on the machines
+    measured (a handful of rows does differ); where it is not, the cache serves one call
+    of the tagger (one batch) only, so that a batch's vectors never depend on what the
+    process tagged before."""
+    from spacy.tokens import Doc
+
+    words = [f"Wort{i}" for i in range(3 * MIN_ROWS)] + ["Berlin", "Angela", "Merkel", "und", ",", ".", "3"]
+    whole = embed.predict([Doc(vocab, words=words)])[0]
+    for start, n in ((0, MIN_ROWS), (37, MIN_ROWS + 9), (len(words) - MIN_ROWS, MIN_ROWS), (11, 2 * MIN_ROWS + 5)):
+        part = embed.predict([Doc(vocab, words=words[start:start + n])])[0]
+        if not numpy.array_equal(part, whole[start:start + n]):
+            log.info("embedding rows depend on the rows computed with them here: the embedding "
+                     "cache serves one batch at a time")
+            return False
+    return True
+
+
+#: the cache of each wrapped layer (by the layer's id; a process loads a model or two)
+_CACHES: dict[int, EmbeddingCache] = {}
+
+
+def embedding_cache(nlp) -> EmbeddingCache | None:
+    """The embedding cache of ``nlp``'s wrapped tok2vec, if any (None for anything that is
+    not such a pipeline)."""
+    if "tok2vec" not in getattr(nlp, "pipe_names", ()):
+        return None
+    layers = nlp.get_pipe("tok2vec").model.layers
+    return _CACHES.get(id(layers[0])) if layers else None
 
 
 def _wrap(embed, cache: EmbeddingCache):
@@ -147,4 +192,4 @@ def _wrap(embed, cache: EmbeddingCache):
                  if embed.has_dim("nO") else {})
 
 
-__all__ = ["EmbeddingCache", "dedup_embeddings"]
+__all__ = ["EmbeddingCache", "dedup_embeddings", "embedding_cache"]

@@ -20,7 +20,7 @@ from ..config import NerConfig
 from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
 from .decode import vectorise_ner
-from .dedup import dedup_embeddings
+from .dedup import dedup_embeddings, embedding_cache
 from .encode import fuse_encoder
 from .postprocess import (
     Span,
@@ -309,6 +309,11 @@ class NerTagger:
         return int(self.cfg.max_work_per_char * max(n_chars, MIN_BUDGET_CHARS))
 
     def tag(self, texts: Sequence[str]) -> Iterator[Tagged]:
+        # where the machine's BLAS could round a cached row differently from a fresh one,
+        # the embedding cache serves one call (a run's batch) only (dedup.py)
+        cache = embedding_cache(self.nlp)
+        if cache is not None and not cache.across_calls:
+            cache.clear()
         works = [Work(self.budget(len(t))) for t in texts]
         errors: list[str | None] = [None] * len(texts)
         results: list[list[tuple[int, int, str, str]]] = [[] for _ in texts]
