@@ -6,7 +6,7 @@ token. Its loop runs state by state in Cython: for every token of every document
 sets up the state's three context tokens, sums their precomputed hidden vectors,
 scores the ~50 actions, asks each action whether it is valid and takes the best. On
 our texts that loop costs about 33 µs a token, as much as the whole tok2vec, and most
-of it is bookkeeping (``benchmarks/bench_ner.py``), not arithmetic.
+of it is bookkeeping, not arithmetic (``benchmarks/bench_ner.py --compare-load``).
 
 Every NER action consumes exactly one token, so the documents of a batch advance in
 lockstep: step t handles token t of every document that long. :func:`decode` runs
@@ -18,8 +18,9 @@ order, maxout, output layer, the same validity rules for documents without prese
 entities (no B or U on whitespace, no entity across a sentence start, I and L only
 inside an open entity of their label) and the same tie-break (the first best
 action). Only the output layer's matrix product may round differently in the last
-bit, so an action could differ where two scores tie to 1e-7; on the Wikinews articles
-the entities are identical (``tests/test_ner_model.py`` compares them with spaCy's).
+bit, so an action could differ where two scores tie to 1e-7; on the 1,028 Wikinews texts
+and on GermEval dev the entities are identical (``tests/test_ner_model.py`` compares
+them with spaCy's).
 
 :func:`vectorise_ner` installs it on a loaded pipeline's ``ner`` when the model is
 of that kind; any other recognizer (beam search, another feature set, preset entities
@@ -304,4 +305,4 @@ def vectorise_ner(nlp) -> bool:
     return True
 
 
-__all__ = ["Moves", "decode", "token_flags", "vectorise_ner", "supports"]
+__all__ = ["Moves", "VectorisedNer", "decode", "token_flags", "vectorise_ner", "supports"]
