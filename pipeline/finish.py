@@ -221,14 +221,15 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
         parts.extend(mention_part_task(lp, docs, targets))
     store.clear("group")
     store.clear("linked")
-    co = cooccurrences(parts)
+    co = cooccurrences(parts, cfg.run.part_mentions)
     # an incremental run writes every earlier entity too, so a series of runs needs no merge
     if doc_ids is None:
         doc_ids = pd.unique(pd.concat([read_part(p, ["doc_id"])["doc_id"] for p in parts])).tolist()
     entities = cumulative_entities(res["entities"], link_inputs.previous_entities,
                                    link_inputs.previous_mentions, doc_ids)
-    entities = by_mentions(entity_attributes(entities, parts))
-    places = ground_places(entities, parts)  # LOC entities: country code, GeoNames id, coordinates
+    entities = by_mentions(entity_attributes(entities, parts, cfg.run.part_mentions))
+    # LOC entities: country code, GeoNames id, coordinates
+    places = ground_places(entities, parts, cfg.run.part_mentions)
     entities = schemas.conform(entities.drop(columns=list(places.columns), errors="ignore").join(places), "entities")
     return Linked(parts, groups, entities, co, schemas.conform(res["links"], "links"), n_rows(parts))
 

@@ -341,17 +341,17 @@ def _resolve(g: Gazetteer, names: list[str], context: frozenset[str]) -> Place |
     return None
 
 
-def _contexts(mentions, country_of: dict[str, str], need: set[str]) -> dict[str, frozenset[str]]:
+def _contexts(mentions, country_of: dict[str, str], need: set[str],
+              max_rows: int | None = None) -> dict[str, frozenset[str]]:
     """entity id -> country codes of the country entities in the same documents.
     ``mentions``: a table with ``doc_id`` and ``entity_id``, or its parts (a document
-    wholly in one part), read one at a time."""
-    from .tables import as_parts, read_part
+    wholly in one part), read by groups of consecutive parts (``tables.read_groups``)."""
+    from .tables import GROUP_ROWS, read_groups
 
     if mentions is None or not country_of or not need:
         return {}
     found: dict[str, set[str]] = {}
-    for part in as_parts(mentions):
-        m = read_part(part, ["doc_id", "entity_id"])
+    for m in read_groups(mentions, ["doc_id", "entity_id"], max_rows or GROUP_ROWS):
         if m.empty:
             continue
         m = m.dropna()
@@ -368,14 +368,15 @@ def _contexts(mentions, country_of: dict[str, str], need: set[str]) -> dict[str,
     return {eid: frozenset(codes) for eid, codes in found.items()}
 
 
-def ground_places(entities: pd.DataFrame, mentions=None) -> pd.DataFrame:
+def ground_places(entities: pd.DataFrame, mentions=None, max_rows: int | None = None) -> pd.DataFrame:
     """Country code, GeoNames id, coordinates and place type for the LOC entities.
 
     Returns a frame with the index of ``entities`` and the columns ``country_code``
     (ISO 3166-1 alpha-2), ``geonames_id``, ``latitude``, ``longitude`` and ``place_type``
     ("country", "region", "city", "other"), empty for entities that are not LOC or do
     not resolve. ``mentions`` (``doc_id``, ``entity_id``; a table or its parts) lets an
-    ambiguous city name prefer the candidate in a country its articles mention. Countries carry their
+    ambiguous city name prefer the candidate in a country its articles mention (parts read
+    by groups of at least ``max_rows`` rows, ``tables.read_groups``). Countries carry their
     capital's coordinates; see the module docstring for the sources and rules.
     """
     out = pd.DataFrame(
@@ -410,7 +411,7 @@ def ground_places(entities: pd.DataFrame, mentions=None) -> pd.DataFrame:
             if name in g.continents or name in g.cities or name in g.regions:
                 break
     rest = [(idx, eid, row_names) for idx, eid, row_names in rows if idx not in places]
-    ctx = _contexts(mentions, country_of, {eid for _, eid, _ in rest})
+    ctx = _contexts(mentions, country_of, {eid for _, eid, _ in rest}, max_rows)
     for idx, eid, row_names in rest:
         place = _resolve(g, row_names, ctx.get(eid, frozenset()))
         if place is not None:

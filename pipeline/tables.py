@@ -34,6 +34,30 @@ def read_part(part: str | Path | pd.DataFrame, columns: Sequence[str]) -> pd.Dat
     return pq.read_table(part, columns=[c for c in columns if c in names]).to_pandas()
 
 
+#: rows read together by the per-part counts below (the default of ``run.part_mentions``)
+GROUP_ROWS = 250_000
+
+
+def read_groups(parts: Parts, columns: Sequence[str], max_rows: int = GROUP_ROWS):
+    """The ``columns`` of consecutive parts, concatenated until a group holds at least
+    ``max_rows`` rows (a part is never split: a document stays in one group). Counting
+    per group instead of per part saves pandas' fixed cost per call on the small parts
+    of a run (100 documents each); memory follows ``max_rows`` and one part."""
+    group: list[pd.DataFrame] = []
+    rows = 0
+    for part in as_parts(parts):
+        m = read_part(part, columns)
+        if m.empty:
+            continue
+        group.append(m)
+        rows += len(m)
+        if rows >= max_rows:
+            yield group[0] if len(group) == 1 else pd.concat(group, ignore_index=True)
+            group, rows = [], 0
+    if group:
+        yield group[0] if len(group) == 1 else pd.concat(group, ignore_index=True)
+
+
 def cooccurrence_counts(mentions: pd.DataFrame) -> pd.DataFrame:
     """Entity pairs (entity_a < entity_b) of some documents, with the number of those
     documents and of their sentences in which both are mentioned (the unsorted counts
@@ -62,13 +86,13 @@ def cooccurrence_counts(mentions: pd.DataFrame) -> pd.DataFrame:
                          "n_docs": out["n_docs"].to_numpy(), "n_sentences": out["n_sentences"].to_numpy()})
 
 
-def cooccurrences(mentions: Parts) -> pd.DataFrame:
+def cooccurrences(mentions: Parts, max_rows: int = GROUP_ROWS) -> pd.DataFrame:
     """Entity pairs (entity_a < entity_b) with the number of documents and sentences
     in which both are mentioned. ``mentions``: the linked mentions, or their parts (a
-    document wholly in one part), counted part by part and summed: memory follows the
-    pairs and one part."""
-    counts = [cooccurrence_counts(read_part(p, ["doc_id", "sentence_index", "entity_id"]))
-              for p in as_parts(mentions)]
+    document wholly in one part), counted by groups of consecutive parts
+    (:func:`read_groups`) and summed: memory follows the pairs and ``max_rows``."""
+    counts = [cooccurrence_counts(m)
+              for m in read_groups(mentions, ["doc_id", "sentence_index", "entity_id"], max_rows)]
     counts = [c for c in counts if len(c)]
     if not counts:
         return schemas.empty("cooccurrences")
@@ -163,15 +187,15 @@ def _ranked(counts: list[pd.DataFrame]) -> dict[str, list[str]]:
     return {k: ranked.get(k, []) for k in out}
 
 
-def entity_attributes(entities: pd.DataFrame, mentions: Parts) -> pd.DataFrame:
+def entity_attributes(entities: pd.DataFrame, mentions: Parts, max_rows: int = GROUP_ROWS) -> pd.DataFrame:
     """``roles`` (the titles before its mentions: "Bundeskanzler", "Kreml-Sprecher") and
     ``affiliations`` (the brackets after them: "SPÖ", "AUT") of each entity, most
     frequent first. An entity this run does not mention keeps what it had.
-    ``mentions``: the linked mentions, or their parts, counted part by part."""
+    ``mentions``: the linked mentions, or their parts, counted by groups of consecutive
+    parts (:func:`read_groups`)."""
     out = entities.copy()
     found: dict[str, list[pd.DataFrame]] = {"title": [], "affiliation": []}
-    for part in as_parts(mentions):
-        m = read_part(part, ["entity_id", "title", "affiliation"])
+    for m in read_groups(mentions, ["entity_id", "title", "affiliation"], max_rows):
         if m.empty or "entity_id" not in m:
             continue
         m = m.dropna(subset=["entity_id"])

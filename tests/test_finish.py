@@ -75,10 +75,13 @@ def test_counts_over_parts_are_those_over_the_whole_table(whole):
     ids = whole.documents["doc_id"].tolist()
     for parts_of in ([ids[:3], ids[3:]], [[d] for d in ids], [ids[::2], ids[1::2]]):
         parts = _by_doc(parts_of, m)
-        pd.testing.assert_frame_equal(cooccurrences(parts), cooccurrences(m))
         ents = whole.entities.drop(columns=["roles", "affiliations"])
-        pd.testing.assert_frame_equal(entity_attributes(ents, parts), entity_attributes(ents, m))
-        pd.testing.assert_frame_equal(ground_places(whole.entities, parts), ground_places(whole.entities, m))
+        # parts read one at a time (max_rows=1), a few together, all together (the default)
+        for max_rows in (1, 30, 250_000):
+            pd.testing.assert_frame_equal(cooccurrences(parts, max_rows), cooccurrences(m))
+            pd.testing.assert_frame_equal(entity_attributes(ents, parts, max_rows), entity_attributes(ents, m))
+            pd.testing.assert_frame_equal(ground_places(whole.entities, parts, max_rows),
+                                          ground_places(whole.entities, m))
 
 
 def test_parts_on_disk_count_like_frames(whole, tmp_path):

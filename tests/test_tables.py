@@ -101,3 +101,13 @@ def test_roles_are_ranked_by_frequency_then_name_per_entity():
     assert out.loc["PER:a", "affiliations"] == ["SPD"]
     assert out.loc["PER:b", "roles"] == []  # blank titles only: none
     assert out.loc["PER:c", "roles"] == ["alt"]  # not mentioned in this run: kept
+
+
+def test_read_groups_keeps_parts_whole_and_in_order():
+    from pipeline.tables import read_groups
+
+    parts = [pd.DataFrame({"doc_id": [f"d{i}"] * n, "x": range(n)}) for i, n in enumerate([3, 0, 2, 5, 1])]
+    for max_rows, sizes in ((1, [3, 2, 5, 1]), (4, [5, 5, 1]), (6, [10, 1]), (100, [11])):
+        groups = list(read_groups(parts, ["doc_id", "x"], max_rows))
+        assert [len(g) for g in groups] == sizes
+        assert pd.concat(groups)["doc_id"].tolist() == pd.concat(parts)["doc_id"].tolist()
