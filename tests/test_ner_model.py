@@ -500,3 +500,20 @@ def test_embedding_cache_serves_one_batch_where_rows_depend_on_the_batch(monkeyp
         assert first >= 9
         assert len(cache) == (first + 1 if independent else 1)
     assert get_tagger(base).nlp is not None
+
+
+def test_embedding_cache_goes_with_its_model():
+    """The cache lives in the wrapper layer's attrs: each loaded model has its own, and the
+    tok2vec serialises (its settings, not its rows) and loads back with a working cache."""
+    from pipeline.ner.dedup import embedding_cache
+
+    a, b = load_model("bundled"), load_model("bundled", embed_cache_words=123)
+    assert embedding_cache(a) is not embedding_cache(b) and embedding_cache(b).capacity == 123
+    list(a.pipe(["Angela Merkel sprach in Berlin."]))
+    assert len(embedding_cache(a)) > 0 and len(embedding_cache(b)) == 0
+    tok2vec = a.get_pipe("tok2vec").model
+    before = tok2vec.predict([a.make_doc("Olaf Scholz in Paris")])[0]
+    tok2vec.from_bytes(tok2vec.to_bytes())
+    cache = embedding_cache(a)
+    assert cache.capacity == 50_000 and len(cache) == 0
+    assert (tok2vec.predict([a.make_doc("Olaf Scholz in Paris")])[0] == before).all() and len(cache) > 0

@@ -71,7 +71,7 @@ class EmbeddingCache:
     def make_room(self, n: int) -> None:
         """Empty the cache unless ``n`` more rows fit."""
         if len(self.index) + n > self.capacity:
-            self.index.clear()
+            self.clear()
 
     def add(self, keys: list[tuple[int, int]], rows: numpy.ndarray) -> numpy.ndarray:
         """Store ``rows``, one per key not cached yet (after ``make_room``); returns
@@ -107,7 +107,6 @@ def dedup_embeddings(nlp, cache_words: int = 50_000) -> bool:
         return False
     cache = EmbeddingCache(cache_words, across_calls=cache_words > 0 and _rows_independent(embed, nlp.vocab))
     model.layers[0] = _wrap(embed, cache)
-    _CACHES[id(model.layers[0])] = cache
     return True
 
 
@@ -131,23 +130,39 @@ def _rows_independent(embed, vocab) -> bool:
     return True
 
 
-#: the cache of each wrapped layer (by the layer's id; a process loads a model or two)
-_CACHES: dict[int, EmbeddingCache] = {}
-
-
 def embedding_cache(nlp) -> EmbeddingCache | None:
     """The embedding cache of ``nlp``'s wrapped tok2vec, if any (None for anything that is
-    not such a pipeline)."""
+    not such a pipeline). It lives in the wrapper layer's attrs, so it goes with the model."""
     if "tok2vec" not in getattr(nlp, "pipe_names", ()):
         return None
     layers = nlp.get_pipe("tok2vec").model.layers
-    return _CACHES.get(id(layers[0])) if layers else None
+    return layers[0].attrs.get(_CACHE_ATTR) if layers else None
+
+
+_CACHE_ATTR = "embedding_cache"
+
+
+def _register_cache_serializers() -> None:
+    """A cache is saved as its settings, not its rows (thinc serialises model attrs).
+    Registered when a model is wrapped, so that importing this module imports no thinc."""
+    import srsly
+    from thinc.api import deserialize_attr, serialize_attr
+
+    @serialize_attr.register(EmbeddingCache)
+    def _serialize(_, value: EmbeddingCache, name: str, model) -> bytes:
+        return srsly.msgpack_dumps({"capacity": value.capacity, "across_calls": value.across_calls})
+
+    @deserialize_attr.register(EmbeddingCache)
+    def _deserialize(_, value: bytes, name: str, model) -> EmbeddingCache:
+        return EmbeddingCache(**srsly.msgpack_loads(value))
 
 
 def _wrap(embed, cache: EmbeddingCache):
     from spacy.attrs import NORM, ORTH
     from spacy.tokens import Doc
     from thinc.api import Model
+
+    _register_cache_serializers()
 
     def embed_words(vocab, pairs: numpy.ndarray) -> numpy.ndarray:
         """The embedding rows of (ORTH, NORM) pairs, computed on one made-up document of
@@ -172,6 +187,7 @@ def _wrap(embed, cache: EmbeddingCache):
         uniq, inverse = numpy.unique(flat, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         vocab = docs[0].vocab
+        cache = model.attrs[_CACHE_ATTR]  # not a closure: a deserialised model gets a new one
         if len(uniq) > cache.capacity:  # no cache, or more words than it holds
             rows = embed_words(vocab, uniq)
         else:
@@ -188,8 +204,8 @@ def _wrap(embed, cache: EmbeddingCache):
             start += len(k)
         return out, lambda d_out: []
 
-    return Model(f"dedup({embed.name})", forward, layers=[embed], dims={"nO": embed.get_dim("nO")}
-                 if embed.has_dim("nO") else {})
+    return Model(f"dedup({embed.name})", forward, layers=[embed], attrs={_CACHE_ATTR: cache},
+                 dims={"nO": embed.get_dim("nO")} if embed.has_dim("nO") else {})
 
 
 __all__ = ["EmbeddingCache", "dedup_embeddings", "embedding_cache"]
