@@ -343,6 +343,15 @@ def test_vectorised_decoder_leaves_other_models_and_preset_entities_to_spacy():
     beam = load_model("bundled", decoder="spacy")
     beam.get_pipe("ner").cfg["beam_width"] = 4
     assert not supports(beam.get_pipe("ner"))
+    # a recognizer whose model lacks the parser's lower/upper layers (other references)
+    from thinc.api import Linear, chain
+
+    other = spacy.blank("de").add_pipe("ner")
+    layer = Linear(2, 2)
+    other.model = chain(layer, Linear(2, 2))
+    other.model.set_ref("tok2vec", layer)
+    other.model.set_ref("other", layer)
+    assert not supports(other)
     doc = nlp.make_doc("Gestern sprach Angela Merkel in Berlin über Paris.")
     doc.set_ents([Span(doc, 2, 4, label="ORG")], default="missing")
     doc = ner(doc)

@@ -275,7 +275,7 @@ def supports(ner) -> bool:
     if not isinstance(ner, EntityRecognizer) or ner.cfg.get("beam_width", 1) != 1:
         return False
     model = ner.model
-    if set(model.ref_names) < {"tok2vec", "lower", "upper"} or not model.attrs.get("has_upper", True):
+    if not {"tok2vec", "lower", "upper"} <= set(model.ref_names) or not model.attrs.get("has_upper", True):
         return False
     lower = model.get_ref("lower")
     if lower.name != "precomputable_affine" or not lower.has_dim("nF") or lower.get_dim("nF") != 3:

@@ -23,12 +23,9 @@ whenever ``is_train``, and only wraps the structure it knows).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy
-
-log = logging.getLogger("pipeline")
 
 
 @dataclass(frozen=True)
