@@ -54,6 +54,7 @@ import pandas as pd
 
 from .link.aliases import EXTRA_STATE_NAMES, countries
 from .link.keys import name_key
+from .tables import GROUP_ROWS
 
 log = logging.getLogger("pipeline")
 
@@ -342,16 +343,16 @@ def _resolve(g: Gazetteer, names: list[str], context: frozenset[str]) -> Place |
 
 
 def _contexts(mentions, country_of: dict[str, str], need: set[str],
-              max_rows: int | None = None) -> dict[str, frozenset[str]]:
+              max_rows: int = GROUP_ROWS) -> dict[str, frozenset[str]]:
     """entity id -> country codes of the country entities in the same documents.
     ``mentions``: a table with ``doc_id`` and ``entity_id``, or its parts (a document
     wholly in one part), read by groups of consecutive parts (``tables.read_groups``)."""
-    from .tables import GROUP_ROWS, read_groups
+    from .tables import read_groups
 
     if mentions is None or not country_of or not need:
         return {}
     found: dict[str, set[str]] = {}
-    for m in read_groups(mentions, ["doc_id", "entity_id"], max_rows or GROUP_ROWS):
+    for m in read_groups(mentions, ["doc_id", "entity_id"], max_rows):
         if m.empty:
             continue
         m = m.dropna()
@@ -368,7 +369,7 @@ def _contexts(mentions, country_of: dict[str, str], need: set[str],
     return {eid: frozenset(codes) for eid, codes in found.items()}
 
 
-def ground_places(entities: pd.DataFrame, mentions=None, max_rows: int | None = None) -> pd.DataFrame:
+def ground_places(entities: pd.DataFrame, mentions=None, max_rows: int = GROUP_ROWS) -> pd.DataFrame:
     """Country code, GeoNames id, coordinates and place type for the LOC entities.
 
     Returns a frame with the index of ``entities`` and the columns ``country_code``

@@ -523,7 +523,7 @@ def _rows_of(mentions: pd.DataFrame) -> list[_MentionRow]:
     labels = mentions["label"].astype(object).map(str).tolist() if "label" in mentions else [""] * n
     if "entity_id" in mentions:
         ent = mentions["entity_id"].astype(object)
-        ents = [None if e is None or e != e else str(e) for e in ent.where(ent.notna(), None).tolist()]
+        ents = [None if e is None else str(e) for e in ent.where(ent.notna(), None).tolist()]
     else:
         ents = [None] * n
     return list(zip(starts, ends, labels, ents))

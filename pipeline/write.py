@@ -117,8 +117,9 @@ def _escape_formulas(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa
     return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
 
 
-def _csv_part(part: pd.DataFrame | Path | pa.Table, table: str, escape_formulas: bool) -> pa.Table:
-    t = part if isinstance(part, pa.Table) else _as_arrow(part, table)
+def _csv_part(t: pa.Table, table: str, escape_formulas: bool) -> pa.Table:
+    """A part (as :func:`_as_arrow` gives it) in its CSV rendering: list cells as JSON
+    text, text cells escaped where asked."""
     arrays = []
     for name, typ, _ in schemas.spec(table):
         col = t.column(name)
@@ -126,10 +127,8 @@ def _csv_part(part: pd.DataFrame | Path | pa.Table, table: str, escape_formulas:
             arrays.append(col)  # numbers stay numbers: written plain, never escaped
             continue
         if typ == schemas.LIST:
-            values = [_json_list(v or []) for v in col.to_pylist()]
-            col = pa.array([v if v is None else escape_formula(v) for v in values] if escape_formulas else values,
-                           type=pa.string())
-        elif escape_formulas:
+            col = pa.array([_json_list(v or []) for v in col.to_pylist()], type=pa.string())
+        if escape_formulas:
             col = _escape_formulas(col.cast(pa.string()))
         arrays.append(col)
     return pa.Table.from_arrays(arrays, schema=_csv_schema(table))

@@ -360,3 +360,15 @@ def test_load_on_folders_that_are_not_runs(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(BrokenRunError, match=r"manifest\.json"):
         load(tmp_path)
+
+
+def test_the_column_escape_is_the_cell_escape():
+    """write._escape_formulas (Arrow kernels, a whole column) agrees with escape_formula
+    cell by cell, nulls kept."""
+    import pyarrow as pa
+
+    from pipeline.write import FORMULA_PREFIXES, _escape_formulas
+
+    cells = [p + "x" for p in FORMULA_PREFIXES] + list(FORMULA_PREFIXES) + ["", None, "Putin", "a=b", "Ä-1"]
+    assert _escape_formulas(pa.chunked_array([cells])).to_pylist() == \
+        [None if c is None else escape_formula(c) for c in cells]

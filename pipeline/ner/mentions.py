@@ -106,7 +106,7 @@ def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, 
             if row is None:
                 continue
             # the sentence of the nearest mention before it (the tagger's sentences are not kept)
-            k = int(np.searchsorted(starts, row["start_char"], "right")) - 1 if len(idx) else -1
+            k = int(np.searchsorted(starts, row["start_char"], "right")) - 1  # -1: none before
             row["sentence_index"] = int(sents[k]) if k >= 0 else 0
             if k >= 0 and not np.isnan(sent_ends[k]) and row["end_char"] <= sent_ends[k]:
                 row["sentence_start"] = int(sent_starts[k])
