@@ -194,8 +194,30 @@ class _Progress:
             self.on_progress(max(0, n - docs), max(0, words - w))
 
 
+#: Dask's default for its workers' ``MALLOC_TRIM_THRESHOLD_`` (its ``distributed.nanny.
+#: pre-spawn-environ``)
+DASK_TRIM_DEFAULT = 65536
+
+
+def _local_worker_environ() -> dict[str, Any]:
+    """Dask config for the workers of a local cluster: glibc's own malloc settings, as in
+    a one-process run. Dask sets ``MALLOC_TRIM_THRESHOLD_`` to 64 KiB by default, which
+    also fixes glibc's mmap threshold, so every array over 128 KiB is mapped and unmapped
+    anew: 13% slower tagging on 1,028 articles (9.4 s against 8.3 s on one worker). A
+    threshold set in the environment or in the user's Dask config other than Dask's
+    default is kept."""
+    import dask
+
+    key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+    current = dask.config.get(key, default=None)
+    if current is not None and str(current) == str(DASK_TRIM_DEFAULT):
+        return {key: None}  # None: the variable is not set (Nanny drops it)
+    return {}
+
+
 def _start_dask(workers: int, scheduler: str):
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - a dependency of the package
         raise PipelineError("run.workers > 1 needs dask.distributed: pip install 'dask[distributed]'") from None
@@ -207,9 +229,10 @@ def _start_dask(workers: int, scheduler: str):
             for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
                          "distributed.http.proxy", "distributed.worker"):
                 logging.getLogger(name).setLevel(max(logging.WARNING, log.getEffectiveLevel()))
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, scheduler_kwargs={"dashboard": False},
-                                   silence_logs=logging.WARNING)
+            with dask.config.set(_local_worker_environ()):
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, scheduler_kwargs={"dashboard": False},
+                                       silence_logs=logging.WARNING)
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:

@@ -127,3 +127,30 @@ def test_a_local_cluster_that_cannot_start_is_an_environment_problem(corpus, tmp
     r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o"), "--workers", "2"])
     assert r.exit_code == 3 and "local Dask cluster" in r.output and "--workers 1" in r.output
     assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def _worker_environ(name: str) -> list:
+    import os
+
+    from pipeline.engine import Engine
+
+    with Engine(2) as engine:
+        return list(engine.client.run(os.environ.get, name).values())
+
+
+def test_local_workers_keep_glibc_malloc_settings_unless_the_user_sets_them(monkeypatch):
+    """Dask's default MALLOC_TRIM_THRESHOLD_ (which makes glibc map and unmap every large
+    array) is not passed to the workers of a local cluster; a threshold the user sets in
+    the environment or in Dask's config is."""
+    import dask
+    import distributed  # noqa: F401  (its defaults join Dask's config on import)
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+    assert str(dask.config.get(key)) == "65536"  # Dask's default, which the engine drops
+    assert _worker_environ("MALLOC_TRIM_THRESHOLD_") == [None, None]
+    assert _worker_environ("OPENBLAS_NUM_THREADS") == ["1", "1"]  # Dask's other settings stay
+    with dask.config.set({key: 131072}):
+        assert _worker_environ("MALLOC_TRIM_THRESHOLD_") == ["131072"] * 2
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "262144")
+    assert _worker_environ("MALLOC_TRIM_THRESHOLD_") == ["262144"] * 2
