@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,9 +142,20 @@ def _tagger(ner_cfg_json: str):
     return NerTagger.from_config(NerConfig(**json.loads(ner_cfg_json)))
 
 
+_TAGGER_LOCK = threading.Lock()
+
+
+def tagger_for(ner_cfg_json: str):
+    """The loaded tagger for a ``NerConfig`` as JSON, cached; one thread loads a model
+    while the others wait for it (a Dask worker loads it as it starts, see
+    :func:`pipeline.engine.dask_setup`, while its first batch may already ask for it)."""
+    with _TAGGER_LOCK:
+        return _tagger(ner_cfg_json)
+
+
 def get_tagger(cfg: Config):
     """A loaded tagger for ``cfg.ner``; cached so notebooks load each model once."""
-    return _tagger(cfg.ner.model_dump_json())
+    return tagger_for(cfg.ner.model_dump_json())
 
 
 def run(
@@ -209,6 +221,7 @@ def run_to_dir(
     """
     import os
 
+    from .engine import Engine
     from .read import _printable, check_input, count_documents, input_fingerprint, iter_documents, meta_columns
     from .run import driver_tagger, load_link_inputs, prepare_out_dir
     from .run import run_to_dir as _run_to_dir
@@ -223,13 +236,19 @@ def run_to_dir(
     extra_cols = meta_columns(input, cfg.input)
     link_inputs = load_link_inputs(cfg)
     prepare_out_dir(out, input, force=force, resume=resume)
-    tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
-    desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
-    if on_total is not None:
-        on_total(count_documents(input, cfg.input))
-    manifest = _run_to_dir(iter_documents(input, cfg.input), cfg, out, input_desc=desc, tagger=tagger,
-                           resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
-                           on_progress=on_progress)
+    # a cluster's workers start (and import the pipeline) while the model is described
+    # and the input fingerprinted here
+    engine = Engine(cfg.run.workers, cfg.run.scheduler, model=cfg.ner.model_dump_json()).start_in_background()
+    try:
+        tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
+        desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
+        if on_total is not None:
+            on_total(count_documents(input, cfg.input))
+        manifest = _run_to_dir(iter_documents(input, cfg.input), cfg, out, input_desc=desc, tagger=tagger,
+                               resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
+                               on_progress=on_progress, engine=engine)
+    finally:
+        engine.close()
     return out, manifest
 
 

@@ -3,7 +3,10 @@
 ``run.workers = 1`` (the default) tags the batches one after the other in this process.
 ``run.workers = N > 1`` starts a Dask ``LocalCluster`` of N worker processes (one thread
 each, the model loaded once per worker); ``run.scheduler = "tcp://host:8786"`` uses an
-existing Dask cluster instead. Either way the driver reads the input and hands out
+existing Dask cluster instead. A local cluster starts while the driver prepares the run
+(:meth:`Engine.start_in_background`), and its workers load the model as they start
+(:func:`dask_setup`), so the first batches find it ready; the driver itself never
+imports spaCy. Either way the driver reads the input and hands out
 batches of documents, at most two per worker in flight (memory stays bounded), and each
 worker normalises, tags and writes its batch as a checkpoint under ``OUT/.work/``, named
 by the batch's number: the tables are assembled from the checkpoints in batch order, so
@@ -82,23 +85,62 @@ class Engine:
     :meth:`run_batches` for tagging, :meth:`map` for the per-part work after it (the
     corpus pass, quotations)."""
 
-    def __init__(self, workers: int = 1, scheduler: str = ""):
+    def __init__(self, workers: int = 1, scheduler: str = "", *, model: str | None = None):
         self.workers = workers
         self.scheduler = scheduler
+        #: the ``NerConfig`` (as JSON) whose model a local cluster's workers load as they
+        #: start (:func:`dask_setup`); None: on their first batch
+        self.model = model
         self.client = None
         self._cluster = None
         self._closer = None
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     @property
     def distributed(self) -> bool:
         return self.workers > 1 or bool(self.scheduler)
 
+    def start_in_background(self) -> "Engine":
+        """Start the cluster in a thread, so that its processes come up (and import what
+        they need) while this process goes on preparing the run; entering the context
+        waits for it and raises what stopped it. Local work needs nothing."""
+        if self.distributed and self._starter is None and self.client is None:
+            def start() -> None:
+                try:
+                    self.client, self._cluster = _start_dask(self.workers, self.scheduler, self.model)
+                except BaseException as exc:  # noqa: BLE001  raised again on entering
+                    self._start_error = exc
+
+            self._starter = threading.Thread(target=start, name="pipeline-engine-start", daemon=True)
+            self._starter.start()
+        return self
+
+    def _wait_started(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._start_error is not None:
+            exc, self._start_error = self._start_error, None
+            raise exc
+
     def __enter__(self) -> "Engine":
-        if self.distributed:
-            self.client, self._cluster = _start_dask(self.workers, self.scheduler)
+        if self._starter is not None:
+            self._wait_started()
+        elif self.distributed and self.client is None:
+            self.client, self._cluster = _start_dask(self.workers, self.scheduler, self.model)
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the cluster (after a start in the background has finished, whether or
+        not the engine was used), and wait for one stopping in the background."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+            self._start_error = None  # the run failed before it needed the cluster
         if self._closer is not None:
             self._closer.join()
             self._closer = None
@@ -117,8 +159,6 @@ class Engine:
         process goes on; leaving the context waits for it. Local work needs nothing."""
         if self.client is None or self._closer is not None:
             return
-        import threading
-
         self._closer = threading.Thread(target=self._close, name="pipeline-engine-close", daemon=True)
         self._closer.start()
 
@@ -215,7 +255,34 @@ def _local_worker_environ() -> dict[str, Any]:
     return {}
 
 
-def _start_dask(workers: int, scheduler: str):
+#: Dask config key that hands a local cluster's workers the model to load as they start
+PRELOAD_KEY = "pipeline-preload-model"
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook for the workers of a local cluster (``preload=["pipeline.engine"]``):
+    load the model named by the ``PRELOAD_KEY`` config in a thread as the worker starts,
+    so it is ready, or nearly, when the first batch comes (the worker's start is not held
+    up; the batch waits for the same load, :func:`pipeline.api.tagger_for`). A model that
+    fails to load here fails again on the first batch, which reports it."""
+    import dask
+
+    model = dask.config.get(PRELOAD_KEY, default=None)
+    if not model:
+        return
+
+    def load() -> None:
+        try:
+            from .api import tagger_for
+
+            tagger_for(model)
+        except Exception:  # noqa: BLE001  reported by the first batch that needs it
+            log.debug("preloading the model failed", exc_info=True)
+
+    threading.Thread(target=load, name="pipeline-preload-model", daemon=True).start()
+
+
+def _start_dask(workers: int, scheduler: str, model: str | None = None):
     try:
         import dask
         from distributed import Client, LocalCluster
@@ -229,10 +296,11 @@ def _start_dask(workers: int, scheduler: str):
             for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
                          "distributed.http.proxy", "distributed.worker"):
                 logging.getLogger(name).setLevel(max(logging.WARNING, log.getEffectiveLevel()))
-            with dask.config.set(_local_worker_environ()):
+            preload = {"preload": ["pipeline.engine"]} if model else {}
+            with dask.config.set({**_local_worker_environ(), PRELOAD_KEY: model}):
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, scheduler_kwargs={"dashboard": False},
-                                       silence_logs=logging.WARNING)
+                                       silence_logs=logging.WARNING, **preload)
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:

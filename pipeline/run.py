@@ -345,7 +345,7 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc,
                    rows: dict[str, int] | None = None) -> dict[str, Any]:
     """The run's manifest; ``rows`` gives the row counts of tables written by parts
     (absent from ``tables``)."""
-    import spacy
+    from importlib.metadata import version
 
     rows = rows or {}
 
@@ -357,7 +357,7 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc,
     info = tagger.info
     return {
         "pipeline_version": __version__,
-        "spacy_version": spacy.__version__,
+        "spacy_version": version("spacy"),  # spaCy itself need not be imported by the driver
         "model": {"name": info.name, "version": info.version, "path": info.path, "source": info.source},
         "config": cfg.to_dict(),
         "config_hash": cfg.hash(),
@@ -427,9 +427,12 @@ def run_to_dir(
     on_progress: Callable[[int, int], None] | None = None,
     link_inputs: LinkInputs | None = None,
     extra_cols: list[str] | tuple[str, ...] = (),
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Stream documents through the stages into ``out_dir``; return the manifest.
     ``extra_cols``: the metadata columns of a table input kept in ``documents``.
+    ``engine``: where the batches are tagged (default: ``run.workers`` and
+    ``run.scheduler`` of ``cfg``), closed when the run ends.
 
     Call :func:`prepare_out_dir` first. The folder is locked for the run; the tables are
     staged under ``OUT/.work/next`` and moved into place only when all are written, so
@@ -446,13 +449,13 @@ def run_to_dir(
         with RunFolder(out_dir, fresh=force and not resume) as folder:
             return _run_in_folder(raw_docs, cfg, folder, input_desc=input_desc, tagger=tagger,
                                   resume=resume, on_progress=on_progress, link_inputs=link_inputs,
-                                  extra_cols=extra_cols)
+                                  extra_cols=extra_cols, engine=engine)
     except OSError as exc:
         raise os_error(exc, f"cannot write the run into {out_dir}") from None
 
 
 def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagger, resume,
-                   on_progress, link_inputs, extra_cols=()) -> dict[str, Any]:
+                   on_progress, link_inputs, extra_cols=(), engine: Engine | None = None) -> dict[str, Any]:
     started = _now()
     timings = Timings()
     out_dir = folder.out
@@ -513,7 +516,9 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
     extra = tuple(extra_cols)
     # one engine for the run's stages: tagging, then the per-part corpus pass and quotes
-    with Engine(cfg.run.workers, cfg.run.scheduler) as engine:
+    engine = engine if engine is not None else Engine(cfg.run.workers, cfg.run.scheduler,
+                                                      model=cfg.ner.model_dump_json())
+    with engine:
         # with workers the driver waits while they tag: it builds the place gazetteer then
         # (once the cluster is up: the thread would slow its start)
         warm = None

@@ -103,3 +103,23 @@ def test_run_to_dir_is_what_the_cli_runs(seeds_run, tmp_path):
     with pytest.raises(OutputExistsError):
         run_to_dir(SEEDS, again)  # a run is there: force or resume
     assert not (tmp_path / "x").exists()
+
+
+def test_threads_asking_for_the_same_model_share_one_load():
+    """A Dask worker loads its model in a thread as it starts while its first batch may
+    already ask for it: the second caller waits for that load instead of loading again."""
+    import threading
+
+    from pipeline.api import _tagger, tagger_for
+    from pipeline.config import load_config
+
+    key = load_config(overrides=["ner.batch_size=777"]).ner.model_dump_json()  # not loaded yet
+    misses = _tagger.cache_info().misses
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(tagger_for(key))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 3 and got[0] is got[1] is got[2]
+    assert _tagger.cache_info().misses == misses + 1

@@ -154,3 +154,60 @@ def test_local_workers_keep_glibc_malloc_settings_unless_the_user_sets_them(monk
         assert _worker_environ("MALLOC_TRIM_THRESHOLD_") == ["131072"] * 2
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "262144")
     assert _worker_environ("MALLOC_TRIM_THRESHOLD_") == ["262144"] * 2
+
+
+def test_local_workers_load_the_model_as_they_start():
+    """With the model named, each worker of a local cluster loads it as it starts, before
+    any batch asks for it: the same tagger the first batch then gets."""
+    import time
+
+    from pipeline.api import _tagger, get_tagger
+    from pipeline.config import load_config
+    from pipeline.engine import Engine
+
+    cfg = load_config()
+
+    def loaded() -> int:
+        return _tagger.cache_info().currsize
+
+    def first_batch_tagger() -> tuple[int, int, str]:
+        misses = _tagger.cache_info().misses
+        tagger = get_tagger(cfg)
+        return misses, _tagger.cache_info().misses, tagger.info.name
+
+    with Engine(2, model=cfg.ner.model_dump_json()) as engine:
+        deadline = time.monotonic() + 120
+        while sorted(engine.client.run(loaded).values()) != [1, 1] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sorted(engine.client.run(loaded).values()) == [1, 1]  # loaded with no task run
+        for before, after, name in engine.client.run(first_batch_tagger).values():
+            assert before == after == 1 and name == get_tagger(cfg).info.name  # no second load
+    with Engine(2) as engine:  # no model named: nothing loaded before the first batch
+        time.sleep(1.0)
+        assert sorted(engine.client.run(loaded).values()) == [0, 0]
+
+
+def test_a_run_with_workers_fails_cleanly_while_its_cluster_is_starting(corpus, tmp_path):
+    """The cluster starts while the driver checks the model: a missing model is still a
+    usage error (exit 2), the cluster is stopped, nothing is written."""
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(out), "--workers", "2",
+                                 "--model", str(tmp_path / "no-such-model")])
+    assert r.exit_code == 2 and "model" in r.output, r.output
+    assert not (out / "manifest.json").exists()
+
+
+def test_the_driver_of_a_run_with_workers_does_not_import_spacy(corpus, tmp_path):
+    """The driver only describes the model (from its meta.json), so it leaves the two
+    vCPUs of a small machine to the workers importing spaCy as the run starts."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.api import run_to_dir; "
+            f"out, m = run_to_dir({str(corpus)!r}, {str(tmp_path / 'o')!r}, {{'run': {{'workers': 2}}}}); "
+            "print('spacy' in sys.modules, m['spacy_version'], m['counts']['documents'])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    import spacy
+
+    assert r.stdout.split() == ["False", spacy.__version__, "10"]

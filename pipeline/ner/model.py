@@ -64,8 +64,6 @@ class ModelInfo:
 
 
 def _resolve(name: str) -> tuple[str | Path, str]:
-    import spacy
-
     if name == "bundled":
         path = bundled_model_path()
         if not (path / "meta.json").exists():
@@ -79,6 +77,8 @@ def _resolve(name: str) -> tuple[str | Path, str]:
         if not (as_path / "config.cfg").exists():
             raise ModelNotFoundError(f"{as_path} is not a spaCy pipeline folder (no config.cfg)")
         return as_path, "path"
+    import spacy
+
     if spacy.util.is_package(name):
         return name, "package"
     if "/" in name or name.startswith("."):
@@ -150,8 +150,7 @@ def peek_model_info(name: str = "bundled") -> ModelInfo | None:
     its meta, which must be loaded to be described. Raises ModelNotFoundError as loading
     would for a model that is missing."""
     import json
-
-    import spacy
+    from importlib.metadata import version
 
     target, source = _resolve(name)
     if source == "package":
@@ -165,7 +164,7 @@ def peek_model_info(name: str = "bundled") -> ModelInfo | None:
     if not labels:
         return None
     return ModelInfo(name=_model_name(meta), version=str(meta.get("version", "?")), path=str(path.resolve()),
-                     spacy_version=spacy.__version__, labels=tuple(sorted(labels)), source=source)
+                     spacy_version=version("spacy"), labels=tuple(sorted(labels)), source=source)
 
 
 def model_info(nlp) -> ModelInfo:
