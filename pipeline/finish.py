@@ -137,21 +137,22 @@ def corpus_pass_parts(doc_parts: list, ment_parts: list, cfg: Config, store: Par
     found there (:mod:`pipeline.ner.corpus_pass`). Returns the mention parts with the new
     mentions (the same parts where nothing was added) and the new ``n_mentions`` of the
     documents that gained some (counts, not increments, so a resumed run that does the
-    pass again gives the same tables). The votes are counted per part and summed; each
-    part is then searched by ``mapper`` (the run's workers) where given."""
-    from .ner.corpus_pass import corpus_votes, names_from_votes
+    pass again gives the same tables). The votes are counted per part and summed, and
+    each part then searched, by ``mapper`` (the run's workers) where given. A documents
+    part that is a checkpoint file gets its new counts written into it there."""
+    from .ner.corpus_pass import names_from_votes
 
     if not cfg.ner.corpus_pass or not ment_parts:
         return ment_parts, {}
-    cols = ["doc_id", "text", "label", "kind", "norm_text"]
-    names = names_from_votes((corpus_votes(read_part(p, cols)) for p in ment_parts),
+    mapper = mapper or local_map
+    names = names_from_votes(mapper(corpus_votes_task, [(p,) for p in ment_parts], ()),
                              min_docs=cfg.ner.corpus_min_docs)
     if not len(names):
         return ment_parts, {}
     store.clear("corpus")
     args = [(d, m, store.target("corpus", i)) for i, (d, m) in enumerate(zip(doc_parts, ment_parts))]
     out, counts, added = [], {}, 0
-    for part, part_counts, n_added in (mapper or local_map)(corpus_part_task, args, (names, cfg)):
+    for part, part_counts, n_added in mapper(corpus_part_task, args, (names, cfg)):
         out.append(part)
         counts.update(part_counts)
         added += n_added
@@ -159,17 +160,39 @@ def corpus_pass_parts(doc_parts: list, ment_parts: list, cfg: Config, store: Par
     return out, counts
 
 
+def corpus_votes_task(ment_part) -> pd.DataFrame:
+    """The corpus pass's votes of one part's mentions (:func:`pipeline.ner.corpus_pass.corpus_votes`)."""
+    from .ner.corpus_pass import corpus_votes
+
+    return corpus_votes(read_part(ment_part, ["doc_id", "text", "label", "kind", "norm_text"]))
+
+
 def corpus_part_task(doc_part, ment_part, target: str | None, names, cfg: Config):
     """The corpus pass over one part: (the part's mentions with the new ones, written to
-    ``target`` where given; the new mention counts of its documents; mentions added)."""
+    ``target`` where given; the new mention counts of its documents, also written into
+    ``doc_part`` where it is a checkpoint file; mentions added)."""
     from .ner.mentions import corpus_part, mention_frame
 
     mentions = read_all(ment_part)
     cols = ["doc_id", "start_char", "end_char", "sentence_index", "sentence_start", "sentence_end"]
     rows, counts = corpus_part(doc_part, mentions[cols], names.for_part(mentions), cfg)
+    if counts and isinstance(doc_part, (str, Path)):
+        set_mention_counts(doc_part, counts)
     if not rows:
         return ment_part, counts, 0
     return keep(pd.concat([mentions, mention_frame(rows)], ignore_index=True), target), counts, len(rows)
+
+
+def set_mention_counts(path: str | Path, counts: dict[str, int]) -> None:
+    """Rewrite a documents checkpoint with the mention counts of the corpus pass (counts,
+    not increments: doing it again, on ``--resume``, gives the same file)."""
+    t = pq.read_table(path)
+    ids = t.column("doc_id").to_pylist()
+    if not any(i in counts for i in ids):
+        return
+    col = [counts.get(i, c) for i, c in zip(ids, t.column("n_mentions").to_pylist())]
+    t = t.set_column(t.schema.get_field_index("n_mentions"), "n_mentions", pa.array(col, type=pa.int64()))
+    write_parquet_atomic(t, Path(path))
 
 
 # --------------------------------------------------------------------------- linking and tables
@@ -300,5 +323,5 @@ def timed(timings, stage: str, fn: Callable, *args, **kwargs):
 
 
 __all__ = ["PartStore", "Linked", "corpus_pass_parts", "link_run", "quote_parts", "concat_parts",
-           "corpus_part_task", "mention_part_task", "quotes_part_task", "group_parts", "n_rows",
+           "corpus_votes_task", "corpus_part_task", "mention_part_task", "quotes_part_task", "group_parts", "n_rows",
            "write_parquet_atomic"]

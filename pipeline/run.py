@@ -139,17 +139,6 @@ def process_batch(
     return documents, mentions
 
 
-def _set_mention_counts(path: Path, counts: dict[str, int]) -> None:
-    """Rewrite a documents checkpoint with the mention counts of the corpus pass."""
-    t = pq.read_table(path)
-    ids = t.column("doc_id").to_pylist()
-    if not any(i in counts for i in ids):
-        return
-    col = [counts.get(i, c) for i, c in zip(ids, t.column("n_mentions").to_pylist())]
-    t = t.set_column(t.schema.get_field_index("n_mentions"), "n_mentions", pa.array(col, type=pa.int64()))
-    _write_parquet_atomic(t, path)
-
-
 @dataclass
 class LinkInputs:
     """What the linker reads besides the mentions, loaded and checked before any text."""
@@ -539,10 +528,8 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         store = PartStore(work)
         doc_files = [str(_batch_paths(work, i)[0]) for i in range(n_batches)]
         ment_files = [str(_batch_paths(work, i)[1]) for i in range(n_batches)]
-        ment_parts, counts = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper)
-        if counts:
-            for p in doc_files:
-                _set_mention_counts(Path(p), counts)
+        # the documents checkpoints get the pass's mention counts where it works on them
+        ment_parts, _ = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper)
         linked = timed(timings, "link", link_run, doc_files, ment_parts, cfg, store, link_inputs=link_inputs,
                        doc_ids=all_ids, mapper=mapper)
         quotes = timed(timings, "quotes", quote_parts, doc_files, linked, cfg, store, mapper)

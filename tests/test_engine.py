@@ -42,6 +42,11 @@ def test_two_workers_give_the_tables_of_one(corpus, tmp_path):
     assert r.exit_code == 0, r.output
     assert "2 workers" in r.output
     _same(load(one), load(two))
+    # the corpus pass's new mentions are counted in the documents checkpoints, by parts
+    res = load(two)
+    per_doc = res.mentions.groupby("doc_id").size()
+    assert res.documents.set_index("doc_id")["n_mentions"].to_dict() == \
+        per_doc.reindex(res.documents["doc_id"], fill_value=0).to_dict()
     assert load(two).manifest["workers"] == 2
     assert load(two).manifest["model"] == load(one).manifest["model"]  # described, not loaded, in the driver
 

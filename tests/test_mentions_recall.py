@@ -120,3 +120,29 @@ def test_corpus_names_are_those_of_the_per_mention_rule_on_random_mentions():
                 for form, ds in by_parts.for_part(p).docs.items():
                     docs_of_parts.setdefault(form, set()).update(ds)
             assert {f: frozenset(d) for f, d in docs_of_parts.items()} == want_docs, (seed, min_docs)
+
+
+def test_the_names_search_structure_is_built_once_for_all_parts(monkeypatch):
+    """A run's corpus names grow with its size: each part's copy shares one search
+    structure (built per part, the pass would be quadratic in the run's size) and finds
+    what the names searched all at once find."""
+    import pipeline.ner.corpus_pass as cp
+
+    built = []
+
+    class Counted(cp._Trie):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(cp, "_Trie", Counted)
+    rows = [{"doc_id": f"d{i}", "text": name, "label": "PER", "kind": "name"}
+            for i, name in enumerate(["Anna Petrowa", "Anna Petrowa", "Jonas Schmidt", "Jonas Schmidt"] * 3)]
+    names = cp.names_from_votes([cp.corpus_votes(rows[i:i + 2]) for i in range(0, len(rows), 2)])
+    text = "Gestern sprach Anna Petrowa mit Jonas Schmidt."
+    found = []
+    for i in range(0, len(rows), 2):
+        part = names.for_part(rows[i:i + 2])
+        found.append(part.find(text, doc_id="elsewhere"))
+    assert len(built) == 1
+    assert found == [[(15, 27, "PER"), (32, 45, "PER")]] * 6

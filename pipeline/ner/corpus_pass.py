@@ -44,12 +44,19 @@ class CorpusNames:
     def for_part(self, mentions: pd.DataFrame | Iterable[Mapping]) -> "CorpusNames":
         """These names with ``docs`` the documents of ``mentions`` (one part of a run's
         mentions, or all of them) in which the model found each form itself: what
-        :meth:`find` needs to search those documents."""
+        :meth:`find` needs to search those documents. Work in the part's mentions only:
+        the names' search structure is built once and shared by every part's copy, and
+        forms are looked up in the names, not the names hashed per part (a run's names
+        grow with its size, so either would make the pass quadratic)."""
+        if self._trie is None and self.labels:
+            self._trie = _Trie(self.labels)
         f = _name_forms(mentions)
-        f = f[f["form"].isin(self.labels.keys())][["form", "doc_id"]].drop_duplicates()
-        docs = {form: frozenset(str(d) for d in ids)
-                for form, ids in f.groupby("form", sort=False)["doc_id"]} if len(f) else {}
-        return CorpusNames(self.labels, docs, self._trie)
+        known = self.labels
+        docs: dict[str, set[str]] = {}
+        for form, doc_id in zip(f["form"].tolist(), f["doc_id"].tolist()):
+            if form in known:
+                docs.setdefault(form, set()).add(str(doc_id))
+        return CorpusNames(self.labels, {form: frozenset(ids) for form, ids in docs.items()}, self._trie)
 
     def find(self, text: str, spans: Iterable[Sequence] = (), doc_id: str | None = None,
              work: Work | None = None) -> list[tuple[int, int, str]]:
