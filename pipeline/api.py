@@ -236,6 +236,8 @@ def run_to_dir(
     extra_cols = meta_columns(input, cfg.input)
     link_inputs = load_link_inputs(cfg)
     prepare_out_dir(out, input, force=force, resume=resume)
+    n_docs = count_documents(input, cfg.input)
+    cfg = _resolve_workers(cfg, input, n_docs)
     # a cluster's workers start (and import the pipeline) while the model is described
     # and the input fingerprinted here
     engine = Engine(cfg.run.workers, cfg.run.scheduler, model=cfg.ner.model_dump_json()).start_in_background()
@@ -243,13 +245,29 @@ def run_to_dir(
         tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
         desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}
         if on_total is not None:
-            on_total(count_documents(input, cfg.input))
+            on_total(n_docs)
         manifest = _run_to_dir(iter_documents(input, cfg.input), cfg, out, input_desc=desc, tagger=tagger,
                                resume=resume, force=force, link_inputs=link_inputs, extra_cols=extra_cols,
                                on_progress=on_progress, engine=engine)
     finally:
         engine.close()
     return out, manifest
+
+
+def _resolve_workers(cfg: Config, input: Path, n_docs: int | None) -> Config:
+    """``cfg`` with ``run.workers = "auto"`` resolved for this input
+    (:func:`pipeline.engine.auto_workers`); a scheduler's cluster has its own workers."""
+    if cfg.run.workers != "auto":
+        return cfg
+    from .config import available_cores, available_memory
+    from .engine import auto_workers
+    from .read import input_size
+
+    n = 1
+    if not cfg.run.scheduler:
+        batches = None if n_docs is None else -(-n_docs // cfg.output.batch_docs)
+        n = auto_workers(input_size(input, cfg.input), batches, available_cores(), available_memory())
+    return cfg.model_copy(update={"run": cfg.run.model_copy(update={"workers": n})})
 
 
 __all__ = ["Result", "run", "run_to_dir", "load", "schemas"]

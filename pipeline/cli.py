@@ -67,7 +67,7 @@ def run_cmd(
     meta: Annotated[Optional[Path], typer.Option("--meta", help="Folder inputs: a metadata table (.jsonl/.csv/.parquet) with a doc_id column, joined on doc_id.")] = None,
     date_col: Annotated[Optional[str], typer.Option("--date-col", help='Table inputs: the column parsed into documents.date (default "date").')] = None,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Analyst alias file (canonical_name,alias,label,action) instead of configs/aliases.csv.")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Processes that tag documents (a Dask LocalCluster when > 1; 0 = one per core; default 1).")] = None,
+    workers: Annotated[Optional[str], typer.Option("--workers", "-w", help="Processes that tag documents: N (a Dask LocalCluster when > 1), 0 = one per core, auto = one per core for inputs of 1 MB or more (the default).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786.")] = None,
 ) -> None:
     """Extract persons, places and organisations from German articles into tables."""
@@ -82,7 +82,7 @@ def run_cmd(
         for section, key, value in [("ner", "model", model), ("output", "formats", format),
                                     ("input", "glob", glob), ("input", "text_col", text_col),
                                     ("input", "id_col", id_col), ("input", "strict", True if strict else None),
-                                    ("run", "workers", workers), ("run", "scheduler", scheduler),
+                                    ("run", "workers", _count_or_word(workers)), ("run", "scheduler", scheduler),
                                     ("link", "aliases_file", str(aliases.resolve()) if aliases else None),
                                     ("input", "keep_cols", [c.strip() for c in keep_cols.split(",") if c.strip()]
                                      if keep_cols is not None else None),
@@ -118,6 +118,16 @@ def run_cmd(
         raise typer.Exit(130) from None
     _summary(manifest, out_dir, time.perf_counter() - t_start)
     raise typer.Exit(1 if manifest["counts"]["documents_error"] else 0)
+
+
+def _count_or_word(value: str | None) -> int | str | None:
+    """An option that takes a number or a word ("--workers 4", "--workers auto")."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return value.strip().lower()
 
 
 class _NoProgress:

@@ -9,7 +9,7 @@ import json
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -136,6 +136,27 @@ class OutputConfig(_Section):
             if isinstance(v, list) else v
 
 
+def available_memory() -> int | None:
+    """Bytes of memory this process may still use (the machine's available memory, or
+    what a container's cgroup limit leaves, whichever is less); None where unknown."""
+    found = []
+    try:
+        import psutil
+
+        found.append(int(psutil.virtual_memory().available))
+    except Exception:  # noqa: BLE001  no psutil, or no figure on this platform
+        pass
+    try:  # cgroup v2: memory.max ("max" = no limit) minus memory.current
+        from pathlib import Path as _Path
+
+        limit = _Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int(_Path("/sys/fs/cgroup/memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return max(0, min(found)) if found else None
+
+
 def available_cores() -> int:
     """The CPU cores this process may run on (a container's or taskset's limit included)."""
     import os
@@ -148,8 +169,9 @@ def available_cores() -> int:
 
 class RunConfig(_Section):
     # how many processes tag documents: 1 = this process; N > 1 = a Dask LocalCluster of N;
-    # 0 = one per available core
-    workers: int = Field(default=1, ge=0, le=1024)
+    # 0 = one per available core; "auto" = this process for a small input, else one per
+    # available core as far as memory allows (resolved per run: pipeline.engine.auto_workers)
+    workers: Annotated[int, Field(ge=0, le=1024)] | Literal["auto"] = "auto"
     # the address of an existing Dask scheduler ("tcp://host:8786"); "" = none
     scheduler: str = ""
     # the stages after tagging read the run's mentions in parts of about this many
@@ -159,7 +181,7 @@ class RunConfig(_Section):
 
     @field_validator("workers")
     @classmethod
-    def _all_cores(cls, v: int) -> int:
+    def _all_cores(cls, v: int | str) -> int | str:
         return available_cores() if v == 0 else v
 
 

@@ -1236,6 +1236,25 @@ def count_documents(path: str | Path, cfg: InputConfig) -> int | None:
     return None
 
 
+def input_size(path: str | Path, cfg: InputConfig) -> int | None:
+    """Bytes of the input's documents as stored (a folder's matching files, a file's
+    size); None where a size cannot be read. Cheap: no file is opened."""
+    p = Path(path)
+    try:
+        if not p.is_dir():
+            return os.stat(p).st_size
+        total = 0
+        for entry in _walk(p, cfg.glob):
+            if not entry.error:
+                try:
+                    total += os.stat(os.path.join(p, entry.rel)).st_size
+                except OSError:  # reported as the document's error when it is read
+                    pass
+        return total
+    except OSError:
+        return None
+
+
 def input_fingerprint(path: str | Path, cfg: InputConfig) -> str:
     """sha256 identifying the input: for a folder, the (relative path, size, mtime_ns) of
     every matching file (and the rows that will be errors); for a single file or table,

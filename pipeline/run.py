@@ -365,7 +365,9 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc,
         "failed_documents": docs.loc[docs["status"] == "error", "doc_id"].head(100).tolist(),
         "timings_s": {k: round(v, 3) for k, v in timings.seconds.items()},
         "words": int(timings.words),
-        "workers": int(cfg.run.workers) if not cfg.run.scheduler else cfg.run.scheduler,
+        # "auto" left unresolved: a run in memory, in this process
+        "workers": (cfg.run.workers if isinstance(cfg.run.workers, int) else 1) if not cfg.run.scheduler
+        else cfg.run.scheduler,
         # peak resident memory: of this process (the driver: reading, linking, writing;
         # with one worker the tagging too) and of the largest process that tagged batches
         "peak_rss_mb": {"driver": round(peak_rss_mb(), 1), "tagging": round(timings.worker_peak_mb, 1)},
@@ -389,7 +391,8 @@ def driver_tagger(cfg: Config) -> NerTagger | DescribedModel:
     """What the driver of a run needs of the model: the loaded tagger when it tags in
     this process (``run.workers`` 1, no scheduler); with workers, only its description
     where the model's meta.json gives one (saves loading it once more in the driver)."""
-    if cfg.run.workers > 1 or cfg.run.scheduler:
+    workers = cfg.run.workers
+    if (isinstance(workers, int) and workers > 1) or cfg.run.scheduler:
         info = peek_model_info(cfg.ner.model)
         if info is not None:
             return DescribedModel(info)
@@ -432,6 +435,8 @@ def run_to_dir(
     finish tagging, on any number of workers (a resumed batch counts at once, with no
     words), for a progress display.
     """
+    if cfg.run.workers == "auto":  # documents as they come: their size is not known up front
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"workers": 1})})
     tagger = tagger or driver_tagger(cfg)
     link_inputs = link_inputs or load_link_inputs(cfg)
     try:

@@ -57,3 +57,13 @@ def test_zero_workers_means_one_per_available_core(monkeypatch):
     assert load_config(overrides=["run.workers=2"]).run.workers == 2
     with pytest.raises(ConfigError):
         load_config(overrides=["run.workers=-1"])
+
+
+def test_workers_default_to_auto_and_take_a_number_or_auto():
+    from pipeline.config import load_config
+
+    assert load_config().run.workers == "auto"
+    assert load_config(overrides=["run.workers=auto"]).run.workers == "auto"
+    assert load_config(overrides=["run.workers=4"]).run.workers == 4
+    with pytest.raises(ConfigError):
+        load_config(overrides=["run.workers=many"])

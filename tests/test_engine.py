@@ -216,3 +216,35 @@ def test_the_driver_of_a_run_with_workers_does_not_import_spacy(corpus, tmp_path
     import spacy
 
     assert r.stdout.split() == ["False", spacy.__version__, "10"]
+
+
+def test_auto_workers_use_every_core_for_a_large_input_within_memory():
+    from pipeline.engine import AUTO_DRIVER_BYTES, AUTO_MIN_BYTES, AUTO_WORKER_BYTES, auto_workers
+
+    big, gb = 50 * AUTO_MIN_BYTES, 2**30
+    assert auto_workers(AUTO_MIN_BYTES - 1, 1000, cores=16, memory=64 * gb) == 1  # small: this process
+    assert auto_workers(big, 1000, cores=16, memory=64 * gb) == 16
+    assert auto_workers(None, None, cores=8, memory=None) == 8  # size unknown: a large input
+    assert auto_workers(big, 3, cores=16, memory=64 * gb) == 3  # no more workers than batches
+    room = AUTO_DRIVER_BYTES + 5 * AUTO_WORKER_BYTES
+    assert auto_workers(big, 1000, cores=16, memory=room) == 5  # as many as the free memory holds
+    assert auto_workers(big, 1000, cores=16, memory=gb // 2) == 1  # never fewer than one
+
+
+def test_auto_workers_are_resolved_per_run_from_the_input(corpus, tmp_path, monkeypatch):
+    """A small input runs in this process (and says so in its manifest); the same input
+    counted as large gets one worker per core, no more than its batches."""
+    import pipeline.config as config
+    import pipeline.engine as engine
+    from pipeline.api import _resolve_workers, run_to_dir
+    from pipeline.config import load_config
+
+    out, manifest = run_to_dir(corpus, tmp_path / "small")
+    assert manifest["workers"] == 1 and manifest["counts"]["documents"] == 10
+    monkeypatch.setattr(engine, "AUTO_MIN_BYTES", 1)
+    monkeypatch.setattr(config, "available_cores", lambda: 3)
+    assert _resolve_workers(load_config(overrides=["output.batch_docs=4"]), corpus, 10).run.workers == 3
+    assert _resolve_workers(load_config(overrides=["output.batch_docs=5"]), corpus, 10).run.workers == 2
+    assert _resolve_workers(load_config(overrides=["run.workers=1"]), corpus, 10).run.workers == 1
+    r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o"), "--workers", "many"])
+    assert r.exit_code == 2 and "run.workers" in r.output
