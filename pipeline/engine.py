@@ -322,7 +322,9 @@ def _start_dask(workers: int, scheduler: str, model: str | None = None):
             for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
                          "distributed.http.proxy", "distributed.worker"):
                 logging.getLogger(name).setLevel(max(logging.WARNING, log.getEffectiveLevel()))
-            preload = {"preload": ["pipeline.engine"]} if model else {}
+            # the workers' preloads: the user's (Dask config), then the model's load
+            user = dask.config.get("distributed.worker.preload", None) or []
+            preload = {"preload": [*user, "pipeline.engine"]} if model else {}
             with dask.config.set({**_local_worker_environ(), PRELOAD_KEY: model}):
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, scheduler_kwargs={"dashboard": False},

@@ -135,12 +135,14 @@ def test_a_local_cluster_that_cannot_start_is_an_environment_problem(corpus, tmp
 
 
 def _worker_environ(name: str) -> list:
+    """The variable ``name`` in each worker's own environment (a lambda, so that it is
+    looked up there: a bound ``os.environ.get`` would carry the driver's copy)."""
     import os
 
     from pipeline.engine import Engine
 
     with Engine(2) as engine:
-        return list(engine.client.run(os.environ.get, name).values())
+        return list(engine.client.run(lambda: os.environ.get(name)).values())
 
 
 def test_local_workers_keep_glibc_malloc_settings_unless_the_user_sets_them(monkeypatch):
@@ -180,7 +182,15 @@ def test_local_workers_load_the_model_as_they_start():
         tagger = get_tagger(cfg)
         return misses, _tagger.cache_info().misses, tagger.info.name
 
-    with Engine(2, model=cfg.ner.model_dump_json()) as engine:
+    import os
+
+    import dask
+
+    user_preload = "import os; os.environ['PIPELINE_TEST_PRELOAD'] = 'ran'"  # the user's own, kept
+    with dask.config.set({"distributed.worker.preload": [user_preload]}), \
+            Engine(2, model=cfg.ner.model_dump_json()) as engine:
+        ran = engine.client.run(lambda: os.environ.get("PIPELINE_TEST_PRELOAD"))
+        assert list(ran.values()) == ["ran", "ran"] and os.environ.get("PIPELINE_TEST_PRELOAD") is None
         deadline = time.monotonic() + 120
         while sorted(engine.client.run(loaded).values()) != [1, 1] and time.monotonic() < deadline:
             time.sleep(0.2)
