@@ -417,10 +417,12 @@ def ground_places(entities: pd.DataFrame, mentions=None, max_rows: int = GROUP_R
         place = _resolve(g, row_names, ctx.get(eid, frozenset()))
         if place is not None:
             places[idx] = place
-    for idx, p in places.items():
-        out.at[idx, "country_code"] = p.country_code
-        out.at[idx, "geonames_id"] = p.geonames_id if p.geonames_id is not None else pd.NA
-        out.at[idx, "latitude"] = p.latitude if p.latitude is not None else float("nan")
-        out.at[idx, "longitude"] = p.longitude if p.longitude is not None else float("nan")
-        out.at[idx, "place_type"] = p.place_type
+    if places:  # each column set once (a cell at a time cost more than the grounding)
+        found = list(places.values())
+        at = list(places.keys())
+        out.loc[at, "country_code"] = pd.Series([p.country_code for p in found], index=at, dtype=object)
+        out.loc[at, "geonames_id"] = pd.array([p.geonames_id for p in found], dtype="Int64")
+        out.loc[at, "latitude"] = [float("nan") if p.latitude is None else p.latitude for p in found]
+        out.loc[at, "longitude"] = [float("nan") if p.longitude is None else p.longitude for p in found]
+        out.loc[at, "place_type"] = pd.Series([p.place_type for p in found], index=at, dtype=object)
     return out
