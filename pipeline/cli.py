@@ -67,7 +67,7 @@ def run_cmd(
     meta: Annotated[Optional[Path], typer.Option("--meta", help="Folder inputs: a metadata table (.jsonl/.csv/.parquet) with a doc_id column, joined on doc_id.")] = None,
     date_col: Annotated[Optional[str], typer.Option("--date-col", help='Table inputs: the column parsed into documents.date (default "date").')] = None,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Analyst alias file (canonical_name,alias,label,action) instead of configs/aliases.csv.")] = None,
-    workers: Annotated[Optional[str], typer.Option("--workers", "-w", help="Processes that tag documents: N (a Dask LocalCluster when > 1), 0 = one per core, auto = one per core for inputs of 1 MB or more (the default).")] = None,
+    workers: Annotated[Optional[str], typer.Option("--workers", "-w", metavar="N|auto", help="Processes that tag documents: N (a Dask LocalCluster when > 1), 0 = one per core, auto = one per core for inputs of 1 MB or more (the default).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on an existing Dask cluster: its scheduler address, tcp://host:8786.")] = None,
 ) -> None:
     """Extract persons, places and organisations from German articles into tables."""
