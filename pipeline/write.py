@@ -114,6 +114,8 @@ def _escape_formulas(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa
     risky = pc.fill_null(pc.starts_with(values, FORMULA_PREFIXES[0]), False)
     for prefix in FORMULA_PREFIXES[1:]:
         risky = pc.or_(risky, pc.fill_null(pc.starts_with(values, prefix), False))
+    if not pc.any(risky).as_py():  # most columns of most parts: no copy of the column
+        return values
     return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
 
 
