@@ -20,7 +20,8 @@ part, not the mentions of the run:
    its batches; co-occurrences, roles, affiliations and place contexts counted part by
    part and summed.
 4. **Quotations** (:func:`quote_parts`): each part on the workers, with its linked
-   mentions.
+   mentions; a run with workers starts them as soon as the mention parts are made
+   (``link_run``'s ``on_mentions``), while the driver counts the other tables.
 
 The tables are the same whichever process ran a part; they are written part by part
 (:func:`pipeline.write.write_table_parts`). ``run.py`` composes these stages.
@@ -213,14 +214,17 @@ class Linked:
 
 
 def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *, link_inputs,
-             doc_ids: list[str] | None = None, mapper: Mapper | None = None) -> Linked:
+             doc_ids: list[str] | None = None, mapper: Mapper | None = None,
+             on_mentions: Callable[[list], object] | None = None) -> Linked:
     """Link a run's mention parts (:func:`pipeline.link.link_parts`), consecutive parts
     grouped up to ``run.part_mentions`` mentions, then build its tables group by group:
     the mention parts in the order of their documents (:func:`mention_part_task`, by
     ``mapper``), the co-occurrences, the cumulative entities (with ``link_inputs``'
     previous entities; ``doc_ids`` the run's documents), their roles, affiliations and
     places. ``doc_parts[i]`` holds the documents of ``ment_parts[i]`` (None: mentions
-    ordered by ``doc_id``)."""
+    ordered by ``doc_id``). ``on_mentions(parts)`` is called with the mention parts as
+    soon as they are made, before the other tables (a run's workers can start on the
+    quotations meanwhile)."""
     from .link import link_parts
 
     for stage in ("group", "linked", "mentions"):
@@ -244,6 +248,8 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
         parts.extend(mention_part_task(lp, docs, targets))
     store.clear("group")
     store.clear("linked")
+    if on_mentions is not None:
+        on_mentions(parts)
     co = cooccurrences(parts, cfg.run.part_mentions)
     # an incremental run writes every earlier entity too, so a series of runs needs no merge
     if doc_ids is None:
@@ -288,15 +294,15 @@ def mention_part_task(linked, doc_parts: list | None, targets: list[str | None])
 # --------------------------------------------------------------------------- quotations
 
 
-def quote_parts(doc_parts: list, linked: Linked, cfg: Config, store: PartStore,
+def quote_parts(doc_parts: list, mention_parts: list, cfg: Config, store: PartStore,
                 mapper: Mapper | None = None) -> list:
     """The quotations of each part of the documents, speakers resolved to its linked
-    mentions; each part by ``mapper`` (the run's workers) where given. No parts when
-    ``quotes.enabled`` is off."""
+    mentions (``mention_parts``, :attr:`Linked.mentions`); each part by ``mapper`` (the
+    run's workers) where given. No parts when ``quotes.enabled`` is off."""
     if not cfg.quotes.enabled:
         return []
     store.clear("quotes")
-    args = [(d, m, store.target("quotes", i)) for i, (d, m) in enumerate(zip(doc_parts, linked.mentions))]
+    args = [(d, m, store.target("quotes", i)) for i, (d, m) in enumerate(zip(doc_parts, mention_parts))]
     return (mapper or local_map)(quotes_part_task, args, ())
 
 

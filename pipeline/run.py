@@ -20,6 +20,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,7 +310,7 @@ def run_in_memory(raw_docs: Iterable[RawDoc], cfg: Config, tagger: NerTagger | N
         documents["n_mentions"] = [counts.get(i, c) for i, c in zip(documents["doc_id"], documents["n_mentions"])]
     linked = timed(timings, "link", link_run, doc_parts, ment_parts, cfg, store, link_inputs=link_inputs,
                    doc_ids=documents["doc_id"].tolist())
-    quotes = timed(timings, "quotes", quote_parts, doc_parts, linked, cfg, store)
+    quotes = timed(timings, "quotes", quote_parts, doc_parts, linked.mentions, cfg, store)
     tables = {"documents": documents, "mentions": concat_parts(linked.mentions, "mentions"),
               "entities": linked.entities, "cooccurrences": linked.cooccurrences, "links": linked.links,
               "quotes": concat_parts(quotes, "quotes")}
@@ -535,9 +536,19 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         ment_files = [str(_batch_paths(work, i)[1]) for i in range(n_batches)]
         # the documents checkpoints get the pass's mention counts where it works on them
         ment_parts, _ = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper)
-        linked = timed(timings, "link", link_run, doc_files, ment_parts, cfg, store, link_inputs=link_inputs,
-                       doc_ids=all_ids, mapper=mapper)
-        quotes = timed(timings, "quotes", quote_parts, doc_files, linked, cfg, store, mapper)
+        with ThreadPoolExecutor(1, thread_name_prefix="pipeline-quotes") as pool:
+            quoting = []
+
+            def start_quotes(mention_parts: list) -> None:
+                """With workers: they find the quotations while this process counts the
+                co-occurrences and the entities' attributes (it only waits for them)."""
+                quoting.append(pool.submit(timed, timings, "quotes", quote_parts, doc_files, mention_parts,
+                                           cfg, store, mapper))
+
+            linked = timed(timings, "link", link_run, doc_files, ment_parts, cfg, store, link_inputs=link_inputs,
+                           doc_ids=all_ids, mapper=mapper, on_mentions=start_quotes if engine.distributed else None)
+            quotes = (quoting[0].result() if quoting
+                      else timed(timings, "quotes", quote_parts, doc_files, linked.mentions, cfg, store, mapper))
         engine.close_in_background()  # the workers go while the tables are written
 
         t1 = time.perf_counter()

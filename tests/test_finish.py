@@ -112,16 +112,18 @@ def test_finalize_links_a_table_in_memory(whole):
     assert tables["mentions"].empty and tables["entities"].empty and tables["quotes"].empty
 
 
-def test_a_run_stopped_after_linking_resumes_to_the_same_tables(corpus, whole, tmp_path, monkeypatch):
-    """A run that fails in the quotations stage leaves its per-part files in the work
-    folder; ``--resume`` redoes the stages after tagging over them, to the tables of an
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_stopped_after_linking_resumes_to_the_same_tables(corpus, whole, tmp_path, monkeypatch, workers):
+    """A run that fails in the quotations stage (with workers, begun while the driver
+    still counts co-occurrences) leaves its per-part files in the work folder;
+    ``--resume`` redoes the stages after tagging over them, to the tables of an
     uninterrupted run, and leaves no part behind."""
     import importlib
 
     from pipeline.api import run_to_dir
 
     run_mod = importlib.import_module("pipeline.run")
-    cfg = {"output": {"batch_docs": 3}, "run": {"part_mentions": 40}}
+    cfg = {"output": {"batch_docs": 3}, "run": {"part_mentions": 40, "workers": workers}}
 
     def boom(*a, **k):
         raise KeyboardInterrupt
