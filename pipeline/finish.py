@@ -176,24 +176,23 @@ def corpus_part_task(doc_part, ment_part, target: str | None, names, cfg: Config
 
     mentions = read_all(ment_part)
     cols = ["doc_id", "start_char", "end_char", "sentence_index", "sentence_start", "sentence_end"]
-    rows, counts = corpus_part(doc_part, mentions[cols], names.for_part(mentions), cfg)
-    if counts and isinstance(doc_part, (str, Path)):
-        set_mention_counts(doc_part, counts)
+    # a checkpoint is read once: searched, then rewritten with the new counts
+    stored = pq.read_table(doc_part) if isinstance(doc_part, (str, Path)) else None
+    docs = stored.select(["doc_id", "status", "text"]).to_pandas() if stored is not None else doc_part
+    rows, counts = corpus_part(docs, mentions[cols], names.for_part(mentions), cfg)
+    if counts and stored is not None:
+        write_parquet_atomic(with_mention_counts(stored, counts), Path(doc_part))
     if not rows:
         return ment_part, counts, 0
     return keep(pd.concat([mentions, mention_frame(rows)], ignore_index=True), target), counts, len(rows)
 
 
-def set_mention_counts(path: str | Path, counts: dict[str, int]) -> None:
-    """Rewrite a documents checkpoint with the mention counts of the corpus pass (counts,
-    not increments: doing it again, on ``--resume``, gives the same file)."""
-    t = pq.read_table(path)
+def with_mention_counts(t: pa.Table, counts: dict[str, int]) -> pa.Table:
+    """A documents checkpoint with the mention counts of the corpus pass (counts, not
+    increments: doing it again, on ``--resume``, gives the same file)."""
     ids = t.column("doc_id").to_pylist()
-    if not any(i in counts for i in ids):
-        return
     col = [counts.get(i, c) for i, c in zip(ids, t.column("n_mentions").to_pylist())]
-    t = t.set_column(t.schema.get_field_index("n_mentions"), "n_mentions", pa.array(col, type=pa.int64()))
-    write_parquet_atomic(t, Path(path))
+    return t.set_column(t.schema.get_field_index("n_mentions"), "n_mentions", pa.array(col, type=pa.int64()))
 
 
 # --------------------------------------------------------------------------- linking and tables

@@ -11,12 +11,10 @@ definitions) and ``norm_text`` (the span as the model saw it). :func:`corpus_par
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from .. import schemas
 from ..config import Config
@@ -65,15 +63,13 @@ def mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return mentions
 
 
-def corpus_part(part: str | Path | pd.DataFrame, mentions: pd.DataFrame, names, cfg: Config
+def corpus_part(docs: pd.DataFrame, mentions: pd.DataFrame, names, cfg: Config
                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The corpus pass over one part of the documents (a checkpointed Parquet file or a
-    frame) whose mentions are ``mentions``: the new mention rows, and the new mention
-    count of each document that gained some."""
+    """The corpus pass over one part of the documents (``doc_id``, ``status``, ``text``)
+    whose mentions are ``mentions``: the new mention rows, and the new mention count of
+    each document that gained some."""
     from ..read import _DATE_RE
 
-    docs = (pq.read_table(part, columns=["doc_id", "status", "text"]).to_pandas()
-            if isinstance(part, (str, Path)) else part)
     groups = mentions.groupby("doc_id", sort=False).indices
     # the columns as arrays once: indexing the frame per document costs more than the search
     start_all = mentions["start_char"].to_numpy(dtype="int64")
