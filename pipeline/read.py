@@ -1236,6 +1236,19 @@ def count_documents(path: str | Path, cfg: InputConfig) -> int | None:
     return None
 
 
+def _folder_stats(root: Path, pattern: str) -> Iterator[tuple[_Entry, os.stat_result | OSError | None]]:
+    """Each matching entry of a folder with its ``os.stat`` (the error where that fails; None
+    for an entry that is an error already), without opening any file."""
+    for entry in _walk(root, pattern):
+        if entry.error:
+            yield entry, None
+            continue
+        try:
+            yield entry, os.stat(os.path.join(root, entry.rel))
+        except OSError as exc:  # a broken link, no permission: reported when it is read
+            yield entry, exc
+
+
 def input_size(path: str | Path, cfg: InputConfig) -> int | None:
     """Bytes of the input's documents as stored (a folder's matching files, a file's
     size); None where a size cannot be read. Cheap: no file is opened."""
@@ -1243,14 +1256,7 @@ def input_size(path: str | Path, cfg: InputConfig) -> int | None:
     try:
         if not p.is_dir():
             return os.stat(p).st_size
-        total = 0
-        for entry in _walk(p, cfg.glob):
-            if not entry.error:
-                try:
-                    total += os.stat(os.path.join(p, entry.rel)).st_size
-                except OSError:  # reported as the document's error when it is read
-                    pass
-        return total
+        return sum(st.st_size for _, st in _folder_stats(p, cfg.glob) if isinstance(st, os.stat_result))
     except OSError:
         return None
 
@@ -1272,15 +1278,13 @@ def input_fingerprint(path: str | Path, cfg: InputConfig) -> str:
     h = hashlib.sha256()
     if stat.S_ISDIR(mode):
         h.update(b"dir\0")
-        for entry in _walk(p, cfg.glob):
-            if entry.error:
+        for entry, st in _folder_stats(p, cfg.glob):
+            if st is None:
                 line = f"{entry.rel}\0{entry.error}\n"
+            elif isinstance(st, OSError):  # a broken link, no permission: the error is its state
+                line = f"{entry.rel}\0{st.errno}\n"
             else:
-                try:
-                    st = os.stat(os.path.join(p, entry.rel))
-                    line = f"{entry.rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
-                except OSError as exc:  # a broken link, no permission: the error is its state
-                    line = f"{entry.rel}\0{exc.errno}\n"
+                line = f"{entry.rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
             h.update(line.encode("utf-8", "surrogateescape"))
     elif stat.S_ISREG(mode):
         h.update(b"file\0")
