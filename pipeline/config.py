@@ -147,11 +147,9 @@ def available_memory() -> int | None:
     except Exception:  # noqa: BLE001  no psutil, or no figure on this platform
         pass
     try:  # cgroup v2: memory.max ("max" = no limit) minus memory.current
-        from pathlib import Path as _Path
-
-        limit = _Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
         if limit != "max":
-            found.append(int(limit) - int(_Path("/sys/fs/cgroup/memory.current").read_text()))
+            found.append(int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
     except (OSError, ValueError):
         pass
     return max(0, min(found)) if found else None
@@ -183,6 +181,12 @@ class RunConfig(_Section):
     @classmethod
     def _all_cores(cls, v: int | str) -> int | str:
         return available_cores() if v == 0 else v
+
+    @property
+    def processes(self) -> int:
+        """The processes that tag: ``workers``, or 1 where "auto" was not resolved for an
+        input (a run in memory, or documents that come as an iterator of unknown size)."""
+        return self.workers if isinstance(self.workers, int) else 1
 
 
 class QuotesConfig(_Section):

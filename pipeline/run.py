@@ -366,9 +366,7 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc,
         "failed_documents": docs.loc[docs["status"] == "error", "doc_id"].head(100).tolist(),
         "timings_s": {k: round(v, 3) for k, v in timings.seconds.items()},
         "words": int(timings.words),
-        # "auto" left unresolved: a run in memory, in this process
-        "workers": (cfg.run.workers if isinstance(cfg.run.workers, int) else 1) if not cfg.run.scheduler
-        else cfg.run.scheduler,
+        "workers": cfg.run.processes if not cfg.run.scheduler else cfg.run.scheduler,
         # peak resident memory: of this process (the driver: reading, linking, writing;
         # with one worker the tagging too) and of the largest process that tagged batches
         "peak_rss_mb": {"driver": round(peak_rss_mb(), 1), "tagging": round(timings.worker_peak_mb, 1)},
@@ -392,8 +390,7 @@ def driver_tagger(cfg: Config) -> NerTagger | DescribedModel:
     """What the driver of a run needs of the model: the loaded tagger when it tags in
     this process (``run.workers`` 1, no scheduler); with workers, only its description
     where the model's meta.json gives one (saves loading it once more in the driver)."""
-    workers = cfg.run.workers
-    if (isinstance(workers, int) and workers > 1) or cfg.run.scheduler:
+    if cfg.run.processes > 1 or cfg.run.scheduler:
         info = peek_model_info(cfg.ner.model)
         if info is not None:
             return DescribedModel(info)
@@ -425,7 +422,8 @@ def run_to_dir(
     """Stream documents through the stages into ``out_dir``; return the manifest.
     ``extra_cols``: the metadata columns of a table input kept in ``documents``.
     ``engine``: where the batches are tagged (default: ``run.workers`` and
-    ``run.scheduler`` of ``cfg``), closed when the run ends.
+    ``run.scheduler`` of ``cfg``, "auto" meaning this process: documents that come as an
+    iterator have no size up front), closed when the run ends.
 
     Call :func:`prepare_out_dir` first. The folder is locked for the run; the tables are
     staged under ``OUT/.work/next`` and moved into place only when all are written, so
@@ -436,8 +434,6 @@ def run_to_dir(
     finish tagging, on any number of workers (a resumed batch counts at once, with no
     words), for a progress display.
     """
-    if cfg.run.workers == "auto":  # documents as they come: their size is not known up front
-        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"workers": 1})})
     tagger = tagger or driver_tagger(cfg)
     link_inputs = link_inputs or load_link_inputs(cfg)
     try:
@@ -511,7 +507,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
     extra = tuple(extra_cols)
     # one engine for the run's stages: tagging, then the per-part corpus pass and quotes
-    engine = engine if engine is not None else Engine(cfg.run.workers, cfg.run.scheduler,
+    engine = engine if engine is not None else Engine(cfg.run.processes, cfg.run.scheduler,
                                                       model=cfg.ner.model_dump_json())
     with engine:
         # with workers the driver waits while they tag: it builds the place gazetteer then
