@@ -372,3 +372,5 @@ def test_the_column_escape_is_the_cell_escape():
     cells = [p + "x" for p in FORMULA_PREFIXES] + list(FORMULA_PREFIXES) + ["", None, "Putin", "a=b", "Ä-1"]
     assert _escape_formulas(pa.chunked_array([cells])).to_pylist() == \
         [None if c is None else escape_formula(c) for c in cells]
+    clean = ["", None, "Putin", "a=b"]  # no risky cell: the column as it is
+    assert _escape_formulas(pa.chunked_array([clean])).to_pylist() == clean
