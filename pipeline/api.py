@@ -240,7 +240,7 @@ def run_to_dir(
     cfg = _resolve_workers(cfg, input, n_docs)
     # a cluster's workers start (and import the pipeline) while the model is described
     # and the input fingerprinted here
-    engine = Engine(cfg.run.processes, cfg.run.scheduler, model=cfg.ner.model_dump_json()).start_in_background()
+    engine = Engine.for_config(cfg).start_in_background()
     try:
         tagger = driver_tagger(cfg)  # with workers, the model is loaded by them, not here
         desc = {"kind": "path", "path": _printable(str(input)), "fingerprint": input_fingerprint(input, cfg.input)}

@@ -172,6 +172,9 @@ class RunConfig(_Section):
     workers: Annotated[int, Field(ge=0, le=1024)] | Literal["auto"] = "auto"
     # the address of an existing Dask scheduler ("tcp://host:8786"); "" = none
     scheduler: str = ""
+    # how a local cluster's worker processes start (Dask's multiprocessing method):
+    # "auto" = "fork" where the platform forks safely (Linux), else "spawn"
+    start_method: Literal["auto", "fork", "forkserver", "spawn"] = "auto"
     # the stages after tagging read the run's mentions in parts of about this many
     # mentions (consecutive checkpointed batches): the driver's memory follows one part
     # and the distinct names; the tables are the same whatever the size

@@ -507,8 +507,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
     extra = tuple(extra_cols)
     # one engine for the run's stages: tagging, then the per-part corpus pass and quotes
-    engine = engine if engine is not None else Engine(cfg.run.processes, cfg.run.scheduler,
-                                                      model=cfg.ner.model_dump_json())
+    engine = engine if engine is not None else Engine.for_config(cfg)
     with engine:
         # with workers the driver waits while they tag: it builds the place gazetteer then
         # (once the cluster is up: the thread would slow its start)

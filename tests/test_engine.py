@@ -49,6 +49,12 @@ def test_two_workers_give_the_tables_of_one(corpus, tmp_path):
         per_doc.reindex(res.documents["doc_id"], fill_value=0).to_dict()
     assert load(two).manifest["workers"] == 2
     assert load(two).manifest["model"] == load(one).manifest["model"]  # described, not loaded, in the driver
+    # the workers forked (the default on Linux) or spawned: the same tables
+    spawned = tmp_path / "spawned"
+    r = runner.invoke(app, ["run", str(corpus), "--out", str(spawned), "--set", "output.batch_docs=3",
+                            "--workers", "2", "--set", "run.start_method=spawn"])
+    assert r.exit_code == 0, r.output
+    _same(load(one), load(spawned))
 
 
 def test_the_driver_of_a_run_with_workers_describes_the_model_without_loading_it():
@@ -165,7 +171,8 @@ def test_local_workers_keep_glibc_malloc_settings_unless_the_user_sets_them(monk
 
 def test_local_workers_load_the_model_as_they_start():
     """With the model named, each worker of a local cluster loads it as it starts, before
-    any batch asks for it: the same tagger the first batch then gets."""
+    any batch asks for it: the same tagger the first batch then gets. Spawned workers
+    (forked ones would be copies of this test process, which has loaded the model)."""
     import time
 
     from pipeline.api import _tagger, get_tagger
@@ -185,10 +192,11 @@ def test_local_workers_load_the_model_as_they_start():
     import os
 
     import dask
+    import distributed  # noqa: F401  (its defaults join Dask's config before it is changed)
 
     user_preload = "import os; os.environ['PIPELINE_TEST_PRELOAD'] = 'ran'"  # the user's own, kept
     with dask.config.set({"distributed.worker.preload": [user_preload]}), \
-            Engine(2, model=cfg.ner.model_dump_json()) as engine:
+            Engine(2, model=cfg.ner.model_dump_json(), start="spawn") as engine:
         ran = engine.client.run(lambda: os.environ.get("PIPELINE_TEST_PRELOAD"))
         assert list(ran.values()) == ["ran", "ran"] and os.environ.get("PIPELINE_TEST_PRELOAD") is None
         deadline = time.monotonic() + 120
@@ -197,7 +205,7 @@ def test_local_workers_load_the_model_as_they_start():
         assert sorted(engine.client.run(loaded).values()) == [1, 1]  # loaded with no task run
         for before, after, name in engine.client.run(first_batch_tagger).values():
             assert before == after == 1 and name == get_tagger(cfg).info.name  # no second load
-    with Engine(2) as engine:  # no model named: nothing loaded before the first batch
+    with Engine(2, start="spawn") as engine:  # no model named: nothing loaded before the first batch
         time.sleep(1.0)
         assert sorted(engine.client.run(loaded).values()) == [0, 0]
 
@@ -258,3 +266,63 @@ def test_auto_workers_are_resolved_per_run_from_the_input(corpus, tmp_path, monk
     assert _resolve_workers(load_config(overrides=["run.workers=1"]), corpus, 10).run.workers == 1
     r = CliRunner().invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o"), "--workers", "many"])
     assert r.exit_code == 2 and "run.workers" in r.output
+
+
+def test_start_method_is_fork_on_linux_outside_a_notebook(monkeypatch):
+    import sys
+
+    from pipeline.engine import start_method
+    from pipeline.errors import PipelineError
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert start_method("auto") == "fork"
+    assert start_method("spawn") == "spawn"  # an explicit method is kept
+    monkeypatch.setitem(sys.modules, "ipykernel", object())  # a Jupyter kernel's threads
+    assert start_method("auto") == "spawn"
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert start_method("auto") == "spawn"
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # e.g. Windows
+    with pytest.raises(PipelineError, match="start_method"):
+        start_method("fork")
+
+
+def test_forked_workers_start_with_the_driver_imports_and_a_restarted_one_is_spawned():
+    """Forked, the workers are copies of the driver (a module it imported, and they never
+    need, is there); only the cluster's start forks: Dask's setting is back to its own
+    afterwards, so a worker restarted after a crash is spawned (a fresh interpreter)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    import dask
+    import distributed  # noqa: F401  (its defaults join Dask's config on import)
+
+    import pipeline.cli  # noqa: F401  (typer: imported here, never by a spawned worker)
+    from pipeline.engine import Engine
+
+    def who() -> tuple[int, bool]:
+        return os.getpid(), "typer" in sys.modules
+
+    method = dask.config.get("distributed.worker.multiprocessing-method")
+    with Engine(2, start="fork") as engine:
+        assert dask.config.get("distributed.worker.multiprocessing-method") == method
+        first = dict(engine.client.run(who))
+        assert [copy for _, copy in first.values()] == [True, True]
+        killed, _ = next(iter(first.values()))
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        now = {}
+        while time.monotonic() < deadline:
+            try:
+                now = dict(engine.client.run(who))
+            except Exception:  # noqa: BLE001  the dead worker is still listed
+                now = {}
+            if len(now) == 2 and killed not in {pid for pid, _ in now.values()}:
+                break
+            time.sleep(0.2)
+        new = [copy for pid, copy in now.values() if pid not in {p for p, _ in first.values()}]
+        assert new == [False]
