@@ -184,3 +184,19 @@ def test_previous_entities_keep_their_ids(tmp_path, seeds_run):
     assert set(m.loc[m["text"] == "Pjöngjang", "entity_id"]) <= set(prev["entity_id"])
     r = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--entities", str(tmp_path / "nope.parquet")])
     assert r.exit_code == 2 and "previous entities not found" in r.output
+
+
+def test_the_command_says_everything_before_it_leaves(tmp_path):
+    """`pipeline` leaves without tearing the interpreter down (cli._leave): what it
+    printed still reaches a pipe (block-buffered, so flushed on the way out), the exit
+    code is the command's, and the run's tables are complete."""
+    out = tmp_path / "o"
+    r = subprocess.run(_cmd(SEEDS, out), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.rstrip().splitlines()[-1].startswith("output")  # the summary's last line
+    assert len(pq.read_table(out / "mentions.parquet")) == json.loads((out / "manifest.json").read_text())[
+        "counts"]["mentions"]
+    r = subprocess.run(_cmd(tmp_path / "missing", tmp_path / "o2"), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stderr.startswith("error: input not found")
+    r = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.startswith("pipeline ")
