@@ -531,35 +531,40 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         ment_files = [str(_batch_paths(work, i)[1]) for i in range(n_batches)]
         # the documents checkpoints get the pass's mention counts where it works on them
         ment_parts, _ = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper)
-        with ThreadPoolExecutor(1, thread_name_prefix="pipeline-quotes") as pool:
+        from .write import TableWriter, write_json
+
+        staging = folder.stage()
+        t_write = None
+        with ThreadPoolExecutor(1, thread_name_prefix="pipeline-quotes") as pool, \
+                TableWriter(staging, cfg.output.formats, escape_formulas=cfg.output.csv_escape_formulas) as writer:
             quoting = []
 
-            def start_quotes(mention_parts: list) -> None:
-                """With workers: they find the quotations while this process counts the
-                co-occurrences and the entities' attributes (it only waits for them)."""
-                quoting.append(pool.submit(timed, timings, "quotes", quote_parts, doc_files, mention_parts,
-                                           cfg, store, mapper))
+            def mentions_ready(mention_parts: list) -> None:
+                """The documents and mentions tables are written in the background from
+                here on; with workers, they find the quotations meanwhile too, while this
+                process counts the co-occurrences and the entities' attributes."""
+                nonlocal t_write
+                t_write = time.perf_counter()
+                writer.submit(doc_files, schemas.with_extra("documents", extra))
+                writer.submit(mention_parts, "mentions")
+                if engine.distributed:
+                    quoting.append(pool.submit(timed, timings, "quotes", quote_parts, doc_files, mention_parts,
+                                               cfg, store, mapper))
 
             linked = timed(timings, "link", link_run, doc_files, ment_parts, cfg, store, link_inputs=link_inputs,
-                           doc_ids=all_ids, mapper=mapper, on_mentions=start_quotes if engine.distributed else None)
+                           doc_ids=all_ids, mapper=mapper, on_mentions=mentions_ready)
+            if t_write is None:  # link_run hands its mention parts over as it makes them
+                mentions_ready(linked.mentions)
+            for name in ("entities", "cooccurrences", "links"):
+                writer.submit(getattr(linked, name), name)
             quotes = (quoting[0].result() if quoting
                       else timed(timings, "quotes", quote_parts, doc_files, linked.mentions, cfg, store, mapper))
-        engine.close_in_background()  # the workers go while the tables are written
-
-        t1 = time.perf_counter()
-        from .write import write_json, write_table, write_table_parts
-
-        formats = cfg.output.formats
-        staging = folder.stage()
-        esc = cfg.output.csv_escape_formulas
-        write_table_parts(doc_files, schemas.with_extra("documents", extra), staging, formats, escape_formulas=esc)
-        write_table_parts(linked.mentions, "mentions", staging, formats, escape_formulas=esc)
-        write_table(linked.entities, "entities", staging, formats, escape_formulas=esc)
-        write_table(linked.cooccurrences, "cooccurrences", staging, formats, escape_formulas=esc)
-        write_table(linked.links, "links", staging, formats, escape_formulas=esc)
-        if cfg.quotes.enabled:
-            write_table_parts(quotes, "quotes", staging, formats, escape_formulas=esc)
-        timings.add("write", t1)
+            engine.close_in_background()  # the workers go while the last tables are written
+            if cfg.quotes.enabled:
+                writer.submit(quotes, "quotes")
+            writer.wait()
+            # the tables' writing, from its start (overlapping the linking's last steps)
+            timings.add("write", t_write if t_write is not None else time.perf_counter())
         status = _status_counts([Path(p) for p in doc_files])
         tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
                   "entities": linked.entities, "cooccurrences": linked.cooccurrences, "links": linked.links}

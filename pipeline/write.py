@@ -83,8 +83,11 @@ def unescape_formula(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
+_LIST_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every cell
+
+
 def _json_list(values: list[str]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+    return _LIST_JSON.encode(list(values))
 
 
 def _parse_list(cell: str, legacy: bool) -> list[str]:
@@ -190,6 +193,44 @@ def write_table_parts(
             if csv is not None:
                 csv.write_table(_csv_part(t, table, escape_formulas))
     return list(finals.values())
+
+
+class TableWriter:
+    """Writes a run's tables into ``out_dir`` in background threads, each as soon as it is
+    handed over, while the caller goes on (Arrow's Parquet and CSV writers release the
+    GIL, so the writing overlaps the caller's work). :meth:`wait` returns once all are
+    written and raises the first failure; leaving the context waits too, and drops what
+    has not started when the caller failed. One file is never written by two threads."""
+
+    def __init__(self, out_dir: Path, formats: Iterable[str], *, escape_formulas: bool = True, threads: int = 2):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.out_dir = Path(out_dir)
+        self.formats = list(formats)
+        self.escape_formulas = escape_formulas
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pipeline-write")
+        self._futures: list = []
+        self._tables: set[str] = set()
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+
+    def submit(self, data: pd.DataFrame | Iterable[pd.DataFrame | Path], table: str) -> None:
+        """Write ``table`` from a frame (:func:`write_table`) or a list of parts
+        (:func:`write_table_parts`)."""
+        if str(table) in self._tables:
+            raise ValueError(f"the {table} table is already being written")
+        self._tables.add(str(table))
+        fn = write_table if isinstance(data, pd.DataFrame) else write_table_parts
+        self._futures.append(self._pool.submit(fn, data, table, self.out_dir, self.formats,
+                                               escape_formulas=self.escape_formulas))
+
+    def wait(self) -> None:
+        for future in self._futures:
+            future.result()
 
 
 def record_layout(manifest: dict[str, Any], formats: Iterable[str], escape_formulas: bool) -> dict[str, Any]:

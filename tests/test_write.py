@@ -72,3 +72,30 @@ def test_conform_gives_text_cells_as_str_or_none_whatever_they_were():
         assert out["text"].dtype == object
         assert out["text"].tolist() == want
         assert all(v is None or type(v) is str for v in out["text"])
+
+
+def test_table_writer_writes_in_the_background_and_reports_a_failure(tmp_path):
+    """TableWriter gives the files write_table gives; a table that cannot be written
+    fails wait(); a table is handed over once."""
+    from pipeline.write import TableWriter
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    write_table(_entities(), "entities", ref, ["parquet", "csv"])
+    out = tmp_path / "out"
+    out.mkdir()
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    mentions = schemas.empty("mentions")
+    with TableWriter(out, ["parquet", "csv"]) as writer:
+        writer.submit(_entities(), "entities")
+        writer.submit([mentions, mentions], "mentions")
+        with pytest.raises(ValueError, match="already"):
+            writer.submit(_entities(), "entities")
+        writer.wait()
+    for name in ("entities.parquet", "entities.csv"):
+        assert (out / name).read_bytes() == (ref / name).read_bytes()
+    assert pq.read_table(out / "mentions.parquet").num_rows == 0
+    with pytest.raises(OSError), TableWriter(tmp_path / "no-such-folder", ["csv"]) as writer:
+        writer.submit(_entities(), "entities")
+        writer.wait()
