@@ -131,7 +131,8 @@ def n_rows(parts: Sequence) -> int:
 
 
 def corpus_pass_parts(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore,
-                      mapper: Mapper | None = None) -> tuple[list, dict[str, int]]:
+                      mapper: Mapper | None = None,
+                      votes: Sequence[pd.DataFrame | None] | None = None) -> tuple[list, dict[str, int]]:
     """The corpus-level second pass (``ner.corpus_pass``) over a run's parts: names the
     model found in at least ``ner.corpus_min_docs`` documents, with the label most of
     them give, are added where they occur in the other documents and overlap no span
@@ -140,14 +141,19 @@ def corpus_pass_parts(doc_parts: list, ment_parts: list, cfg: Config, store: Par
     documents that gained some (counts, not increments, so a resumed run that does the
     pass again gives the same tables). The votes are counted per part and summed, and
     each part then searched, by ``mapper`` (the run's workers) where given. A documents
-    part that is a checkpoint file gets its new counts written into it there."""
+    part that is a checkpoint file gets its new counts written into it there. ``votes``:
+    the parts' votes where already counted (a run's batches tagged now; None for a part
+    whose votes are to be counted here, one resumed from its checkpoint)."""
     from .ner.corpus_pass import names_from_votes
 
     if not cfg.ner.corpus_pass or not ment_parts:
         return ment_parts, {}
     mapper = mapper or local_map
-    names = names_from_votes(mapper(corpus_votes_task, [(p,) for p in ment_parts], ()),
-                             min_docs=cfg.ner.corpus_min_docs)
+    counted = list(votes) if votes is not None else [None] * len(ment_parts)
+    missing = [i for i, v in enumerate(counted) if v is None]
+    for i, v in zip(missing, mapper(corpus_votes_task, [(ment_parts[i],) for i in missing], ()) if missing else []):
+        counted[i] = v
+    names = names_from_votes(counted, min_docs=cfg.ner.corpus_min_docs)
     if not len(names):
         return ment_parts, {}
     store.clear("corpus")

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from . import __version__, schemas
 from .config import Config
 from .errors import InputError, OutputExistsError, PipelineError
-from .finish import PartStore, concat_parts, corpus_pass_parts, link_run, n_rows, quote_parts, timed
+from .finish import PartStore, concat_parts, corpus_pass_parts, corpus_votes_task, link_run, n_rows, quote_parts, timed
 from .finish import write_parquet_atomic as _write_parquet_atomic
 from .ner.mentions import mention_frame, mention_row, sentence_bounds
 from .ner.model import ModelInfo, NerTagger, peek_model_info
@@ -499,7 +499,11 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
                 yield i, batch
             t0 = time.perf_counter()
 
+    votes: dict[int, pd.DataFrame] = {}  # the corpus pass's votes of the batches tagged now
+
     def done(result: dict[str, Any]) -> None:
+        if result.get("votes") is not None:
+            votes[result["i"]] = result["votes"]
         for stage, seconds in result["timings"].items():
             timings.seconds[stage] = timings.seconds.get(stage, 0.0) + seconds
         timings.words += result.get("words", 0)
@@ -530,7 +534,8 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         doc_files = [str(_batch_paths(work, i)[0]) for i in range(n_batches)]
         ment_files = [str(_batch_paths(work, i)[1]) for i in range(n_batches)]
         # the documents checkpoints get the pass's mention counts where it works on them
-        ment_parts, _ = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper)
+        ment_parts, _ = timed(timings, "ner", corpus_pass_parts, doc_files, ment_files, cfg, store, mapper,
+                              votes=[votes.get(i) for i in range(n_batches)])
         from .write import TableWriter, write_json
 
         staging = folder.stage()
@@ -605,9 +610,13 @@ def checkpoint_batch(i: int, batch: list[RawDoc], cfg: Config, work: str,
     docs_path, ment_path = _batch_paths(Path(work), i)
     _write_parquet_atomic(pa.Table.from_pandas(mentions, preserve_index=False), ment_path)
     _write_parquet_atomic(schemas.to_arrow(documents, schemas.with_extra("documents", extra)), docs_path)
-    timings.add("write", t1)
+    t2 = timings.add("write", t1)
+    # the batch's votes for the corpus pass, counted here while its mentions are at hand
+    # (the pass needs them all before it starts: no round of tasks to read them again)
+    votes = corpus_votes_task(mentions) if cfg.ner.corpus_pass else None
+    timings.add("ner", t2)
     return {"i": i, "n": len(batch), "timings": dict(timings.seconds), "words": timings.words,
-            "peak_rss_mb": peak_rss_mb()}
+            "peak_rss_mb": peak_rss_mb(), "votes": votes}
 
 
 def peak_rss_mb() -> float:

@@ -139,3 +139,21 @@ def test_a_run_stopped_after_linking_resumes_to_the_same_tables(corpus, whole, t
     for t in TABLES:
         pd.testing.assert_frame_equal(getattr(again, t), getattr(whole, t), obj=t)
     assert not work.exists()
+
+
+def test_the_corpus_pass_counts_the_votes_a_batch_brought_like_those_of_its_checkpoint(tmp_path):
+    """A batch tagged in this run brings its corpus-pass votes (checkpoint_batch); one
+    resumed from its checkpoint has them counted from the file: the same votes."""
+    from pipeline.api import get_tagger
+    from pipeline.finish import corpus_votes_task
+    from pipeline.read import iter_documents
+    from pipeline.run import checkpoint_batch
+
+    cfg = load_config()
+    batch = list(iter_documents(SEEDS, cfg.input))
+    result = checkpoint_batch(0, batch, cfg, str(tmp_path), get_tagger(cfg))
+    assert len(result["votes"]) > 0
+    from_file = corpus_votes_task(str(tmp_path / "batch-000000.mentions.parquet"))
+    pd.testing.assert_frame_equal(result["votes"], from_file)
+    off = load_config(overrides=["ner.corpus_pass=false"])
+    assert checkpoint_batch(1, batch, off, str(tmp_path), get_tagger(off))["votes"] is None
