@@ -174,3 +174,25 @@ def test_listed_companies_get_flags_of_their_own():
     both = build_lexicon(["companies", "listed_companies"])
     index_only = build_lexicon(["companies"])
     assert all(both[w] & (COMPANY | COMPANY_PART) == f for w, f in index_only.items())
+
+
+def test_the_bundled_model_reads_its_lexicon_as_spacy_would(tmp_path):
+    """The bundled model's lookups are read as a plain dict (quick to load): the same
+    lexicon classes, genitives included, and the same entities as the model loaded by
+    spaCy alone; saved again, the table is spaCy's."""
+    from pipeline.ner.lexicon import HashTable
+    from pipeline.ner.model import bundled_model_path, load_model
+
+    fast = load_model("bundled", decoder="spacy", embed_cache_words=0)
+    plain = spacy.load(bundled_model_path())
+    fast_table, plain_table = (n.vocab.lookups.get_table(TABLE) for n in (fast, plain))
+    assert isinstance(fast_table, HashTable) and not isinstance(plain_table, HashTable)
+    assert dict(fast_table) == dict(plain_table) and len(fast_table) > 100_000
+    text = "Merkels Sprecher sagte in Berlin , Putins Regierung und die Deutsche Bank in Frankfurts Westen"
+    doc = fast.make_doc(text)
+    got, want = token_classes(doc, fast_table), token_classes(doc, plain_table)
+    assert (got == want).all() and (got & GENITIVE).any()
+    assert [(e.text, e.label_) for e in fast(text).ents] == [(e.text, e.label_) for e in plain(text).ents]
+    fast.vocab.lookups.to_disk(tmp_path)
+    again = spacy.lookups.Lookups().from_disk(tmp_path)
+    assert dict(again.get_table(TABLE)) == dict(plain_table)

@@ -100,12 +100,18 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
     Raises ModelNotFoundError with install instructions."""
     import spacy
 
-    from . import lexicon  # noqa: F401  registers the bundled model's lexicon feature layer
+    from . import lexicon  # registers the bundled model's lexicon feature layer
 
     target, source = _resolve(name)
     use_cpu_ops(gemm, blas_threads)
+    # a model folder's lookups are read here, the lexicon's table as a plain dict (quick)
+    lookups = Path(target) / "vocab" / "lookups.bin" if source != "package" else None
+    if lookups is not None and not lookups.is_file():
+        lookups = None
     try:
-        nlp = spacy.load(target)
+        nlp = spacy.load(target, exclude=["lookups"] if lookups is not None else [])
+        if lookups is not None:
+            lexicon.load_lookups(nlp.vocab, lookups)
     except Exception as exc:  # noqa: BLE001  a package or folder that is not a spaCy pipeline
         raise ModelNotFoundError(
             f"model {name!r} cannot be loaded as a spaCy pipeline ({type(exc).__name__}: "
