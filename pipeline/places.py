@@ -94,6 +94,68 @@ class _Region(NamedTuple):
     geonames_id: int | None
 
 
+class CityIndex:
+    """NFC name or alternate name -> ((city, matched by its own name), ...), most
+    populous first, as a read-only mapping. Held as a dict of names to numbers and
+    columns of numbers, and a name's cities made when it is asked for: a run asks for a
+    few thousand of the 180,000 names, and loading the index from the cache takes
+    0.05 s where a dict of tuples of cities took 0.3 s (and as long to free)."""
+
+    def __init__(self, cities: dict[str, list[tuple[_City, bool]]]):
+        import numpy as np
+
+        pool: dict[_City, int] = {}
+        self._at: dict[str, int] = {}
+        bounds, which, own = [0], [], []
+        for k, (name, cands) in enumerate(cities.items()):
+            self._at[name] = k
+            for city, is_own in cands:
+                which.append(pool.setdefault(city, len(pool)))
+                own.append(is_own)
+            bounds.append(len(which))
+        self._bounds = np.asarray(bounds, dtype=np.int64)
+        self._which = np.asarray(which, dtype=np.int64)
+        self._own = np.asarray(own, dtype=bool)
+        rows = list(pool)
+        self._ids = np.asarray([c.geonames_id for c in rows], dtype=np.int64)
+        self._names = [c.name for c in rows]
+        self._codes = [c.country_code for c in rows]
+        self._population = np.asarray([c.population for c in rows], dtype=np.int64)
+        self._lat = np.asarray([c.latitude for c in rows], dtype=np.float64)
+        self._lon = np.asarray([c.longitude for c in rows], dtype=np.float64)
+
+    def _city(self, i: int) -> _City:
+        return _City(int(self._ids[i]), self._names[i], self._codes[i], int(self._population[i]),
+                     float(self._lat[i]), float(self._lon[i]))
+
+    def get(self, name: str, default=None):
+        k = self._at.get(name)
+        if k is None:
+            return default
+        lo, hi = int(self._bounds[k]), int(self._bounds[k + 1])
+        return tuple((self._city(int(i)), bool(o)) for i, o in zip(self._which[lo:hi], self._own[lo:hi]))
+
+    def __getitem__(self, name: str) -> tuple[tuple[_City, bool], ...]:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._at
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __iter__(self):
+        return iter(self._at)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CityIndex):
+            return NotImplemented
+        return len(self) == len(other) and all(self[n] == other.get(n) for n in self._at)
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     """Lookup tables, built once (see :func:`gazetteer`)."""
@@ -101,7 +163,7 @@ class Gazetteer:
     countries: dict[str, Place]  # ISO code (or former-state code) -> place
     continents: dict[str, Place]  # exact German name -> place
     #: NFC name or alternate name -> (city, matched by its own name), most populous first
-    cities: dict[str, tuple[tuple[_City, bool], ...]]
+    cities: CityIndex
     regions: dict[str, tuple[_Region, ...]]  # NFC name -> regions
 
 
@@ -251,8 +313,8 @@ def _build_gazetteer(gc) -> Gazetteer:
     return Gazetteer(
         countries=country_places,
         continents=continents,
-        cities={k: tuple(sorted(v, key=lambda cv: (-cv[0].population, cv[0].geonames_id)))
-                for k, v in cities.items()},
+        cities=CityIndex({k: sorted(v, key=lambda cv: (-cv[0].population, cv[0].geonames_id))
+                          for k, v in cities.items()}),
         regions={k: tuple(v) for k, v in regions.items()},
     )
 

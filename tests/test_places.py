@@ -187,3 +187,20 @@ def test_an_empty_cache_setting_turns_the_cache_off(monkeypatch, tmp_path):
         assert not any(tmp_path.rglob("*.pickle"))
     finally:
         places.gazetteer.cache_clear()
+
+
+def test_the_city_index_gives_back_the_cities_it_was_built_from():
+    """CityIndex holds numbers, not cities: each name gives its cities back as built, in
+    order, as equal values."""
+    from pipeline.places import CityIndex, _City
+
+    wien = _City(2761369, "Vienna", "AT", 1691468, 48.20849, 16.37208)
+    wien_va = _City(4791259, "Vienna", "US", 16489, 38.90122, -77.26526)
+    built = {"Wien": [(wien, False)], "Vienna": [(wien, True), (wien_va, True)]}
+    index = CityIndex(built)
+    assert len(index) == 2 and list(index) == ["Wien", "Vienna"] and "Wien" in index and "Berlin" not in index
+    assert index["Vienna"] == ((wien, True), (wien_va, True)) and index.get("Wien") == ((wien, False),)
+    assert index.get("Berlin", ()) == ()
+    with pytest.raises(KeyError):
+        index["Berlin"]
+    assert index == CityIndex(built) and index != CityIndex({"Wien": [(wien, True)]})
