@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, action="append", help="worker counts (repeatable; default 1)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--raw", action="store_true", help="also plain spaCy nlp.pipe(n_process=N)")
-    ap.add_argument("--batch-docs", type=int, default=200)
+    ap.add_argument("--batch-docs", type=int, default=None,
+                    help="output.batch_docs for the runs (default: the shipped setting)")
     args = ap.parse_args()
     import statistics
 
@@ -91,7 +92,8 @@ def main() -> None:
             for w in args.workers or [1]:
                 variants.append((f"pipeline, {w} worker{'s' if w > 1 else ''}",
                                  [sys.executable, "-m", "pipeline", "run", str(corpus), "--out", str(tmp / "out"),
-                                  "--force", "--set", f"output.batch_docs={args.batch_docs}", "--workers", str(w)]))
+                                  "--force", "--workers", str(w),
+                                  *(["--set", f"output.batch_docs={args.batch_docs}"] if args.batch_docs else [])]))
                 if args.raw:
                     variants.append((f"plain spaCy, n_process={w}",
                                      [sys.executable, str(REPO.parent / "shared" / "bench" / "raw_pipe.py"),
