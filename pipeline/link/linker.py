@@ -482,7 +482,9 @@ def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u
     short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
     defs: dict[tuple[str, str], dict[str, list]] = {}
     scopes: list[pd.DataFrame] = []
-    for i, r in enumerate((mapper or _local_map)(_in_document_task, args, common)):
+    # one part is worked on here: a task would only add the trip to a worker and back
+    for i, r in enumerate((mapper if mapper is not None and len(args) > 1 else _local_map)(
+            _in_document_task, args, common)):
         glob = np.empty(len(r["pairs"]), dtype=np.int32)
         for j, (x, s0) in enumerate(zip(r["pairs"], r["first_s"])):
             g = pair_index.get(x)
