@@ -235,7 +235,10 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
     for stage in ("group", "linked", "mentions"):
         store.clear(stage)
     groups = group_parts(ment_parts, cfg.run.part_mentions)
-    merged = [ment_parts[g[0]] if len(g) == 1 else keep(read_all([ment_parts[i] for i in g]), store.target("group", j))
+    # a group of several parts is read as one; written to a file, unless it is the run's
+    # only group (kept in memory, it is one part: the linker need not read it again)
+    merged = [ment_parts[g[0]] if len(g) == 1
+              else keep(read_all([ment_parts[i] for i in g]), store.target("group", j) if len(groups) > 1 else None)
               for j, g in enumerate(groups)]
     res = link_parts(merged, cfg.link, None if store.folder is None else store.folder / "linked",
                      previous_entities=link_inputs.previous_entities, aliases=link_inputs.aliases,
