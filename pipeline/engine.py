@@ -211,15 +211,23 @@ class Engine:
         retries), ``common`` sent to the workers once."""
         if self.client is None or not args:
             return local_map(fn, args, common)
-        # each common argument as one object (scatter would send a list, set or dict
-        # element by element)
-        shared = [self.client.scatter([c], broadcast=True)[0] for c in common]
-        futures = [self.client.submit(fn, *a, *shared, pure=False, retries=2) for a in args]
+        # the common arguments as one tuple, sent once: Dask walks a dict, set or list
+        # scattered on its own element by element (0.2 s for a dict of 5,000 names,
+        # against 5 ms for the tuple that holds it); hash=False gives the copy a key of
+        # its own (the same objects sent again while the last map's copy is released
+        # would otherwise lose the new copy with it)
+        shared = self.client.scatter([tuple(common)], broadcast=True, hash=False)[0] if common else ()
+        futures = [self.client.submit(_with_common, fn, shared, *a, pure=False, retries=2) for a in args]
         try:
             return self.client.gather(futures)
         finally:
             for f in futures:
                 f.release()
+
+
+def _with_common(fn: Callable, common: tuple, *args):
+    """``fn(*args, *common)``: a task of :meth:`Engine.map` (``common`` sent once)."""
+    return fn(*args, *common)
 
 
 class _Progress:

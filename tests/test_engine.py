@@ -326,3 +326,21 @@ def test_forked_workers_start_with_the_driver_imports_and_a_restarted_one_is_spa
             time.sleep(0.2)
         new = [copy for pid, copy in now.values() if pid not in {p for p, _ in first.values()}]
         assert new == [False]
+
+
+def _lookup(i: int, names: dict, extra: set) -> tuple[int, int, bool]:
+    return i, names[f"N{i}"], i in extra
+
+
+def test_map_sends_its_common_arguments_with_each_call_of_a_run():
+    """Engine.map hands every task the common arguments (a dict and a set, sent once per
+    map as one object), in order; the same objects mapped again at once arrive again
+    (a copy sent per map, not one shared key that the last map's release could drop)."""
+    from pipeline.engine import Engine
+
+    names = {f"N{i}": 10 * i for i in range(5000)}
+    with Engine(2) as engine:
+        for _ in range(3):
+            assert engine.map(_lookup, [(i,) for i in range(7)], (names, {2, 5})) == \
+                [(i, 10 * i, i in (2, 5)) for i in range(7)]
+        assert engine.map(len, [("abc",), ([1, 2],)]) == [3, 2]  # no common arguments
