@@ -258,17 +258,25 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
     store.clear("linked")
     if on_mentions is not None:
         on_mentions(parts)
-    co = cooccurrences(parts, cfg.run.part_mentions)
+    # the counts read the columns they need once where the run is one group (one part)
+    counted = parts if len(groups) > 1 else [
+        pd.concat([read_part(p, _COUNTED) for p in parts], ignore_index=True) if len(parts) > 1
+        else read_part(parts[0], _COUNTED)]
+    co = cooccurrences(counted, cfg.run.part_mentions)
     # an incremental run writes every earlier entity too, so a series of runs needs no merge
     if doc_ids is None:
         doc_ids = pd.unique(pd.concat([read_part(p, ["doc_id"])["doc_id"] for p in parts])).tolist()
     entities = cumulative_entities(res["entities"], link_inputs.previous_entities,
                                    link_inputs.previous_mentions, doc_ids)
-    entities = by_mentions(entity_attributes(entities, parts, cfg.run.part_mentions))
+    entities = by_mentions(entity_attributes(entities, counted, cfg.run.part_mentions))
     # LOC entities: country code, GeoNames id, coordinates
-    places = ground_places(entities, parts, cfg.run.part_mentions)
+    places = ground_places(entities, counted, cfg.run.part_mentions)
     entities = schemas.conform(entities.drop(columns=list(places.columns), errors="ignore").join(places), "entities")
     return Linked(parts, groups, entities, co, schemas.conform(res["links"], "links"), n_rows(parts))
+
+
+#: the mentions' columns the co-occurrences, the entities' attributes and places count
+_COUNTED = ["doc_id", "sentence_index", "entity_id", "title", "affiliation"]
 
 
 def mention_part_task(linked, doc_parts: list | None, targets: list[str | None]) -> list:
