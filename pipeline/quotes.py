@@ -60,9 +60,11 @@ subjunctive forms, role nouns) are written by hand here; nothing is learned from
 
 from __future__ import annotations
 
+import operator
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
 from typing import Any
 
 import pandas as pd
@@ -435,11 +437,11 @@ class _Doc:
     def __init__(self, text: str, mentions: pd.DataFrame | list[_MentionRow] | None,
                  quotes: list[tuple[int, int, int]]):
         self.text = text
-        toks = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
-        self.ts = [a for a, _ in toks]
-        self.te = [b for _, b in toks]
-        self.tw = [text[a:b] for a, b in toks]
-        self.tl = [w.lower() for w in self.tw]
+        toks = list(_TOKEN_RE.finditer(text))  # the per-token lists built by C loops
+        self.ts = list(map(re.Match.start, toks))
+        self.te = list(map(re.Match.end, toks))
+        self.tw = list(map(re.Match.group, toks))
+        self.tl = list(map(str.lower, self.tw))
         self.quotes = quotes
         # inside-quote flag per token (outermost quotes, marks included)
         self.inq = [False] * len(toks)
@@ -453,15 +455,12 @@ class _Doc:
             self.closers.add(bisect_left(self.ts, e - 1))
         self.sents = self._sentences()
         self.sent_starts = [a for a, _ in self.sents]
-        self.outq = [0] * (len(toks) + 1)  # prefix count of tokens outside quotes
-        for k, flag in enumerate(self.inq):
-            self.outq[k + 1] = self.outq[k] + (not flag)
-        self.subj_any = [0] * (len(toks) + 1)
-        self.subj_strong = [0] * (len(toks) + 1)
-        for k, wl in enumerate(self.tl):
-            hit = wl in SUBJUNCTIVE and not self.inq[k]
-            self.subj_any[k + 1] = self.subj_any[k] + hit
-            self.subj_strong[k + 1] = self.subj_strong[k] + (hit and wl not in _SUBJ_WEAK)
+        # prefix counts: tokens outside quotes, subjunctives outside quotes (any, strong)
+        self.outq = list(accumulate(map(operator.not_, self.inq), initial=0))
+        hits = [wl in SUBJUNCTIVE and not q for wl, q in zip(self.tl, self.inq)]
+        self.subj_any = list(accumulate(hits, initial=0))
+        self.subj_strong = list(accumulate((h and wl not in _SUBJ_WEAK for h, wl in zip(hits, self.tl)),
+                                           initial=0))
         self.ments = _mention_rows(mentions)
         self.ment_starts = [m[0] for m in self.ments]
         # last words of person names ("Bernd Osterloh" -> "osterloh"): a later bare
