@@ -9,7 +9,7 @@ where the platform allows (``run.start_method``, :func:`start_method`), so they 
 with the pipeline imported; spawned, they start while the driver prepares the run
 (:meth:`Engine.start_in_background`). Either way they load the model as they start
 (:func:`dask_setup`), so the first batches find it ready; the driver itself never
-imports spaCy. Either way the driver reads the input and hands out
+imports spaCy. The driver reads the input and hands out
 batches of documents, at most two per worker in flight (memory stays bounded), and each
 worker normalises, tags and writes its batch as a checkpoint under ``OUT/.work/``, named
 by the batch's number: the tables are assembled from the checkpoints in batch order, so

@@ -259,9 +259,7 @@ def link_run(doc_parts: list, ment_parts: list, cfg: Config, store: PartStore, *
     if on_mentions is not None:
         on_mentions(parts)
     # the counts read the columns they need once where the run is one group (one part)
-    counted = parts if len(groups) > 1 else [
-        pd.concat([read_part(p, _COUNTED) for p in parts], ignore_index=True) if len(parts) > 1
-        else read_part(parts[0], _COUNTED)]
+    counted = parts if len(groups) > 1 else [pd.concat([read_part(p, _COUNTED) for p in parts], ignore_index=True)]
     co = cooccurrences(counted, cfg.run.part_mentions)
     # an incremental run writes every earlier entity too, so a series of runs needs no merge
     if doc_ids is None:

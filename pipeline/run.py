@@ -539,7 +539,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         from .write import TableWriter, write_json
 
         staging = folder.stage()
-        t_write = None
+        t_write = time.perf_counter()  # when the first tables are handed to the writer
         with ThreadPoolExecutor(1, thread_name_prefix="pipeline-quotes") as pool, \
                 TableWriter(staging, cfg.output.formats, escape_formulas=cfg.output.csv_escape_formulas) as writer:
             quoting = []
@@ -558,8 +558,6 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
 
             linked = timed(timings, "link", link_run, doc_files, ment_parts, cfg, store, link_inputs=link_inputs,
                            doc_ids=all_ids, mapper=mapper, on_mentions=mentions_ready)
-            if t_write is None:  # link_run hands its mention parts over as it makes them
-                mentions_ready(linked.mentions)
             for name in ("entities", "cooccurrences", "links"):
                 writer.submit(getattr(linked, name), name)
             quotes = (quoting[0].result() if quoting
@@ -569,7 +567,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
                 writer.submit(quotes, "quotes")
             writer.wait()
             # the tables' writing, from its start (overlapping the linking's last steps)
-            timings.add("write", t_write if t_write is not None else time.perf_counter())
+            timings.add("write", t_write)
         status = _status_counts([Path(p) for p in doc_files])
         tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
                   "entities": linked.entities, "cooccurrences": linked.cooccurrences, "links": linked.links}

@@ -391,7 +391,6 @@ def load_lookups(vocab, path: Path) -> None:
         vocab.lookups.set_table(name, HashTable(name, data) if name == TABLE else Table(name, data))
 
 
-
 def _float32_vectors(vocab, ops) -> None:
     """The packaged model stores its static vectors as float16 (half the size on disk;
     ``pipeline.ner.train.package_model``); the matrix multiplies need float32, so the
