@@ -539,18 +539,18 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
         from .write import TableWriter, write_json
 
         staging = folder.stage()
-        t_write = time.perf_counter()  # when the first tables are handed to the writer
+        t_write = time.perf_counter()  # when the first table is handed to the writer
         with ThreadPoolExecutor(1, thread_name_prefix="pipeline-quotes") as pool, \
                 TableWriter(staging, cfg.output.formats, escape_formulas=cfg.output.csv_escape_formulas) as writer:
             quoting = []
+            # the documents are final once the corpus pass has counted their mentions: they
+            # are written while this process links (a core the linking leaves idle)
+            writer.submit(doc_files, schemas.with_extra("documents", extra))
 
             def mentions_ready(mention_parts: list) -> None:
-                """The documents and mentions tables are written in the background from
-                here on; with workers, they find the quotations meanwhile too, while this
-                process counts the co-occurrences and the entities' attributes."""
-                nonlocal t_write
-                t_write = time.perf_counter()
-                writer.submit(doc_files, schemas.with_extra("documents", extra))
+                """The mentions table is written in the background from here on; with
+                workers, they find the quotations meanwhile, while this process counts the
+                co-occurrences and the entities' attributes."""
                 writer.submit(mention_parts, "mentions")
                 if engine.distributed:
                     quoting.append(pool.submit(timed, timings, "quotes", quote_parts, doc_files, mention_parts,
@@ -566,7 +566,7 @@ def _run_in_folder(raw_docs, cfg: Config, folder: RunFolder, *, input_desc, tagg
             if cfg.quotes.enabled:
                 writer.submit(quotes, "quotes")
             writer.wait()
-            # the tables' writing, from its start (overlapping the linking's last steps)
+            # the tables' writing, from its start (overlapping the linking and the quotations)
             timings.add("write", t_write)
         status = _status_counts([Path(p) for p in doc_files])
         tables = {"documents": pd.DataFrame({"doc_id": status["ids"], "status": status["status"]}),
