@@ -526,3 +526,62 @@ def test_embedding_cache_goes_with_its_model():
     cache = embedding_cache(a)
     assert cache.capacity == 50_000 and len(cache) == 0
     assert (tok2vec.predict([a.make_doc("Olaf Scholz in Paris")])[0] == before).all() and len(cache) > 0
+
+
+def test_floret_lookup_with_numpy_gives_spacys_rows_and_vectors():
+    """floret.py hashes the n-grams of all words at once: the rows are those spaCy's
+    Vectors hashes one by one, for words of every length (blocks of 16 bytes and every
+    tail), multi-byte characters of every width, combining marks and the empty word, and
+    the vectors are Vectors.get_batch's bit for bit."""
+    import random
+
+    import numpy
+
+    from pipeline.ner import floret
+
+    nlp = load_model("bundled")
+    vectors = nlp.vocab.vectors
+    assert vectors.mode == "floret"  # what the fast path is for
+    rnd = random.Random(7)
+    alphabet = "abcXYZ09äöüßé€ж漢字🙂\u0301 -'."
+    words = ["", "a", "Ab", "Berlin", "Bundesverfassungsgericht", "Kim Jong-un", "Lawrow's"] + [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 45))) for _ in range(1500)]
+    rows, per_word = floret.floret_rows(
+        words, minn=vectors.minn, maxn=vectors.maxn, hash_count=vectors.hash_count, seed=vectors.hash_seed,
+        bow=vectors.bow, eow=vectors.eow, n_rows=vectors.data.shape[0])
+    expected = [[h % vectors.data.shape[0] for g in vectors._get_ngrams(w) for h in vectors._get_ngram_hashes(g)]
+                if w else [] for w in words]
+    assert per_word.tolist() == [len(e) for e in expected]
+    assert rows.tolist() == [r for e in expected for r in e]
+    assert {len(w.encode("utf8")) % 16 for w in words} == set(range(16))  # every tail length
+    keys = [nlp.vocab.strings.add(w) for w in words + words[:50]]  # repeated keys too
+    assert numpy.array_equal(floret.get_batch(vectors, keys), vectors.get_batch(keys))
+    # the layer uses it at inference (load_model), with the tok2vec's output unchanged
+    texts = [t for t, _ in SENTENCES] + ["Der Kreml-Sprecher Dmitri Peskow äußerte sich über 🙂 und Ž."]
+    fast = nlp.get_pipe("tok2vec").model.predict([nlp.make_doc(t) for t in texts])
+    layers = [x for x in nlp.get_pipe("tok2vec").model.walk() if x.name == "static_vectors"]
+    assert layers and all(x._func is floret._fast_forward for x in layers)
+    from spacy.ml.staticvectors import forward as spacy_forward
+
+    for x in layers:
+        x._func = spacy_forward
+    from pipeline.ner.dedup import embedding_cache
+
+    embedding_cache(nlp).clear()
+    plain = nlp.get_pipe("tok2vec").model.predict([nlp.make_doc(t) for t in texts])
+    assert all(numpy.array_equal(a, b) for a, b in zip(fast, plain))
+
+
+def test_distinct_word_pairs_are_numpys():
+    import numpy
+
+    from pipeline.ner.dedup import _unique_pairs
+
+    rng = numpy.random.default_rng(3)
+    words = rng.integers(0, 2**64 - 1, size=(300, 2), dtype=numpy.uint64)
+    pairs = numpy.concatenate([words[rng.integers(0, 300, size=5000)],
+                               numpy.stack([words[:5, 0], words[5:10, 1]], axis=1)])  # one form, other norms
+    uniq, inverse = _unique_pairs(pairs)
+    assert numpy.array_equal(uniq[inverse], pairs)
+    assert {tuple(r) for r in uniq.tolist()} == {tuple(r) for r in numpy.unique(pairs, axis=0).tolist()}
+    assert len(uniq) == len({tuple(r) for r in pairs.tolist()})

@@ -21,6 +21,7 @@ from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
 from .decode import vectorise_ner
 from .dedup import dedup_embeddings, embedding_cache
+from .floret import fast_static_vectors
 from .encode import fuse_encoder
 from .postprocess import (
     Span,
@@ -127,6 +128,7 @@ def load_model(name: str = "bundled", *, gemm: Gemm = "numpy", blas_threads: int
     nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in needed])
     # each distinct word embedded once per batch, and not again while cached: the same vectors
     dedup_embeddings(nlp, embed_cache_words)
+    fast_static_vectors(nlp)  # floret vectors looked up with numpy: the same vectors
     fuse_encoder(nlp)  # the window encoder in place, with numpy: the same vectors
     if decoder == "vectorised":
         vectorise_ner(nlp)  # all documents of a batch decoded at once: the same entities
