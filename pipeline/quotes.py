@@ -236,6 +236,9 @@ bericht einschätzung ansicht auffassung meinung darstellung schätzungen schät
 überzeugung vermutung vermutungen aussagen medienberichten zeitungsberichten bewertung
 darstellungen
 augenzeugenberichten berechnungen erkenntnissen ermittlungen umfrage studie
+dokument dokumenten analyse analysen untersuchung untersuchungen studien umfragen gutachten
+prognose prognosen hochrechnung hochrechnungen recherchen unterlagen daten zahlen statistik
+bekunden
 """.split())
 
 # Konjunktiv I (3rd person) of auxiliaries, modals and frequent verbs, plus the
@@ -665,11 +668,18 @@ def _mention_at(d: _Doc, i: int) -> bool:
     return k < len(d.ments) and d.ments[k][0] == d.ts[i] and d.ments[k][2] in ("PER", "ORG")
 
 
+#: the heads of compound speech nouns: "nach Polizeiangaben", "nach Expertenmeinung",
+#: "nach einem Fernsehbericht", "laut einer dpa-Meldung"
+_SPEECH_NOUN_HEADS = ("angaben", "aussagen", "berichten", "bericht", "informationen", "meinung", "meldung",
+                      "meldungen", "stellungnahme", "auskunft", "einschätzung",
+                      "erkenntnissen", "dokument", "analyse", "studie", "umfrage", "vorhersage")
+
+
 def _speech_noun_at(d: _Doc, i: int, stop: int) -> bool:
     """A speech noun within the next three tokens: "nach (palästinensischen) Angaben"."""
     for k in range(i, min(stop, i + 3)):
         w = d.tl[k]
-        if w in SPEECH_NOUNS or w.endswith(("angaben", "berichten", "informationen")) or w == "sicht":
+        if w in SPEECH_NOUNS or w.endswith(_SPEECH_NOUN_HEADS) or w == "sicht":
             return True
         if not w.isalpha():
             return False

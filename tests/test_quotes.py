@@ -113,6 +113,20 @@ def test_nach_angaben_von():
     assert r["text"] == "fällt der Strom am Freitag aus"
 
 
+def test_nach_a_source_noun_or_a_compound_of_one():
+    """A source noun after "nach", compounds by their head: the source says what follows;
+    "nach" before other nouns is no source."""
+    text = ("Nach Polizeiangaben wurden zwei Menschen verletzt. "
+            "Nach einem Bericht des Senders ist die Brücke gesperrt. "
+            "Nach Expertenmeinung steigen die Preise weiter. "
+            "Nach dem Spiel fuhren die Fans nach Hause.")
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [r["text"] for r in rows] == ["wurden zwei Menschen verletzt", "ist die Brücke gesperrt",
+                                         "steigen die Preise weiter"]
+    assert all(text[r["cue_start"]:r["cue_end"]] == "Nach" for r in rows)
+    assert "Senders" in speaker(text, rows[1])
+
+
 def test_subjunctive_indirect_speech_and_continuation():
     text = ("Der Bürgermeister Karl Weiß erklärte, die Brücke sei marode. "
             "Sie müsse im Sommer gesperrt werden. "
