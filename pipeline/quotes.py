@@ -1206,8 +1206,6 @@ class _Extractor:
             for k in range(a, b):
                 sent_of[k] = si
         self.direct_spans: list[tuple[int, int]] = []
-        last_speaker = None
-        last_end = -1
         outer = [(s, e) for s, e, depth in self.marks if not depth and bisect_left(d.ts, s) < len(d.tw)]
         speech = [self._is_speech(s, e, d.sents[sent_of[bisect_left(d.ts, s)]]) for s, e in outer]
         for (s, e), is_speech in zip(outer, speech):
@@ -1280,8 +1278,6 @@ class _Extractor:
                     and d.tl[subj[0]] not in _NOT_SPEAKER_START and not _has_subj(d, a, ti))
                 self.rows[-1]["_subj"] = (self._resolve(*subj), strong)
             self.direct_spans.append((s, e))
-            if speaker:
-                last_speaker, last_end = speaker, e
 
     # ---- indirect speech
     def indirect(self) -> None:
