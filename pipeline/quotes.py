@@ -236,6 +236,11 @@ bericht einschätzung ansicht auffassung meinung darstellung schätzungen schät
 überzeugung vermutung vermutungen aussagen medienberichten zeitungsberichten bewertung
 darstellungen
 augenzeugenberichten berechnungen erkenntnissen ermittlungen umfrage studie
+""".split())
+#: more sources after "nach" ("nach einem EU-Dokument", "nach ersten Analysen", "nach
+#: Daten des Bundesamts", "nach eigenem Bekunden"); after "aus" they are mostly where
+#: something comes from ("die Klauseln aus dem Dokument")
+_NACH_SOURCE_NOUNS = SPEECH_NOUNS | frozenset("""
 dokument dokumenten analyse analysen untersuchung untersuchungen studien umfragen gutachten
 prognose prognosen hochrechnung hochrechnungen recherchen unterlagen daten zahlen statistik
 bekunden
@@ -547,6 +552,17 @@ def _is_cue_verb(w: str) -> bool:
     return w in SPEECH_FINITE or w in SPEECH_PARTICIPLES
 
 
+#: possessive and demonstrative determiners that open a noun phrase ("laut ihrem Anführer",
+#: "laut diesem Zeugen")
+_NP_DETERMINERS = frozenset(f"{stem}{end}" for stem in ("sein", "ihr", "dies") for end in ("", "e", "em", "en", "er", "es")
+                            if f"{stem}{end}" != "dies")
+
+
+def _capitalised_compound(w: str) -> bool:
+    """A hyphenated noun whose first part is lower case: "dpa-Meldung", "ai-Bericht"."""
+    return "-" in w and w[0].islower() and w.rsplit("-", 1)[1][:1].isupper()
+
+
 def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
               adjectives: bool = False) -> tuple[int, int] | None:
     """The noun phrase starting at token i (a speaker after its verb), as a token range.
@@ -573,8 +589,8 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
     w, wl = d.tw[i], d.tl[i]
     if wl in PRONOUNS_SPEAKER or wl in ("es", "man"):
         return (i, i + 1) if wl in PRONOUNS_SPEAKER else None
-    if not (wl in ARTICLES or w[0].isupper() or wl in ("dessen", "deren", "sein", "seine", "ihr", "ihre")
-            or wl in _DEMONSTRATIVE):
+    if not (wl in ARTICLES or w[0].isupper() or wl in ("dessen", "deren") or wl in _NP_DETERMINERS
+            or wl in _DEMONSTRATIVE or _capitalised_compound(w)):
         return None
     if wl in ARTICLES and i + 2 < stop and d.tl[i + 1] in _PREPOSITIONS:
         # an extended attribute: "die in New York geborene Sängerin"
@@ -599,12 +615,14 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
         if j > i and wl in _STOP_NP and wl not in ARTICLES:
             break
         if j > i and not w[0].isupper() and wl not in ARTICLES and not w[0].isdigit() \
-                and wl not in ("von", "vom", "der", "des") and not wl.endswith(("e", "en", "er", "es", "em")):
+                and wl not in ("von", "vom", "der", "des") and not wl.endswith(("e", "en", "er", "es", "em")) \
+                and not _capitalised_compound(w):
             break
         # a lowercase word after the head noun is a verb ("Der Minister betonte"), not an
         # adjective ("der grüne Minister", "des neuen Vorsitzenden")
         if j > i and not w[0].isupper() and not w[0].isdigit() and wl not in ARTICLES \
-                and wl not in ("von", "vom") and d.tw[j - 1][0].isupper() and d.tl[j - 1] not in ARTICLES:
+                and wl not in ("von", "vom") and d.tw[j - 1][0].isupper() and d.tl[j - 1] not in ARTICLES \
+                and not _capitalised_compound(w):
             break
         if j > i and _is_cue_verb(wl) and not w[0].isupper():
             break  # a verb ends the phrase; a capitalised form is a noun ("dem Schreiben")
@@ -668,18 +686,22 @@ def _mention_at(d: _Doc, i: int) -> bool:
     return k < len(d.ments) and d.ments[k][0] == d.ts[i] and d.ments[k][2] in ("PER", "ORG")
 
 
-#: the heads of compound speech nouns: "nach Polizeiangaben", "nach Expertenmeinung",
-#: "nach einem Fernsehbericht", "laut einer dpa-Meldung"
-_SPEECH_NOUN_HEADS = ("angaben", "aussagen", "berichten", "bericht", "informationen", "meinung", "meldung",
-                      "meldungen", "stellungnahme", "auskunft", "einschätzung",
-                      "erkenntnissen", "dokument", "analyse", "studie", "umfrage", "vorhersage")
+#: the heads of compound speech nouns: "nach Polizeiangaben", "nach Zeugenaussagen",
+#: "nach Medienberichten"
+_SPEECH_NOUN_HEADS = ("angaben", "aussagen", "berichten", "informationen")
+#: and of compound sources after "nach": "nach Expertenmeinung", "nach einem Fernsehbericht"
+_NACH_SOURCE_HEADS = _SPEECH_NOUN_HEADS + ("bericht", "meinung", "stellungnahme", "auskunft", "einschätzung",
+                                           "erkenntnissen", "dokument", "analyse", "studie", "umfrage",
+                                           "vorhersage")
 
 
-def _speech_noun_at(d: _Doc, i: int, stop: int) -> bool:
-    """A speech noun within the next three tokens: "nach (palästinensischen) Angaben"."""
+def _speech_noun_at(d: _Doc, i: int, stop: int, after_nach: bool = False) -> bool:
+    """A speech noun within the next three tokens: "nach (palästinensischen) Angaben";
+    ``after_nach``: or another source "nach" names ("nach einem EU-Dokument")."""
+    nouns, heads = (_NACH_SOURCE_NOUNS, _NACH_SOURCE_HEADS) if after_nach else (SPEECH_NOUNS, _SPEECH_NOUN_HEADS)
     for k in range(i, min(stop, i + 3)):
         w = d.tl[k]
-        if w in SPEECH_NOUNS or w.endswith(_SPEECH_NOUN_HEADS) or w == "sicht":
+        if w in nouns or w.endswith(heads) or w == "sicht":
             return True
         if not w.isalpha():
             return False
@@ -1389,7 +1411,7 @@ class _Extractor:
             if d.inq[k]:
                 continue
             if tl[k] in ("laut", "gemäß") or (tl[k] in ("nach", "aus") and k + 1 < end
-                                              and _speech_noun_at(d, k + 1, end)):
+                                              and _speech_noun_at(d, k + 1, end, after_nach=tl[k] == "nach")):
                 np = _np_right(d, k + 1, end, adjectives=True)
                 if not np or tl[k] == "gemäß" and not self._strong_speaker(*np):
                     continue  # "gemäß Artikel 5" is no source

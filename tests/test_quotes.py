@@ -125,6 +125,17 @@ def test_nach_a_source_noun_or_a_compound_of_one():
                                          "steigen die Preise weiter"]
     assert all(text[r["cue_start"]:r["cue_end"]] == "Nach" for r in rows)
     assert "Senders" in speaker(text, rows[1])
+    # after "aus", a document is where something comes from
+    assert q_of(extract_quotes("d", "Die Klauseln aus dem Dokument sind geheim.")) == []
+
+
+def test_laut_before_a_possessive_a_demonstrative_or_a_lower_case_compound():
+    text = ("Laut diesem Zeugen fielen zwei Schüsse. Laut ihrem Anwalt ist sie unschuldig. "
+            "Laut einer dpa-Meldung steigt der Preis.")
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [(r["text"], speaker(text, r)) for r in rows] == [
+        ("fielen zwei Schüsse", "diesem Zeugen"), ("ist sie unschuldig", "ihrem Anwalt"),
+        ("steigt der Preis", "einer dpa-Meldung")]
 
 
 def test_subjunctive_indirect_speech_and_continuation():
