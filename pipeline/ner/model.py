@@ -21,8 +21,8 @@ from ..errors import ModelNotFoundError
 from .cpu import Gemm, use_cpu_ops
 from .decode import vectorise_ner
 from .dedup import dedup_embeddings, embedding_cache
-from .floret import fast_static_vectors
 from .encode import fuse_encoder
+from .floret import fast_static_vectors
 from .postprocess import (
     Span,
     Work,
