@@ -103,6 +103,8 @@ class Engine:
         self._closer = None
         self._starter: threading.Thread | None = None
         self._start_error: BaseException | None = None
+        #: the scratch folders the local cluster's servers put in ``sys.path`` (:func:`_drop_paths`)
+        self._dask_paths: list[str] = []
 
     @classmethod
     def for_config(cls, cfg) -> "Engine":
@@ -149,11 +151,15 @@ class Engine:
             self._wait_started()
         elif self.distributed and self.client is None:
             self._start()
+        _drop_paths(self._dask_paths)
+        self._dask_paths = []
         return self
 
     def _start(self) -> None:
+        before = set(sys.path)
         self.client, self._cluster = _start_dask(self.workers, self.scheduler, self.model,
                                                  self.start_method or "spawn")
+        self._dask_paths = [p for p in _scratch_folders(self._cluster) if p not in before]
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -223,6 +229,32 @@ class Engine:
         finally:
             for f in futures:
                 f.release()
+
+
+def _scratch_folders(cluster) -> list[str]:
+    """The scratch folders of a local cluster's scheduler and nannies, which run in this
+    process (none for a remote cluster)."""
+    if cluster is None:
+        return []
+    servers = [getattr(cluster, "scheduler", None), *getattr(cluster, "workers", {}).values()]
+    return [s.local_directory for s in servers if isinstance(getattr(s, "local_directory", None), str)]
+
+
+def _drop_paths(paths: list[str]) -> None:
+    """Take ``paths`` out of ``sys.path``, in this thread: the scratch folders a local
+    cluster's servers put at its front as they started (:func:`_scratch_folders`).
+
+    Dask puts a server's scratch folder first in ``sys.path`` (for files uploaded to it,
+    which a run never does) and takes it out again as the server closes, in the cluster's
+    event-loop thread. A run closes its cluster while this process writes the tables
+    (:meth:`Engine.close_in_background`): an import or a package-metadata lookup
+    iterating ``sys.path`` in another thread then skipped the entry after the removed
+    one (once, the manifest's ``version("spacy")`` missed site-packages). Taken out when
+    the engine is entered, the folders are no longer first when their servers close, so
+    Dask leaves ``sys.path`` alone."""
+    for p in paths:
+        while p in sys.path:
+            sys.path.remove(p)
 
 
 def _with_common(fn: Callable, common: tuple, *args):

@@ -236,6 +236,24 @@ def test_the_driver_of_a_run_with_workers_does_not_import_spacy(corpus, tmp_path
     assert r.stdout.split() == ["False", spacy.__version__, "10"]
 
 
+def test_a_local_cluster_leaves_sys_path_alone():
+    """Dask puts its servers' scratch folders first in sys.path and takes them out as
+    they close, in its own thread, while the driver writes the tables (an import or a
+    package-metadata lookup iterating sys.path then skipped an entry). The engine takes
+    them out as it is entered: sys.path is the driver's own while the cluster runs, and
+    closing it, in the background too, changes nothing."""
+    import sys
+
+    from pipeline.engine import Engine
+
+    before = list(sys.path)
+    with Engine(2) as engine:
+        assert sys.path == before
+        assert engine.map(divmod, [(7, 2), (9, 4)]) == [(3, 1), (2, 1)]
+        engine.close_in_background()
+    assert sys.path == before
+
+
 def test_auto_workers_use_every_core_for_a_large_input_within_memory():
     from pipeline.engine import AUTO_DRIVER_BYTES, AUTO_MIN_BYTES, AUTO_WORKER_BYTES, auto_workers
 
