@@ -335,8 +335,6 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc,
                    rows: dict[str, int] | None = None) -> dict[str, Any]:
     """The run's manifest; ``rows`` gives the row counts of tables written by parts
     (absent from ``tables``)."""
-    from importlib.metadata import version
-
     rows = rows or {}
 
     def count(name: str) -> int:
@@ -347,7 +345,7 @@ def build_manifest(cfg, tagger, tables, timings, started, input_desc,
     info = tagger.info
     return {
         "pipeline_version": __version__,
-        "spacy_version": version("spacy"),  # spaCy itself need not be imported by the driver
+        "spacy_version": info.spacy_version,  # read when the model was described or loaded
         "model": {"name": info.name, "version": info.version, "path": info.path, "source": info.source},
         "config": cfg.to_dict(),
         "config_hash": cfg.hash(),
