@@ -225,6 +225,8 @@ COMMON_SEPARABLE = {f: SEPARABLE_BARE[f] for f in _TOO_COMMON if f in SEPARABLE_
 _HEISST = frozenset({"heißt", "hieß"})
 #: "bekannt wurde": what became known ("Wie am Montag bekannt wurde, ...")
 _BECAME = frozenset({"wurde", "wird", "geworden"})
+#: "wurde bekannt, dass ...": the finite verb of what became known, up to six words before
+_BECAME_FINITE = frozenset({"wurde", "wird", "war", "ist"})
 
 # participles that are mostly adjectives ("reagierte gelassen")
 SPEECH_PARTICIPLES = SPEECH_PARTICIPLES - {"gelassen"}
@@ -1518,6 +1520,19 @@ class _Extractor:
             speaker = self._resolve(*speaker_np) if speaker_np else None
             self._add("indirect", [d.span(q0, q_end)], d.span(v, cue_end), speaker)
             return speaker
+        # "Im April wurde bekannt, dass ..." / "Bekannt wurde, dass ...": an impersonal
+        # source (not "ob": what did not become known)
+        for k in range(a, end - 3):
+            if tl[k] != "bekannt" or d.inq[k]:
+                continue
+            after = k + 1 + (tl[k + 1] in _BECAME)  # "bekannt wurde, dass"
+            if d.tw[after] != "," or after + 2 >= end or tl[after + 1] != "dass":
+                continue
+            became = [i for i in range(max(a, k - 6), k) if tl[i] in _BECAME_FINITE]
+            if after > k + 1 or became:
+                cue = (k, after) if after > k + 1 else (became[-1], k + 1)
+                self._add("indirect", [d.span(after + 1, end)], d.span(*cue), None)
+                return None
         # "Demnach ...": the sentence reports what the source before it says
         if end - a >= 4 and tl[a] == "demnach" and d.tw[a][0].isupper() and _has_subj(d, a + 1, end):
             self._add("indirect", [d.span(a + 1, end)], d.span(a, a + 1), None)

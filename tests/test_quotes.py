@@ -129,6 +129,16 @@ def test_nach_a_source_noun_or_a_compound_of_one():
     assert q_of(extract_quotes("d", "Die Klauseln aus dem Dokument sind geheim.")) == []
 
 
+def test_what_became_known_is_an_impersonal_source():
+    text = ("Im April wurde dann bekannt, dass der Sänger krank war. "
+            "Bekannt wurde, dass die Firma verkauft wird. "
+            "Nicht bekannt wurde, ob ein Lösegeld gezahlt wurde. Der Betrag ist seit Jahren bekannt.")
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]], r["speaker_start"]) for r in rows] == [
+        ("indirect", "dass der Sänger krank war", "wurde dann bekannt", None),
+        ("indirect", "dass die Firma verkauft wird", "Bekannt wurde", None)]
+
+
 def test_laut_before_a_possessive_a_demonstrative_or_a_lower_case_compound():
     text = ("Laut diesem Zeugen fielen zwei Schüsse. Laut ihrem Anwalt ist sie unschuldig. "
             "Laut einer dpa-Meldung steigt der Preis.")
