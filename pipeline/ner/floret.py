@@ -24,7 +24,6 @@ import sys
 
 import numpy
 
-_M = numpy.uint64(0xFFFFFFFFFFFFFFFF)
 _C1 = numpy.uint64(0x87C37B91114253D5)
 _C2 = numpy.uint64(0x4CF5AD432745937F)
 _F1 = numpy.uint64(0xFF51AFD7ED558CCD)
