@@ -585,3 +585,34 @@ def test_distinct_word_pairs_are_numpys():
     assert numpy.array_equal(uniq[inverse], pairs)
     assert {tuple(r) for r in uniq.tolist()} == {tuple(r) for r in numpy.unique(pairs, axis=0).tolist()}
     assert len(uniq) == len({tuple(r) for r in pairs.tolist()})
+
+
+def test_the_tokenizer_keeps_more_spans_and_gives_spacys_tokens():
+    """load_model lets the tokenizer remember up to TOKENIZER_CACHE_SPANS spans (spaCy's
+    own tokenizer stops remembering at 10,000); the tokens of texts tokenized once
+    its cache is past 10,000 spans, special cases ("z.B.", "Dr.") and affixes among them,
+    are those of a fresh tokenizer with spaCy's limit, text for text and token for token."""
+    import random
+
+    from spacy.tokenizer import Tokenizer
+
+    from pipeline.ner.model import TOKENIZER_CACHE_SPANS
+
+    nlp = load_model("bundled")
+    tok = nlp.tokenizer
+    assert tok.max_cache_size == TOKENIZER_CACHE_SPANS > 10_000
+    rnd = random.Random(3)
+    words = ["Merkel,", "(Dr.", "z.B.", "Kim-Jong-un", "„Putins", "Nr.", "USA.", "3,5%", "Berlin:", "dpa-Meldung"]
+    texts = [" ".join(f"{rnd.choice(words)}{i}{rnd.choice(['', '.', ',', ')', '“'])} {rnd.choice(words)}"
+                      for i in range(k * 400, k * 400 + 400)) for k in range(40)]
+    reference = Tokenizer(nlp.vocab, rules=tok.rules, prefix_search=tok.prefix_search,
+                          suffix_search=tok.suffix_search, infix_finditer=tok.infix_finditer,
+                          token_match=tok.token_match, url_match=tok.url_match,
+                          faster_heuristics=tok.faster_heuristics)
+    assert reference.max_cache_size == 10_000
+    first = [[t.text for t in tok(t)] for t in texts]
+    again = [[t.text for t in tok(t)] for t in texts]  # from the cache, past spaCy's 10,000
+    expected = [[t.text for t in reference(t)] for t in texts]
+    assert sum(len(t.split()) for t in texts) > 20_000
+    assert first == expected and again == expected
+    assert [[t.norm_ for t in tok(t)] for t in texts[-3:]] == [[t.norm_ for t in reference(t)] for t in texts[-3:]]
