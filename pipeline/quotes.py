@@ -331,6 +331,7 @@ dazu daher deshalb gestern heute morgen dann danach zuvor später zudem außerde
 jedoch aber so nun bereits damals zugleich zuletzt weiter ferner dabei hierzu darauf
 dort hier gegenüber laut trotzdem allerdings zunächst schließlich anschließend als
 überraschend erst wörtlich daraufhin ebenfalls ebenso
+bezüglich hinsichtlich angesichts aufgrund infolge anlässlich seitens trotz wegen ungeachtet innerhalb außerhalb
 """.split())
 _STOP_NP = _NON_SUBJECT | frozenset("""
 und oder sowie dass ob wie wenn weil da als es man sich sei habe werde ist sind war waren
@@ -672,6 +673,14 @@ _MODALS = frozenset("kann können konnte konnten könne könnte muss müssen mus
                     "werde würde zu".split())
 
 
+#: a quoted stretch of at most this many words, not speech and capitalised, is a name
+#: ("„Xinhua“", "„Oberste Rat zur Wiederherstellung der Demokratie“")
+_NAMED_QUOTE_WORDS = 6
+
+#: the modal verbs proper: "wird", "werde" and "zu" of :data:`_MODALS` left out
+_MODAL_VERBS = _MODALS - {"wird", "werden", "werde", "würde", "zu"}
+
+
 def _indicative_at(d: _Doc, k: int) -> bool:
     """The verb at token k reads as an indicative finite verb: a past form ("rief",
     "aufforderte") or a 3rd person present ("betont"), not an infinitive before a modal
@@ -730,6 +739,10 @@ class _Extractor:
         self.text = text
         self.marks = find_quote_marks(text)
         self.d = _Doc(text, mentions, self.marks)
+        #: per token: inside a short quoted name that is not speech ("die Nachrichtenagentur
+        #: „Xinhua“", "die Online-Ausgabe des „Spiegel“"), set by :meth:`direct`; a speech
+        #: frame may run through one
+        self.named = [False] * len(self.d.tw)
         self.rows: list[dict[str, Any]] = []
         self.speakers: list[tuple[int, str]] = []  # (speaker start, entity id) in text order
 
@@ -1233,6 +1246,11 @@ class _Extractor:
         outer = [(s, e) for s, e, depth in self.marks if not depth and bisect_left(d.ts, s) < len(d.tw)]
         speech = [self._is_speech(s, e, d.sents[sent_of[bisect_left(d.ts, s)]]) for s, e in outer]
         for (s, e), is_speech in zip(outer, speech):
+            ti, tj = bisect_left(d.ts, s), bisect_left(d.ts, e)
+            inner = [w for w in d.tw[ti + 1:tj - 1 if tj > ti + 1 else ti + 1] if w.isalnum() or "-" in w]
+            if not is_speech and 1 <= len(inner) <= _NAMED_QUOTE_WORDS and inner[0][0].isupper():
+                self.named[ti:tj] = [True] * (tj - ti)
+        for (s, e), is_speech in zip(outer, speech):
             ti = bisect_left(d.ts, s)
             tj = bisect_left(d.ts, e)
             si = sent_of[ti]
@@ -1476,6 +1494,9 @@ class _Extractor:
                      or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]  # "bekannt gab"
                      or tl[v] in _HEISST and tl[v - 1] == "es"  # "Wie es hieß, ..."
                      or tl[v] in _BECAME and tl[v - 1] == "bekannt"]  # "Wie bekannt wurde, ..."
+            # "wie X das behaupten konnte" is a clause about X's words, not their source (a
+            # passive is one: "wie von X berichtet wird")
+            verbs = [v for v in verbs if not (v + 1 < j and tl[v + 1] in _MODAL_VERBS)]
             if not verbs:
                 continue
             v = verbs[0]
@@ -1496,14 +1517,24 @@ class _Extractor:
                 continue
             # the complement starts after the next comma (or right after the verb + "dass")
             c = v + 1
-            while c < end and d.tw[c] not in ",:;" and c - v < 12 and not d.inq[c]:
+            while c < end and d.tw[c] not in ",:;" and c - v < 12:
+                if d.inq[c]:
+                    # a quoted name right before the comma belongs to the frame ("meldet die
+                    # Nachrichtenagentur „Xinhua“, ...", "sagte der „Berliner Zeitung“, dass")
+                    k = c
+                    while k < end and self.named[k]:
+                        k += 1
+                    if k == c or k >= end or d.tw[k] != ",":
+                        break
+                    c = k
+                    continue
                 if tl[c] in ("dass", "ob"):
                     break
                 c += 1
             if c >= end and not common and tl[v] in SPEECH_PARTICIPLES and end - v >= 4 \
                     and tl[end - 2] == "zu" and tl[end - 1].endswith("en") and v + 1 < end - 2:
                 c = v  # "X hat angekündigt die Preise zu erhöhen": an infinitive clause, no comma
-            elif c >= end or d.inq[c]:
+            elif c >= end or d.inq[c]:  # the complement starts outside quotes
                 continue
             if common and not (c - 1 > v and tl[c - 1] in common):
                 continue  # "gab" is speech only as "gab ... bekannt," / "gab ... an,"
@@ -1516,7 +1547,16 @@ class _Extractor:
             if not evidence:
                 continue
             cue_end = v + 1
-            speaker_np = self._choose(a, v, _np_right(d, v + 1, c))
+            right = _np_right(d, v + 1, c)
+            if right:  # "die Nachrichtenagentur „Xinhua“", "die Online-Ausgabe des „Spiegel“"
+                k = right[1]
+                while k < c and k - right[1] < 2 and not self.named[k] and tl[k] in ARTICLES:
+                    k += 1
+                if k < c and self.named[k]:
+                    while k < c and self.named[k]:
+                        k += 1
+                    right = (right[0], k)
+            speaker_np = self._choose(a, v, right)
             speaker = self._resolve(*speaker_np) if speaker_np else None
             self._add("indirect", [d.span(q0, q_end)], d.span(v, cue_end), speaker)
             return speaker

@@ -688,3 +688,53 @@ def test_demnach_after_attributed_speech_goes_on_with_its_source():
         ("indirect", "das Urteil sei gefallen", "PER:eva-roth"),
         ("indirect", "ist der Angeklagte frei", "PER:eva-roth")]
     assert extract_quotes("d", "Der Zug kam an. Demnach ist der Angeklagte frei.") == []
+
+
+def test_a_quoted_name_before_the_comma_belongs_to_the_frame():
+    """A newspaper or agency in quotation marks ("„Xinhua“", "des „Spiegel“") does not
+    stop the speech frame: the complement after the comma is the quote and the quoted
+    name is part of the speaker (or of the addressee)."""
+    text = "Bezüglich des Startortes meldet die Nachrichtenagentur „Xinhua“, die Maschine sei in Jayapura gestartet."
+    rows = extract_quotes("d", text, ments(text, ("Xinhua", "ORG", "ORG:xinhua")))
+    assert [(r["type"], r["text"], speaker(text, r), r["speaker_entity_id"]) for r in rows] == [
+        ("indirect", "die Maschine sei in Jayapura gestartet", "die Nachrichtenagentur „Xinhua“", "ORG:xinhua")]
+    text = "Am Abend berichtete die Online-Ausgabe des „Spiegel“, dass der Anwalt einen Antrag gestellt hat."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], speaker(text, r)) for r in rows] == [
+        ("indirect", "dass der Anwalt einen Antrag gestellt hat", "die Online-Ausgabe des „Spiegel“")]
+    text = "Der Staatssekretär sagte der „Berliner Zeitung“, dass Tankstellen Biodiesel anbieten sollten."
+    rows = extract_quotes("d", text)
+    assert [(r["text"], speaker(text, r)) for r in rows] == [
+        ("dass Tankstellen Biodiesel anbieten sollten", "Der Staatssekretär")]
+
+
+def test_a_quoted_name_far_from_the_comma_does_not_open_a_frame():
+    """Only a quoted name right before the comma is crossed: "berichtete die „Rundschau“
+    gestern von einer Initiative, die ..." has a relative clause after its comma, no quote;
+    nor is speech quoted inside a frame crossed ("sagte „Wir kommen“ und ging, ...")."""
+    text = ("So berichtete die „Rundschau am Sonntag“ gestern von einer Initiative von Pfarrern, "
+            "die seinen Amtsantritt verhindern wollten.")
+    assert [r for r in extract_quotes("d", text) if r["type"] == "indirect"] == []
+
+
+def test_wie_with_a_modal_is_no_source_but_a_passive_is():
+    """"wie der Minister das behaupten konnte" asks about someone's words, it does not
+    name the source of what precedes it: the sentence's own frame ("Der Sprecher sagte,
+    ...") gives the quote. "wie von X berichtet wird" (a passive) is a source."""
+    text = "Der Sprecher sagte, er verstehe nicht, wie der Minister das behaupten konnte."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "er verstehe nicht, wie der Minister das behaupten konnte", "sagte")]
+    text = "Die Sperre muss kein Gericht bestätigen, wie von der Gruppe berichtet wird."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "Die Sperre muss kein Gericht bestätigen", "berichtet")]
+
+
+def test_a_sentence_opening_with_a_genitive_preposition_names_no_speaker():
+    """"Bezüglich des Startortes", "Angesichts der Lage", "Aufgrund ..." are adverbials,
+    not the subject of the speech verb after them."""
+    text = "Angesichts der Lage erklärte der Sprecher der Feuerwehr, die Straße bleibe gesperrt."
+    rows = extract_quotes("d", text)
+    assert [(r["text"], speaker(text, r)) for r in rows] == [
+        ("die Straße bleibe gesperrt", "der Sprecher der Feuerwehr")]
