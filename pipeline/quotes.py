@@ -332,6 +332,8 @@ jedoch aber so nun bereits damals zugleich zuletzt weiter ferner dabei hierzu da
 dort hier gegenüber laut trotzdem allerdings zunächst schließlich anschließend als
 überraschend erst wörtlich daraufhin ebenfalls ebenso
 bezüglich hinsichtlich angesichts aufgrund infolge anlässlich seitens trotz wegen ungeachtet innerhalb außerhalb
+jetzt bisher bislang inzwischen mittlerweile unterdessen derweil kürzlich seither vorher erneut gleichzeitig
+abschließend daneben
 """.split())
 _STOP_NP = _NON_SUBJECT | frozenset("""
 und oder sowie dass ob wie wenn weil da als es man sich sei habe werde ist sind war waren
@@ -1536,6 +1538,12 @@ class _Extractor:
                 c = v  # "X hat angekündigt die Preise zu erhöhen": an infinitive clause, no comma
             elif c >= end or d.inq[c]:  # the complement starts outside quotes
                 continue
+            if common and not (c - 1 > v and tl[c - 1] in common) and d.tw[c] == ",":
+                # "gab der Leiter, Andreas Huber, bekannt, dass ...": the particle after an apposition
+                k = next((k for k in range(c + 1, min(end - 1, v + 16)) if d.inq[k] or d.tw[k] in ".;:"
+                          or tl[k] in common and d.tw[k + 1] == ","), None)
+                if k is not None and not d.inq[k] and tl[k] in common:
+                    c = k + 1
             if common and not (c - 1 > v and tl[c - 1] in common):
                 continue  # "gab" is speech only as "gab ... bekannt," / "gab ... an,"
             q0 = c + 1 if d.tw[c] in ",:" or c == v else c
@@ -1573,6 +1581,20 @@ class _Extractor:
                 cue = (k, after) if after > k + 1 else (became[-1], k + 1)
                 self._add("indirect", [d.span(after + 1, end)], d.span(*cue), None)
                 return None
+        # "In der Erklärung heißt es, ..." / "Aus Regierungskreisen hieß es, dass ..." /
+        # "Es hieß, ...": an impersonal source, named by a phrase before it where there is one
+        for k in range(a, end - 3):
+            if d.inq[k] or not (tl[k] in _HEISST and tl[k + 1] == "es" or tl[k] == "es" and tl[k + 1] in _HEISST):
+                continue
+            q0 = k + 3
+            if d.tw[k + 2] != "," or q0 >= end or not (tl[q0] == "dass" or _has_subj(d, q0, end)):
+                continue
+            left = _np_left(d, a, k, allow_pp=True) if tl[k] in _HEISST else None
+            if left and tl[left[0]] not in _PREPOSITIONS:
+                left = None  # a source is a place in a text or an institution: "In der Erklärung"
+            speaker = self._resolve(*left) if left else None
+            self._add("indirect", [d.span(q0, end)], d.span(k, k + 2), speaker)
+            return speaker
         # "Demnach ...": the sentence reports what the source before it says
         if end - a >= 4 and tl[a] == "demnach" and d.tw[a][0].isupper() and _has_subj(d, a + 1, end):
             self._add("indirect", [d.span(a + 1, end)], d.span(a, a + 1), None)

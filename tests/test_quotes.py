@@ -738,3 +738,30 @@ def test_a_sentence_opening_with_a_genitive_preposition_names_no_speaker():
     rows = extract_quotes("d", text)
     assert [(r["text"], speaker(text, r)) for r in rows] == [
         ("die Straße bleibe gesperrt", "der Sprecher der Feuerwehr")]
+
+
+def test_heisst_es_before_a_complement_is_an_impersonal_source():
+    """"In der Erklärung heißt es, ...", "Aus Regierungskreisen hieß es, dass ...", "Es
+    hieß, ...": what follows is the quote, its source the phrase before the verb where
+    one names a place in a text or an institution (a bare adverb names none)."""
+    text = "In der Erklärung heißt es, die Regierung habe versagt."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]], speaker(text, r)) for r in rows] == [
+        ("indirect", "die Regierung habe versagt", "heißt es", "In der Erklärung")]
+    text = "Bisher hieß es, die Reform solle erst 2030 beginnen. Es hieß, dass der Minister zurücktrete."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], speaker(text, r)) for r in rows] == [
+        ("indirect", "die Reform solle erst 2030 beginnen", None),
+        ("indirect", "dass der Minister zurücktrete", None)]
+    # an indicative clause after it is no quote ("heißt es, weil ..." neither)
+    assert extract_quotes("d", "Im Bericht heißt es, weil die Zahlen stiegen.") == []
+
+
+def test_a_separable_speech_verb_reaches_its_particle_across_an_apposition():
+    """"gab der Leiter der Dienststelle, Andreas Huber, bekannt, dass ...": the particle
+    comes after the speaker's apposition; without a comma after it there is no quote."""
+    text = "Jetzt gab der Leiter der Dienststelle, Andreas Huber, bekannt, dass das Handy geortet worden sei."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]], speaker(text, r)) for r in rows] == [
+        ("indirect", "dass das Handy geortet worden sei", "gab", "der Leiter der Dienststelle")]
+    assert extract_quotes("d", "Der Verein gab am Montag, einen Tag nach dem Spiel, den Rücktritt bekannt.") == []
