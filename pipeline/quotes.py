@@ -87,7 +87,7 @@ kritisieren warnen fordern an|kündigen bestätigen dementieren behaupten versic
 unterstreichen zitieren antworten erwidern verkünden ergänzen bekräftigen ein|räumen
 vermuten glauben hoffen fürchten befürchten beklagen klagen mahnen appellieren auf|fordern beauftragen
 resümieren argumentieren begründen kommentieren bilanzieren erinnern fest|stellen
-zu|sichern drohen verlangen empfehlen klar|stellen klar|machen deutlich|machen
+zu|sichern zu|sagen drohen verlangen klar|stellen klar|machen deutlich|machen
 beteuern bekunden signalisieren unterstellen monieren bemängeln loben bedauern
 zu|stimmen ab|lehnen verteidigen rechtfertigen präzisieren prognostizieren
 schätzen rechnen erwarten vermelden melden informieren darlegen dar|legen aus|führen
@@ -115,6 +115,7 @@ _STRONG = [
     ("bitten", "bittet", "bat", "gebeten"),
     ("versprechen", "verspricht", "versprach", "versprochen"),
     ("raten", "rät", "riet", "geraten"),
+    ("empfehlen", "empfiehlt", "empfahl", "empfohlen"),
     ("bezeichnen", "bezeichnet", "bezeichnete", "bezeichnet"),
     ("denken", "denkt", "dachte", "gedacht"),
     ("wissen", "weiß", "wusste", "gewusst"),
@@ -691,6 +692,23 @@ def _indicative_at(d: _Doc, k: int) -> bool:
     if k + 1 < len(d.tl) and d.tl[k + 1] in _MODALS or k and d.tl[k - 1] == "zu":
         return False
     return w.endswith("te") or w.endswith("ten") or not w.endswith(("e", "en"))
+
+
+def _zu_infinitive_clause(d: _Doc, q0: int, end: int) -> bool:
+    """Tokens from q0 up to the next comma (or ``end``) end in an infinitive with "zu"
+    ("…, eine Kommission zu gründen, die …", "…, die Verhandlungen einzuleiten, …"): what
+    a speech verb before the comma announced, asked or promised."""
+    if d.tl[q0] in ("um", "ohne", "statt", "anstatt"):
+        return False  # a purpose or manner: "…, um die Wahl zu gewinnen"
+    k = q0
+    while k < end and d.tw[k] != "," and not d.inq[k] and k - q0 < 30:
+        k += 1
+    if k - q0 < 2 or d.inq[min(k, end - 1)] and k < end:
+        return False
+    last = d.tl[k - 1]
+    if not last.endswith("en") or d.tw[k - 1][0].isupper():
+        return False
+    return d.tl[k - 2] == "zu" or (len(last) > 6 and "zu" in last[2:-3])
 
 
 def _mention_at(d: _Doc, i: int) -> bool:
@@ -1490,9 +1508,12 @@ class _Extractor:
             if tl[k] != "wie" or d.inq[k] or not (k == a or d.tw[k - 1] == ","):
                 continue
             j = k + 1
-            while j < end and d.tw[j] not in ",.;:" and j - k < 14:
+            while j < end and d.tw[j] not in ",.;:" and j - k < 20:
                 j += 1
-            verbs = [v for v in range(k + 1, j) if _is_cue_verb(tl[v])
+            # a verb-final clause: not a noun ("Zusagen"), nor the bare form of a separable
+            # verb ("wie sich X den Sieg sicherten"; "zusicherten" would be one word here)
+            verbs = [v for v in range(k + 1, j) if _is_cue_verb(tl[v]) and not d.tw[v][0].isupper()
+                     and tl[v] not in SEPARABLE_BARE
                      or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]  # "bekannt gab"
                      or tl[v] in _HEISST and tl[v - 1] == "es"  # "Wie es hieß, ..."
                      or tl[v] in _BECAME and tl[v - 1] == "bekannt"]  # "Wie bekannt wurde, ..."
@@ -1512,10 +1533,25 @@ class _Extractor:
             if pieces:
                 self._add("indirect", pieces, d.span(v, v + 1), speaker)
                 return speaker
+        # "In der Erklärung heißt es, ..." / "Aus Regierungskreisen hieß es, dass ..." /
+        # "Es hieß, ...": an impersonal source, named by a phrase before it where there is one
+        for k in range(a, end - 3):
+            if d.inq[k] or not (tl[k] in _HEISST and tl[k + 1] == "es" or tl[k] == "es" and tl[k + 1] in _HEISST):
+                continue
+            q0 = k + 3
+            if d.tw[k + 2] != "," or q0 >= end or not (tl[q0] == "dass" or _has_subj(d, q0, end)):
+                continue
+            left = _np_left(d, a, k, allow_pp=True) if tl[k] in _HEISST else None
+            if left and tl[left[0]] not in _PREPOSITIONS:
+                left = None  # a source is a place in a text or an institution: "In der Erklärung"
+            speaker = self._resolve(*left) if left else None
+            self._add("indirect", [d.span(q0, end)], d.span(k, k + 2), speaker)
+            return speaker
         # cue verb + complement clause: "X sagte, dass ..." / "X erklärte, es sei ..."
         for v in range(a, end):
             common = COMMON_SEPARABLE.get(tl[v])
-            if d.inq[v] or not (_is_cue_verb(tl[v]) or common) or d.tw[v][0].isupper() and v > a:
+            given = tl[v] == "gegeben" and v > a and tl[v - 1] == "bekannt"  # "hat bekannt gegeben"
+            if d.inq[v] or not (_is_cue_verb(tl[v]) or common or given) or d.tw[v][0].isupper() and v > a:
                 continue
             # the complement starts after the next comma (or right after the verb + "dass")
             c = v + 1
@@ -1551,7 +1587,8 @@ class _Extractor:
                 continue
             q_end = end
             evidence = tl[q0] in ("dass", "ob") or _has_subj(d, q0, end) or (
-                end - q0 >= 2 and (tl[end - 2] == "zu" or "zu" in tl[end - 1][2:-3]) and tl[end - 1].endswith("en"))
+                end - q0 >= 2 and (tl[end - 2] == "zu" or "zu" in tl[end - 1][2:-3]) and tl[end - 1].endswith("en")) \
+                or _zu_infinitive_clause(d, q0, end)
             if not evidence:
                 continue
             cue_end = v + 1
@@ -1581,20 +1618,6 @@ class _Extractor:
                 cue = (k, after) if after > k + 1 else (became[-1], k + 1)
                 self._add("indirect", [d.span(after + 1, end)], d.span(*cue), None)
                 return None
-        # "In der Erklärung heißt es, ..." / "Aus Regierungskreisen hieß es, dass ..." /
-        # "Es hieß, ...": an impersonal source, named by a phrase before it where there is one
-        for k in range(a, end - 3):
-            if d.inq[k] or not (tl[k] in _HEISST and tl[k + 1] == "es" or tl[k] == "es" and tl[k + 1] in _HEISST):
-                continue
-            q0 = k + 3
-            if d.tw[k + 2] != "," or q0 >= end or not (tl[q0] == "dass" or _has_subj(d, q0, end)):
-                continue
-            left = _np_left(d, a, k, allow_pp=True) if tl[k] in _HEISST else None
-            if left and tl[left[0]] not in _PREPOSITIONS:
-                left = None  # a source is a place in a text or an institution: "In der Erklärung"
-            speaker = self._resolve(*left) if left else None
-            self._add("indirect", [d.span(q0, end)], d.span(k, k + 2), speaker)
-            return speaker
         # "Demnach ...": the sentence reports what the source before it says
         if end - a >= 4 and tl[a] == "demnach" and d.tw[a][0].isupper() and _has_subj(d, a + 1, end):
             self._add("indirect", [d.span(a + 1, end)], d.span(a, a + 1), None)

@@ -765,3 +765,40 @@ def test_a_separable_speech_verb_reaches_its_particle_across_an_apposition():
     assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]], speaker(text, r)) for r in rows] == [
         ("indirect", "dass das Handy geortet worden sei", "gab", "der Leiter der Dienststelle")]
     assert extract_quotes("d", "Der Verein gab am Montag, einen Tag nach dem Spiel, den Rücktritt bekannt.") == []
+
+
+def test_an_infinitive_with_zu_after_the_comma_is_what_the_verb_announced():
+    """"hat angekündigt, eine Kommission zu gründen, die …": the infinitive clause is the
+    quote even where more follows it; a purpose clause ("um … zu …") is none."""
+    text = ("Die Regierung hat am Freitag angekündigt, eine Kommission gegen Gewalt zu gründen, "
+            "die sich mit der Lage befassen soll.")
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "eine Kommission gegen Gewalt zu gründen, die sich mit der Lage befassen soll", "angekündigt")]
+    text = "Der Verband erklärte am Montag, um die Wahl zu gewinnen, brauche es mehr."
+    assert [r["text"] for r in extract_quotes("d", text)] == ["um die Wahl zu gewinnen, brauche es mehr"]
+    assert q_of(extract_quotes("d", "Der Trainer lobte die Mannschaft, um sie zu motivieren, die dann gewann."),
+                "indirect") == []
+
+
+def test_empfehlen_and_bekannt_gegeben_are_speech_verbs():
+    """"empfahl" / "empfiehlt" (a strong verb) and a perfect "hat … bekannt gegeben"
+    written as two words frame a quote."""
+    text = "Der Anwalt empfahl dem Gericht, der Klage stattzugeben. Die Firma hat bekannt gegeben, dass sie schließe."
+    rows = extract_quotes("d", text)
+    assert [(r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("der Klage stattzugeben", "empfahl"), ("dass sie schließe", "gegeben")]
+
+
+def test_a_wie_clause_needs_a_verb_not_a_noun_or_a_bare_separable_form():
+    """In "…, wie schnell Zusagen erfolgen" the noun "Zusagen" is no cue, nor is
+    "sicherten" (of "zusichern", one word in a verb-final clause) in "…, wie sich X den
+    Sieg sicherten"; "…, wie er in einem langen Schreiben an das Parlament bekundete" is
+    a source even with a long phrase before its verb."""
+    assert extract_quotes("d", "Entscheidend wird sein, wie schnell Zusagen der Staaten erfolgen.") == []
+    assert extract_quotes("d", "Im Stadion verfolgten 60.000 Zuschauer, wie sich die Gäste den Sieg sicherten.") == []
+    text = ("Er sah keinen Grund zum Rücktritt, wie er in einem langen Schreiben an das Parlament "
+            "nach der Abstimmung über den Antrag bekundete.")
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "Er sah keinen Grund zum Rücktritt", "bekundete")]
