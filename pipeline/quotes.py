@@ -694,6 +694,32 @@ def _indicative_at(d: _Doc, k: int) -> bool:
     return w.endswith("te") or w.endswith("ten") or not w.endswith(("e", "en"))
 
 
+#: lower-case words in -e that are no verbs: determiners, adverbs, common adjectives
+_E_NOT_VERBS = frozenset("""
+eine keine meine deine seine ihre unsere eure diese jene jede welche solche manche alle beide viele
+einige wenige andere mehrere gleiche selbe ganze nahe gerade weite alleine gerne lange heute ohne bitte
+große kleine neue alte gute erste letzte nächste weitere sowie ebenfalls jeweilige deutsche
+wurde infolge zufolge beinahe
+""".split())
+
+
+def _present_subjunctive_clause(d: _Doc, q0: int, end: int) -> bool:
+    """The first clause from q0 (up to a comma) has a verb in the present subjunctive
+    that the closed list :data:`SUBJUNCTIVE` lacks ("die Partei stagniere in …", "ihr Land
+    unterstütze seinen Nachbarn"): a lower-case word in -e (not -te: the past reads the
+    same in both moods) right after a capitalised word or a pronoun and before a
+    lower-case word, a comma or the end; determiners and adjectives left out."""
+    k = q0 + 1
+    while k < end and d.tw[k] != "," and not d.inq[k] and k - q0 < 25:
+        w, wl = d.tw[k], d.tl[k]
+        if len(wl) >= 5 and wl.endswith("e") and not wl.endswith("te") and w[0].islower() and w.isalpha() \
+                and wl not in _E_NOT_VERBS and not wl.endswith("weise") and (d.tw[k - 1][0].isupper() or d.tl[k - 1] in ("er", "sie", "es", "man")) \
+                and (k + 1 >= end or not d.tw[k + 1][0].isupper()):
+            return True
+        k += 1
+    return False
+
+
 def _zu_infinitive_clause(d: _Doc, q0: int, end: int) -> bool:
     """Tokens from q0 up to the next comma (or ``end``) end in an infinitive with "zu"
     ("…, eine Kommission zu gründen, die …", "…, die Verhandlungen einzuleiten, …"): what
@@ -1588,7 +1614,7 @@ class _Extractor:
             q_end = end
             evidence = tl[q0] in ("dass", "ob") or _has_subj(d, q0, end) or (
                 end - q0 >= 2 and (tl[end - 2] == "zu" or "zu" in tl[end - 1][2:-3]) and tl[end - 1].endswith("en")) \
-                or _zu_infinitive_clause(d, q0, end)
+                or _zu_infinitive_clause(d, q0, end) or _present_subjunctive_clause(d, q0, end)
             if not evidence:
                 continue
             cue_end = v + 1

@@ -802,3 +802,17 @@ def test_a_wie_clause_needs_a_verb_not_a_noun_or_a_bare_separable_form():
     rows = extract_quotes("d", text)
     assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
         ("indirect", "Er sah keinen Grund zum Rücktritt", "bekundete")]
+
+
+def test_a_present_subjunctive_the_word_list_lacks_still_marks_the_complement():
+    """"erklärte, die Partei stagniere in …", "ihr Land unterstütze seinen Nachbarn": a
+    lower-case verb in -e after the complement's subject is a present subjunctive even
+    where the closed list of subjunctive forms lacks it; an indicative past ("wurde"), an
+    adverb ("zeitweise") or a determiner ("eine") is none."""
+    text = "Gysi erklärte am Donnerstag, die Partei stagniere in Selbstbeschäftigung."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"]) for r in rows] == [("indirect", "die Partei stagniere in Selbstbeschäftigung")]
+    for text in ("Der Sprecher erklärte, der Auftrag wurde neu ausgeschrieben.",
+                 "Der Sprecher erklärte, die Söhne zeitweise dort gelebt hatten.",
+                 "Der Sprecher erklärte, die Firma eine neue Halle baut."):
+        assert q_of(extract_quotes("d", text), "indirect") == [], text
