@@ -580,8 +580,11 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
         while j < stop and d.inq[j] and j - i < 12:
             j += 1
         return (i, j)
-    while adjectives and i + 1 < stop and d.tw[i][0].islower() and d.tl[i].endswith(("en", "er", "e")) \
-            and d.tl[i] not in ARTICLES and d.tw[i + 1][0].isupper():
+    if _domain_at(d, i, stop):  # "laut bildblog.de", "wie t-online.de berichtet"
+        return (i, i + 3)
+    while adjectives and i + 1 < stop and d.tw[i][0].islower() and d.tl[i].endswith(("en", "er", "e", "em", "es")) \
+            and d.tl[i] not in ARTICLES and d.tl[i] not in _NP_DETERMINERS and d.tl[i] not in _PREPOSITIONS \
+            and (d.tw[i + 1][0].isupper() or d.tl[i + 1].endswith(("en", "er", "e", "em", "es"))):
         i += 1
     while allow_pp and i < stop and d.tl[i] in ("weiter", "auch", "dazu", "nun", "jedoch", "wörtlich"):
         i += 1
@@ -637,6 +640,17 @@ def _np_right(d: _Doc, i: int, stop: int, allow_pp: bool = False,
     while j > i and (d.tl[j - 1] in ARTICLES or d.tl[j - 1] in ("von", "vom")):
         j -= 1
     return (i, j) if j > i else None
+
+
+#: top-level domains of news sites named as sources ("laut spiegel.de")
+_TLDS = frozenset("de at ch com org net eu info fr it uk".split())
+
+
+def _domain_at(d: _Doc, i: int, stop: int) -> bool:
+    """Tokens i, i+1, i+2 spell a web domain with no space inside ("bildblog" "." "de")."""
+    return i + 2 < stop and d.tw[i + 1] == "." and d.tl[i + 2] in _TLDS and d.tw[i][:1].isalnum() \
+        and d.te[i] == d.ts[i + 1] and d.te[i + 1] == d.ts[i + 2] \
+        and (i + 3 >= len(d.tw) or d.ts[i + 3] > d.te[i + 2] or not d.tw[i + 3][:1].isalnum())
 
 
 def _np_left(d: _Doc, lo: int, v: int, allow_pp: bool = False) -> tuple[int, int] | None:
@@ -1155,6 +1169,21 @@ class _Extractor:
             return False
         return True
 
+    def _with_quoted_name(self, np: tuple[int, int] | None, stop: int) -> tuple[int, int] | None:
+        """A noun phrase extended through a quoted name right after it ("die
+        Nachrichtenagentur „Xinhua“", "die Online-Ausgabe des „Spiegel“")."""
+        if not np:
+            return np
+        d = self.d
+        k = np[1]
+        while k < stop and k - np[1] < 2 and not self.named[k] and d.tl[k] in ARTICLES:
+            k += 1
+        if k < stop and self.named[k]:
+            while k < stop and self.named[k]:
+                k += 1
+            return (np[0], k)
+        return np
+
     def _strong_speaker(self, i: int, j: int) -> bool:
         """A phrase that can speak: a pronoun, a role, or one holding a PER/ORG mention."""
         d = self.d
@@ -1478,9 +1507,10 @@ class _Extractor:
                 continue
             if tl[k] in ("laut", "gemäß") or (tl[k] in ("nach", "aus") and k + 1 < end
                                               and _speech_noun_at(d, k + 1, end, after_nach=tl[k] == "nach")):
-                np = _np_right(d, k + 1, end, adjectives=True)
-                if not np or tl[k] == "gemäß" and not self._strong_speaker(*np):
-                    continue  # "gemäß Artikel 5" is no source
+                np = self._with_quoted_name(_np_right(d, k + 1, end, adjectives=True), end)
+                if not np or tl[k] == "gemäß" and not self._strong_speaker(*np) \
+                        and not any(tl[x] in SPEECH_NOUNS for x in range(*np)):
+                    continue  # "gemäß Artikel 5" is no source ("gemäß seiner Aussage" is)
                 # the speech noun itself is the head: "nach Angaben der Polizei"
                 pi, pj = np
                 if pj < end and tl[pj - 1] in SPEECH_NOUNS and pj - pi == 1:
@@ -1534,7 +1564,7 @@ class _Extractor:
             if tl[k] != "wie" or d.inq[k] or not (k == a or d.tw[k - 1] == ","):
                 continue
             j = k + 1
-            while j < end and d.tw[j] not in ",.;:" and j - k < 20:
+            while j < end and (d.tw[j] not in ",.;:" or d.tw[j] == "." and _domain_at(d, j - 1, end)) and j - k < 20:
                 j += 1
             # a verb-final clause: not a noun ("Zusagen"), nor the bare form of a separable
             # verb ("wie sich X den Sieg sicherten"; "zusicherten" would be one word here)
@@ -1618,16 +1648,7 @@ class _Extractor:
             if not evidence:
                 continue
             cue_end = v + 1
-            right = _np_right(d, v + 1, c)
-            if right:  # "die Nachrichtenagentur „Xinhua“", "die Online-Ausgabe des „Spiegel“"
-                k = right[1]
-                while k < c and k - right[1] < 2 and not self.named[k] and tl[k] in ARTICLES:
-                    k += 1
-                if k < c and self.named[k]:
-                    while k < c and self.named[k]:
-                        k += 1
-                    right = (right[0], k)
-            speaker_np = self._choose(a, v, right)
+            speaker_np = self._choose(a, v, self._with_quoted_name(_np_right(d, v + 1, c), c))
             speaker = self._resolve(*speaker_np) if speaker_np else None
             self._add("indirect", [d.span(q0, q_end)], d.span(v, cue_end), speaker)
             return speaker

@@ -816,3 +816,23 @@ def test_a_present_subjunctive_the_word_list_lacks_still_marks_the_complement():
                  "Der Sprecher erklärte, die Söhne zeitweise dort gelebt hatten.",
                  "Der Sprecher erklärte, die Firma eine neue Halle baut."):
         assert q_of(extract_quotes("d", text), "indirect") == [], text
+
+
+def test_laut_and_wie_name_web_domains_and_adjective_phrases_as_sources():
+    """"Laut bildblog.de …", "Wie t-online.de berichtet, …", "Laut nationalem
+    statistischen Institut …", "Gemäß seiner Aussage …" (a speech noun after "gemäß");
+    not "gemäß Artikel 5", nor "laut" as an adverb ("dachte laut über … nach")."""
+    cases = {
+        "Laut bildblog.de veröffentlichte das Ministerium einen Bericht.":
+            ("veröffentlichte das Ministerium einen Bericht", "bildblog.de"),
+        "Wie t-online.de berichtet, ist der Trailer im Netz.": ("ist der Trailer im Netz", "t-online.de"),
+        "Laut nationalem statistischen Institut lebten 40 Prozent in Armut.":
+            ("lebten 40 Prozent in Armut", "Institut"),  # the head noun, as for "laut neuen Angaben"
+        "Gemäß seiner Aussage werden die Codes mehr erlauben.": ("werden die Codes mehr erlauben", "seiner Aussage"),
+    }
+    for text, (quote, source) in cases.items():
+        rows = extract_quotes("d", text)
+        assert [(r["type"], r["text"], speaker(text, r)) for r in rows] == [("indirect", quote, source)], text
+    assert extract_quotes("d", "Gemäß Artikel 5 werden die Codes mehr erlauben.") == []
+    text = "Der Chef dachte im Gespräch bereits laut über mögliche Nachfolger nach."
+    assert q_of(extract_quotes("d", text), "indirect") == []
