@@ -713,21 +713,29 @@ _E_NOT_VERBS = frozenset("""
 eine keine meine deine seine ihre unsere eure diese jene jede welche solche manche alle beide viele
 einige wenige andere mehrere gleiche selbe ganze nahe gerade weite alleine gerne lange heute ohne bitte
 große kleine neue alte gute erste letzte nächste weitere sowie ebenfalls jeweilige deutsche
-wurde infolge zufolge beinahe
+wurde infolge zufolge beinahe zustande solange alsbald insbesondere
 """.split())
 
 
-def _present_subjunctive_clause(d: _Doc, q0: int, end: int) -> bool:
-    """The first clause from q0 (up to a comma) has a verb in the present subjunctive
-    that the closed list :data:`SUBJUNCTIVE` lacks ("die Partei stagniere in …", "ihr Land
-    unterstütze seinen Nachbarn"): a lower-case word in -e (not -te: the past reads the
-    same in both moods) right after a capitalised word or a pronoun and before a
-    lower-case word, a comma or the end; determiners and adjectives left out."""
-    k = q0 + 1
-    while k < end and d.tw[k] != "," and not d.inq[k] and k - q0 < 25:
+def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False) -> bool:
+    """The first clause from q0 (up to a comma; with ``whole``, the tokens after q0 up to
+    ``end``, quotations skipped) has a verb in the present subjunctive that the closed
+    list :data:`SUBJUNCTIVE` lacks ("die Partei stagniere in …", "ihr Land unterstütze
+    seinen Nachbarn"): a lower-case word in -e (not -te: the past reads the same in both
+    moods) right after a capitalised word or a third-person pronoun (not "ich", "wir")
+    and before a lower-case word, a comma or the end; determiners, adjectives and adverbs
+    in -e left out."""
+    k = max(q0 + 1, 1)
+    while k < end and (whole or d.tw[k] != "," and k - q0 < 25):
         w, wl = d.tw[k], d.tl[k]
+        if d.inq[k]:
+            if whole:
+                k += 1
+                continue
+            break
         if len(wl) >= 5 and wl.endswith("e") and not wl.endswith("te") and w[0].islower() and w.isalpha() \
-                and wl not in _E_NOT_VERBS and not wl.endswith("weise") and (d.tw[k - 1][0].isupper() or d.tl[k - 1] in ("er", "sie", "es", "man")) \
+                and wl not in _E_NOT_VERBS and not wl.endswith("weise") and d.tl[k - 1] not in ("ich", "wir") \
+                and (d.tw[k - 1][0].isupper() or d.tl[k - 1] in ("er", "sie", "es", "man")) \
                 and (k + 1 >= end or not d.tw[k + 1][0].isupper()):
             return True
         k += 1
@@ -1438,7 +1446,8 @@ class _Extractor:
                 continue
             # a subjunctive sentence right after attributed speech continues it; a run of
             # such sentences is one quotation
-            if si - last_att_sent <= 2 and last_speaker and _has_subj(d, a, end, weak=False) \
+            if si - last_att_sent <= 2 and last_speaker \
+                    and (_has_subj(d, a, end, weak=False) or _present_subjunctive_clause(d, a - 1, end, whole=True)) \
                     and not (si in prev_para_break and si - last_att_sent > 1):
                 s0, e0 = d.span(a, b)
                 prev = self.rows[-1] if self.rows else None

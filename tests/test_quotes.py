@@ -836,3 +836,17 @@ def test_laut_and_wie_name_web_domains_and_adjective_phrases_as_sources():
     assert extract_quotes("d", "Gemäß Artikel 5 werden die Codes mehr erlauben.") == []
     text = "Der Chef dachte im Gespräch bereits laut über mögliche Nachfolger nach."
     assert q_of(extract_quotes("d", text), "indirect") == []
+
+
+def test_a_present_subjunctive_outside_the_word_list_continues_attributed_speech():
+    """After "Der Wetterdienst warnte vor Sturm.", "Dieser Wert basiere auf …" (a
+    subjunctive the closed list lacks) goes on with what was said; a first-person
+    indicative ("Ich lehne sie ab.") does not."""
+    text = "Der Deutsche Wetterdienst warnte am Montag vor Sturm. Dieser Wert basiere auf einer Modellierung."
+    rows = extract_quotes("d", text, ments(text, ("Deutsche Wetterdienst", "ORG", "ORG:dwd")))
+    assert [(r["type"], r["text"], r["speaker_entity_id"]) for r in rows] == [
+        ("reported", "Der Deutsche Wetterdienst warnte am Montag vor Sturm.", "ORG:dwd"),
+        ("indirect_free_indirect", "Dieser Wert basiere auf einer Modellierung.", "ORG:dwd")]
+    text = "Der Deutsche Wetterdienst warnte am Montag vor Sturm. Ich lehne die Warnung folglich ab."
+    rows = extract_quotes("d", text, ments(text, ("Deutsche Wetterdienst", "ORG", "ORG:dwd")))
+    assert [r["type"] for r in rows] == ["reported"]
