@@ -246,7 +246,7 @@ augenzeugenberichten berechnungen erkenntnissen ermittlungen umfrage studie
 _NACH_SOURCE_NOUNS = SPEECH_NOUNS | frozenset("""
 dokument dokumenten analyse analysen untersuchung untersuchungen studien umfragen gutachten
 prognose prognosen hochrechnung hochrechnungen recherchen unterlagen daten zahlen statistik
-bekunden
+bekunden erkenntnisstand ergebnis ergebnissen planungen plänen erfahrungen verfassung grundgesetz
 """.split())
 
 # Konjunktiv I (3rd person) of auxiliaries, modals and frequent verbs, plus the
@@ -503,6 +503,9 @@ class _Doc:
                                        and len(tw[k - 1]) <= 2)
                                        or (len(tw[k - 1]) == 1 and tw[k - 1].isalpha())):
                     continue
+                if w == "." and k and tw[k - 1].isdigit() and nx.isdigit() and self.te[k - 1] == self.ts[k] \
+                        and self.te[k] == self.ts[k + 1]:
+                    continue  # a number with a thousands separator: "110.000"
                 if nx[0].isupper() or nx[0] in "„»«\"‚(" or nx[0].isdigit():
                     if self.inq[k + 1] and not self.inq[k] and nx[0] not in "„»«\"‚":
                         continue
@@ -771,7 +774,7 @@ _SPEECH_NOUN_HEADS = ("angaben", "aussagen", "berichten", "informationen")
 #: and of compound sources after "nach": "nach Expertenmeinung", "nach einem Fernsehbericht"
 _NACH_SOURCE_HEADS = _SPEECH_NOUN_HEADS + ("bericht", "meinung", "stellungnahme", "auskunft", "einschätzung",
                                            "erkenntnissen", "dokument", "analyse", "studie", "umfrage",
-                                           "vorhersage")
+                                           "vorhersage", "ergebnis", "ergebnissen", "planungen")
 
 
 def _speech_noun_at(d: _Doc, i: int, stop: int, after_nach: bool = False) -> bool:

@@ -850,3 +850,22 @@ def test_a_present_subjunctive_outside_the_word_list_continues_attributed_speech
     text = "Der Deutsche Wetterdienst warnte am Montag vor Sturm. Ich lehne die Warnung folglich ab."
     rows = extract_quotes("d", text, ments(text, ("Deutsche Wetterdienst", "ORG", "ORG:dwd")))
     assert [r["type"] for r in rows] == ["reported"]
+
+
+def test_a_number_with_thousands_separators_does_not_end_the_sentence():
+    """"110.000" is one number: the quote around it stays whole."""
+    text = "Der Sprecher sagte, bis zu 110.000 Fahrzeuge würden 2009 gebaut. Danach ging er."
+    assert [r["text"] for r in extract_quotes("d", text)] == ["bis zu 110.000 Fahrzeuge würden 2009 gebaut"]
+    text = "Laut Statistik flogen 2.232.018 Passagiere ab Bremen."
+    assert [r["text"] for r in extract_quotes("d", text)] == ["flogen 2.232.018 Passagiere ab Bremen"]
+
+
+def test_nach_names_results_plans_and_constitutions_as_sources():
+    """"Nach dem vorläufigen Endergebnis …", "Nach bisherigem Erkenntnisstand …", "Nach
+    den Planungen …", "Nach dem Grundgesetz …" report what a source says; "nach dem
+    Spiel" stays a time."""
+    for text, quote in [("Nach dem vorläufigen Endergebnis erreichte die SPD 45 Prozent.", "erreichte die SPD 45 Prozent"),
+                        ("Nach bisherigem Erkenntnisstand wird ein Feuer vermutet.", "wird ein Feuer vermutet"),
+                        ("Nach dem Grundgesetz ist der Kanzler mächtig.", "ist der Kanzler mächtig")]:
+        assert [(r["type"], r["text"]) for r in extract_quotes("d", text)] == [("indirect", quote)], text
+    assert extract_quotes("d", "Nach dem Spiel erreichte die Mannschaft den Bus.") == []
