@@ -96,6 +96,7 @@ schildern beschwichtigen insistieren bezweifeln zweifeln kontern
 an|merken an|deuten hin|deuten klagen an|kündigen aus|sagen nach|legen lauten
 urteilen fragen schimpfen begrüßen aus|rufen jubeln twittern posten scherzen spotten
 beurteilen bewerten entgegnen charakterisieren skandieren
+nach|sagen plädieren erhoffen
 """.split()
 # Strong and irregular verbs: infinitive, present 3sg, past 3sg, participle.
 _STRONG = [
@@ -745,11 +746,30 @@ def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False)
     return False
 
 
+def _purpose_clause_before(d: _Doc, q0: int, end: int) -> bool:
+    """The infinitive that ends tokens [q0, end) belongs to a purpose or manner clause
+    ("…, um die Gewalt in den Griff zu bekommen"): its clause opens with "um", "ohne",
+    "statt" or "anstatt"."""
+    k = end - 1
+    while k > q0 and not (d.tw[k - 1] == "," and not d.inq[k - 1]):
+        k -= 1
+    return d.tl[k] in _PURPOSE
+
+
+#: words that open an infinitive clause of purpose or manner, not one of speech
+_PURPOSE = frozenset({"um", "ohne", "statt", "anstatt"})
+
+
+def _infinitive(w: str) -> bool:
+    """A lower-case word that can be an infinitive: -en, -eln, -ern, "sein", "tun"."""
+    return w.endswith(("en", "eln", "ern")) or w in ("sein", "tun")
+
+
 def _zu_infinitive_clause(d: _Doc, q0: int, end: int) -> bool:
     """Tokens from q0 up to the next comma (or ``end``) end in an infinitive with "zu"
     ("…, eine Kommission zu gründen, die …", "…, die Verhandlungen einzuleiten, …"): what
     a speech verb before the comma announced, asked or promised."""
-    if d.tl[q0] in ("um", "ohne", "statt", "anstatt"):
+    if d.tl[q0] in _PURPOSE:
         return False  # a purpose or manner: "…, um die Wahl zu gewinnen"
     k = q0
     while k < end and d.tw[k] != "," and not d.inq[k] and k - q0 < 30:
@@ -757,7 +777,7 @@ def _zu_infinitive_clause(d: _Doc, q0: int, end: int) -> bool:
     if k - q0 < 2 or d.inq[min(k, end - 1)] and k < end:
         return False
     last = d.tl[k - 1]
-    if not last.endswith("en") or d.tw[k - 1][0].isupper():
+    if not _infinitive(last) or d.tw[k - 1][0].isupper():
         return False
     return d.tl[k - 2] == "zu" or (len(last) > 6 and "zu" in last[2:-3])
 
@@ -1655,7 +1675,8 @@ class _Extractor:
                 continue
             q_end = end
             evidence = tl[q0] in ("dass", "ob") or _has_subj(d, q0, end) or (
-                end - q0 >= 2 and (tl[end - 2] == "zu" or "zu" in tl[end - 1][2:-3]) and tl[end - 1].endswith("en")) \
+                end - q0 >= 2 and (tl[end - 2] == "zu" or "zu" in tl[end - 1][2:-3]) and _infinitive(tl[end - 1])
+                and not _purpose_clause_before(d, q0, end)) \
                 or _zu_infinitive_clause(d, q0, end) or _present_subjunctive_clause(d, q0, end)
             if not evidence:
                 continue

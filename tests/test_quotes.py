@@ -869,3 +869,17 @@ def test_nach_names_results_plans_and_constitutions_as_sources():
                         ("Nach dem Grundgesetz ist der Kanzler mächtig.", "ist der Kanzler mächtig")]:
         assert [(r["type"], r["text"]) for r in extract_quotes("d", text)] == [("indirect", quote)], text
     assert extract_quotes("d", "Nach dem Spiel erreichte die Mannschaft den Bus.") == []
+
+
+def test_passive_speech_verbs_frame_infinitives_of_any_form_but_not_purpose_clauses():
+    """"werden beschuldigt, … zu sein", "wird nachgesagt, … zu stehen", "plädierte dafür, …
+    zu erteilen": the infinitive ("sein", "tun", -eln, -ern too) is the quote; "…, um …
+    zu verhindern" is a purpose, not speech."""
+    for text, quote in [
+            ("Die Männer werden beschuldigt, Mitglieder einer Vereinigung zu sein, welche ein Attentat plante.",
+             "Mitglieder einer Vereinigung zu sein, welche ein Attentat plante"),
+            ("Dem Orden wird nachgesagt, Terroristen nahe zu stehen.", "Terroristen nahe zu stehen"),
+            ("Ebenso plädierte auch Volker Beck dafür, Price kein Visum zu erteilen.", "Price kein Visum zu erteilen")]:
+        assert [(r["type"], r["text"]) for r in extract_quotes("d", text)] == [("indirect", quote)], text
+    text = "Die Firma verschlüsselt alle Daten, um das unbefugte Lesen zu verhindern."
+    assert q_of(extract_quotes("d", text), "indirect") == []
