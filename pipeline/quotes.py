@@ -751,8 +751,8 @@ def _purpose_clause_before(d: _Doc, q0: int, end: int) -> bool:
     ("…, um die Gewalt in den Griff zu bekommen"): its clause opens with "um", "ohne",
     "statt" or "anstatt"."""
     k = end - 1
-    while k > q0 and not (d.tw[k - 1] == "," and not d.inq[k - 1]):
-        k -= 1
+    while k > q0 and k > end - 30 and not (d.tw[k - 1] == "," and not d.inq[k - 1]):
+        k -= 1  # an infinitive clause is short: a bounded look back (the whole pass stays linear)
     return d.tl[k] in _PURPOSE
 
 
