@@ -96,7 +96,7 @@ schildern beschwichtigen insistieren bezweifeln zweifeln kontern
 an|merken an|deuten hin|deuten klagen an|kündigen aus|sagen nach|legen lauten
 urteilen fragen schimpfen begrüßen aus|rufen jubeln twittern posten scherzen spotten
 beurteilen bewerten entgegnen charakterisieren skandieren
-nach|sagen plädieren erhoffen
+nach|sagen plädieren erhoffen erörtern
 """.split()
 # Strong and irregular verbs: infinitive, present 3sg, past 3sg, participle.
 _STRONG = [
@@ -744,6 +744,20 @@ def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False)
             return True
         k += 1
     return False
+
+
+def _apposition_after(d: _Doc, c: int, end: int) -> int:
+    """Where the clause goes on after an apposition that the comma at token c opens ("die
+    Premierministerin von Queensland, Anna Bligh, erklärte"): the token after its closing
+    comma; 0 where none: up to four words, capitalised (or "von", "de", "van"), then a
+    comma."""
+    k = c + 1
+    while k < end and k - c <= 5 and d.tw[k] != ",":
+        w = d.tw[k]
+        if not (w[0].isupper() or d.tl[k] in ("von", "de", "van", "der")) or d.inq[k]:
+            return 0
+        k += 1
+    return k + 1 if k < end and k > c + 1 and d.tw[k] == "," else 0
 
 
 def _purpose_clause_before(d: _Doc, q0: int, end: int) -> bool:
@@ -1596,7 +1610,12 @@ class _Extractor:
             if tl[k] != "wie" or d.inq[k] or not (k == a or d.tw[k - 1] == ","):
                 continue
             j = k + 1
-            while j < end and (d.tw[j] not in ",.;:" or d.tw[j] == "." and _domain_at(d, j - 1, end)) and j - k < 20:
+            while j < end and j - k < 20:
+                if d.tw[j] == "," and _apposition_after(d, j, end):
+                    j = _apposition_after(d, j, end)  # "Wie die Ministerin, Anna Bligh, erklärte"
+                    continue
+                if d.tw[j] in ",.;:" and not (d.tw[j] == "." and _domain_at(d, j - 1, end)):
+                    break
                 j += 1
             # a verb-final clause: not a noun ("Zusagen"), nor the bare form of a separable
             # verb ("wie sich X den Sieg sicherten"; "zusicherten" would be one word here)

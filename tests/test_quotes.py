@@ -884,3 +884,17 @@ def test_passive_speech_verbs_frame_infinitives_of_any_form_but_not_purpose_clau
         assert [(r["type"], r["text"]) for r in extract_quotes("d", text)] == [("indirect", quote)], text
     text = "Die Firma verschlüsselt alle Daten, um das unbefugte Lesen zu verhindern."
     assert q_of(extract_quotes("d", text), "indirect") == []
+
+
+def test_a_wie_frame_reaches_its_verb_past_an_apposition():
+    """"Wie die Premierministerin von Queensland, Anna Bligh, erklärte, …" and "…, wie Burt
+    Rutan, Chef der Firma Scaled Composites, mitteilte.": the apposition set off by
+    commas belongs to the source."""
+    text = "Wie die Premierministerin von Queensland, Anna Bligh, erklärte, habe sie den Zivilschutz alarmiert."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "habe sie den Zivilschutz alarmiert", "erklärte")]
+    text = "Die Chemikalie stand unter Druck, wie Burt Rutan, Chef der Firma Scaled Composites, mitteilte."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "Die Chemikalie stand unter Druck", "mitteilte")]
