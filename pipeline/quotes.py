@@ -460,6 +460,8 @@ class _Doc:
         self.quotes = quotes
         # inside-quote flag per token (outermost quotes, marks included)
         self.inq = [False] * len(toks)
+        #: inside a short quoted name that is not speech (set by the extractor's direct pass)
+        self.named = [False] * len(toks)
         # closing marks of outermost quotes: a straight " after a full stop may open one
         self.closers: set[int] = set()
         for s, e, d in quotes:
@@ -657,18 +659,19 @@ def _domain_at(d: _Doc, i: int, stop: int) -> bool:
         and (i + 3 >= len(d.tw) or d.ts[i + 3] > d.te[i + 2] or not d.tw[i + 3][:1].isalnum())
 
 
-def _np_left(d: _Doc, lo: int, v: int, allow_pp: bool = False) -> tuple[int, int] | None:
+def _np_left(d: _Doc, lo: int, v: int, allow_pp: bool = False, names: bool = True) -> tuple[int, int] | None:
     """The subject before a verb at token v, within [lo, v).
 
     The clause start is the last ``:``, ``;`` or quotation before v; commas are crossed,
-    so an apposition stays with its name ("X, Sprecher von Y, sagte").
+    so an apposition stays with its name ("X, Sprecher von Y, sagte"), and with ``names``
+    a quoted name ("Die Zeitung „Yemen Observer“ berichtet").
     """
     i = v
-    while i > lo and (d.tw[i - 1] not in ";:.!?“”\"„»«" or d.tw[i - 1] == "." and i > lo + 1
+    while i > lo and (names and d.named[i - 1] or (d.tw[i - 1] not in ";:.!?“”\"„»«" or d.tw[i - 1] == "." and i > lo + 1
                       and d.tw[i - 2].isdigit() and d.tw[i - 2] == d.text[d.ts[i - 2]:d.te[i - 1] - 1]
-                      and d.tw[i][0].isalpha()) \
-            and not d.inq[i - 1]:
-        i -= 1  # an ordinal ("am 20. August") does not end the clause
+                      and d.tw[i][0].isalpha())
+                      and not d.inq[i - 1]):
+        i -= 1  # an ordinal ("am 20. August") or a quoted name ("Die Zeitung „Yemen Observer“") goes on
     while i < v and (d.tw[i] in ",–—(" or d.tl[i] in ("auch", "selbst", "sogar", "nur", "und", "aber")):
         i += 1
     if i >= v:
@@ -744,6 +747,10 @@ def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False)
             return True
         k += 1
     return False
+
+
+#: finite auxiliaries of the perfect and pluperfect ("hat … angekündigt")
+_AUXILIARIES = frozenset("hat hatte haben hatten habe ist war sind waren sei".split())
 
 
 def _apposition_after(d: _Doc, c: int, end: int) -> int:
@@ -847,7 +854,7 @@ class _Extractor:
         #: per token: inside a short quoted name that is not speech ("die Nachrichtenagentur
         #: „Xinhua“", "die Online-Ausgabe des „Spiegel“"), set by :meth:`direct`; a speech
         #: frame may run through one
-        self.named = [False] * len(self.d.tw)
+        self.named = self.d.named
         self.rows: list[dict[str, Any]] = []
         self.speakers: list[tuple[int, str]] = []  # (speaker start, entity id) in text order
 
@@ -1105,10 +1112,11 @@ class _Extractor:
                     agent = np
         return ((v, v + 1), agent) if agent else None
 
-    def _choose(self, lo: int, v: int, right: tuple[int, int] | None) -> tuple[int, int] | None:
-        """The speaker of a cue verb at v: its subject before it or after it (V2 order)."""
+    def _choose(self, lo: int, v: int, right: tuple[int, int] | None, names: bool = True) -> tuple[int, int] | None:
+        """The speaker of a cue verb at v: its subject before it or after it (V2 order);
+        ``names``: a subject may hold a quoted name (:func:`_np_left`)."""
         d = self.d
-        left = _np_left(d, lo, v)
+        left = _np_left(d, lo, v, names=names)
         if left:
             left = (left[0], min(left[1], left[0] + 20))
         if not right or not left:
@@ -1536,7 +1544,9 @@ class _Extractor:
             parts = SEPARABLE_BARE.get(d.tl[v])
             if parts and not any(d.tl[k] in parts for k in range(v + 1, end)):
                 continue  # "stellte" without "fest"/"klar"
-            sp = self._choose(a, v, _np_right(d, v + 1, end))
+            # a quoted name is a subject only where speech follows: on its own it is more
+            # often a title ("Der Name bedeutet „Menschlichkeit“ und bezeichnet …")
+            sp = self._choose(a, v, _np_right(d, v + 1, end), names=False)
             if sp and d.tl[sp[0]] not in ("es", "man") and d.tw[sp[0]] not in "„»«\"":
                 if self._strong_speaker(*sp):
                     return ((v, v + 1), sp), weak or ((v, v + 1), sp)
@@ -1700,7 +1710,16 @@ class _Extractor:
             if not evidence:
                 continue
             cue_end = v + 1
-            speaker_np = self._choose(a, v, self._with_quoted_name(_np_right(d, v + 1, c), c))
+            i = v + 1
+            while i < c - 1 and tl[i] in _NON_SUBJECT and tl[i] not in _PREPOSITIONS:
+                i += 1  # "plädierte auch Volker Beck dafür", "sagte jedoch der Minister"
+            right = self._with_quoted_name(_np_right(d, i, c), c)
+            if right is None and tl[v] in SPEECH_PARTICIPLES:
+                # "Im Rahmen des Protokolls hat die EU zugesagt, …": the subject after the auxiliary
+                k = next((k for k in range(v - 1, a, -1) if tl[k] in _AUXILIARIES and not d.inq[k]), None)
+                if k is not None and k + 1 < v and tl[k + 1] not in _NON_SUBJECT:
+                    right = self._with_quoted_name(_np_right(d, k + 1, v), v)
+            speaker_np = self._choose(a, v, right)
             speaker = self._resolve(*speaker_np) if speaker_np else None
             self._add("indirect", [d.span(q0, q_end)], d.span(v, cue_end), speaker)
             return speaker

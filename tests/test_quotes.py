@@ -898,3 +898,16 @@ def test_a_wie_frame_reaches_its_verb_past_an_apposition():
     rows = extract_quotes("d", text)
     assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
         ("indirect", "Die Chemikalie stand unter Druck", "mitteilte")]
+
+
+def test_speakers_after_adverbs_auxiliaries_and_with_quoted_names():
+    """The speaker of "plädierte auch Volker Beck dafür, …" follows the adverb; of "Im
+    Rahmen des Protokolls hat die EU zugesagt, …" it follows the auxiliary; "Die Zeitung
+    „Yemen Observer“ berichtet, …" holds the quoted name."""
+    cases = [("Ebenso plädierte auch Volker Beck dafür, Price kein Visum zu erteilen.", "Volker Beck"),
+             ("Im Rahmen des Protokolls hat die EU zugesagt, die Emissionen zu verringern.", "die EU"),
+             ("Die Zeitung „Yemen Observer“ berichtet jedoch, dass zwei Runden gescheitert seien.",
+              "Die Zeitung „Yemen Observer“")]
+    for text, who in cases:
+        rows = extract_quotes("d", text)
+        assert [(r["type"], speaker(text, r)) for r in rows] == [("indirect", who)], text
