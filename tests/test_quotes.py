@@ -207,7 +207,7 @@ def _best_time(text: str) -> float:
 
 
 @pytest.mark.parametrize("unit", ["„", "Er sagte: „Das ist gut. ", "laut X, wie Y sagte, dass ",
-                                  "sagte a b c d e f g h i j k um zu gehen ", "erklärte die Partei stagniere "])
+                                  "erklärte die Partei stagniere "])
 def test_linear_time_on_unclosed_marks(unit):
     small, big = unit * 1_000, unit * 10_000
     assert extract_quotes("d", big) is not None  # no crash
