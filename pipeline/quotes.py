@@ -749,6 +749,11 @@ def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False)
     return False
 
 
+#: finite forms that end a "so" source: after one the sentence goes on ("…, so ist es")
+_FINITE_COMMON = frozenset("ist sind war waren hat haben hatte hatten wird werden wurde wurden kann können "
+                           "konnte konnten muss müssen musste soll sollen sollte will wollen wollte gibt gab "
+                           "sei seien habe hätte wäre".split())
+
 #: finite auxiliaries of the perfect and pluperfect ("hat … angekündigt")
 _AUXILIARIES = frozenset("hat hatte haben hatten habe ist war sind waren sei".split())
 
@@ -1751,26 +1756,36 @@ class _Extractor:
         # quote before the cue: "Die Lage sei ernst, sagte X." / "..., so X."
         for k in range(a + 2, end):
             heisst = tl[k] in _HEISST and k + 1 < end and tl[k + 1] == "es"  # "..., heißt es."
-            if d.inq[k] or d.tw[k - 1] != "," or not (_is_cue_verb(tl[k]) or tl[k] == "so" or heisst):
+            # "..., so glaubt der Minister.": the cue after "so"
+            so_cue = tl[k - 1] == "so" and k - 2 > a and d.tw[k - 2] == "," and _is_cue_verb(tl[k]) \
+                and not d.tw[k][0].isupper()
+            if d.inq[k] or (d.tw[k - 1] != "," and not so_cue) \
+                    or not (_is_cue_verb(tl[k]) or tl[k] == "so" or heisst):
                 continue
+            comma = k - 2 if so_cue else k - 1
             if heisst:
                 if d.outq[k - 1] - d.outq[a] >= 2 and _has_subj(d, a, k - 1):
                     self._add("indirect", [d.span(a, k - 1)], d.span(k, k + 2), None)
                     return None
                 continue
             np = _np_right(d, k + 1, end)
-            if d.outq[k - 1] - d.outq[a] < 2:
+            if d.outq[comma] - d.outq[a] < 2:
                 continue  # a direct quote before the cue is direct speech, not indirect
-            # "..., so die Polizei.": "so" and its source close the sentence
-            so_source = tl[k] == "so" and np is not None and np[1] >= end - 1 and k - a >= 4
-            if not (_has_subj(d, a, k - 1) or (np and k - a >= 4 and tl[k] != "so") or so_source):
+            # "..., so die Polizei (am Montag).": "so" and its source close the sentence
+            closes = np is not None and (  # the source ends the sentence: nothing finite after it
+                np[1] >= end - 1 or not any(d.tw[j] == "," or tl[j] in _FINITE_COMMON or _is_cue_verb(tl[j])
+                                            and not d.tw[j][0].isupper() for j in range(np[1], end)))
+            if so_cue and not closes:
+                continue  # "In zehn Jahren, so schätzen die Forscher, soll …": a frame inside
+            so_source = tl[k] == "so" and k - a >= 4 and closes
+            if not (_has_subj(d, a, comma) or (np and k - a >= 4 and tl[k] != "so") or so_source):
                 continue
-            if not _has_subj(d, a, k - 1) and self._verbless(a, k - 1):
+            if not _has_subj(d, a, comma) and self._verbless(a, comma):
                 continue  # "Die Sprecherin der Partei, Anna Muster, kritisierte ...": a subject
             if not np:
                 continue
             speaker = self._resolve(*np)
-            self._add("indirect", [d.span(a, k - 1)], d.span(k, k + 1), speaker)
+            self._add("indirect", [d.span(a, comma)], d.span(k - 1 if so_cue else k, k + 1), speaker)
             return speaker
         return None
 

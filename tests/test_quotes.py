@@ -911,3 +911,20 @@ def test_speakers_after_adverbs_auxiliaries_and_with_quoted_names():
     for text, who in cases:
         rows = extract_quotes("d", text)
         assert [(r["type"], speaker(text, r)) for r in rows] == [("indirect", who)], text
+
+
+def test_so_frames_closing_a_sentence_with_a_longer_source_or_a_verb():
+    """"…, so das Ergebnis einer gestern vorgestellten Studie." and "…, so glaubt der
+    Minister." close the sentence and attribute what precedes, indicative too; a "so"
+    frame inside the sentence ("In zehn Jahren, so schätzen die Forscher, soll …") or a
+    clause that goes on ("…, so ist das Leben eben.") is no such source."""
+    for text, quote, who in [
+            ("Zwei Drittel der Heilmethoden sind unwirksam, so das Ergebnis einer gestern vorgestellten Studie.",
+             "Zwei Drittel der Heilmethoden sind unwirksam", "das Ergebnis"),
+            ("Aus Berlin kämen zu strenge Weisungen, so glaubt der Minister.",
+             "Aus Berlin kämen zu strenge Weisungen", "der Minister")]:
+        rows = extract_quotes("d", text)
+        assert [(r["type"], r["text"], speaker(text, r)) for r in rows] == [("indirect", quote, who)], text
+    assert extract_quotes("d", "Das Wetter war schön, so ist das Leben eben.") == []
+    text = "In zehn Jahren, so schätzen die Forscher, soll die Arbeit abgeschlossen sein."
+    assert all(r["text"] != "In zehn Jahren" for r in extract_quotes("d", text))
