@@ -749,6 +749,28 @@ def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False)
     return False
 
 
+def _source_closes(d: _Doc, j: int, end: int) -> bool:
+    """Tokens [j, end) after a source's noun phrase end the sentence with it: modifiers
+    ("am Montag", "einer gestern vorgestellten Studie") and appositions ("…, Ehsanullah
+    Ehsan"), no finite verb and no clause after a comma."""
+    while j < end:
+        if d.inq[j]:
+            j += 1
+            continue
+        if d.tw[j] in ":;":
+            return True  # "…, so X weiter: „…“"
+        if d.tw[j] == ",":
+            k = _apposition_after(d, j, end + 1) if j + 1 < end else 0
+            if not (k >= end or k == 0 and all(d.tw[x][0].isupper() or d.tl[x] in ("von", "der", "de", "van")
+                                              for x in range(j + 1, end))):
+                return False
+            return True
+        if d.tl[j] in _FINITE_COMMON or _is_cue_verb(d.tl[j]) and not d.tw[j][0].isupper():
+            return False
+        j += 1
+    return True
+
+
 #: finite forms that end a "so" source: after one the sentence goes on ("…, so ist es")
 _FINITE_COMMON = frozenset("ist sind war waren hat haben hatte hatten wird werden wurde wurden kann können "
                            "konnte konnten muss müssen musste soll sollen sollte will wollen wollte gibt gab "
@@ -1772,11 +1794,22 @@ class _Extractor:
             if d.outq[comma] - d.outq[a] < 2:
                 continue  # a direct quote before the cue is direct speech, not indirect
             # "..., so die Polizei (am Montag).": "so" and its source close the sentence
-            closes = np is not None and (  # the source ends the sentence: nothing finite after it
-                np[1] >= end - 1 or not any(d.tw[j] == "," or tl[j] in _FINITE_COMMON or _is_cue_verb(tl[j])
-                                            and not d.tw[j][0].isupper() for j in range(np[1], end)))
-            if so_cue and not closes:
-                continue  # "In zehn Jahren, so schätzen die Forscher, soll …": a frame inside
+            closes = np is not None and _source_closes(d, np[1], end)
+            if (so_cue or tl[k] == "so") and np is not None and not closes:
+                # "In zehn Jahren, so schätzen die Forscher, soll …": a frame inside the
+                # sentence; the quote is around it where what follows is reported speech
+                c2 = next((j for j in range(np[1], min(end - 1, np[1] + 15)) if d.tw[j] == "," and not d.inq[j]),
+                          None)
+                if c2 is not None and k - a >= 2 and d.outq[comma] - d.outq[a] >= 2 and (
+                        _has_subj(d, a, comma) or _has_subj(d, c2 + 1, end)
+                        or any(tl[j] in ("soll", "sollen") for j in range(c2 + 1, end))):
+                    speaker = self._resolve(*np)
+                    # what follows may be the source's apposition ("…, so Frank Karl, Leiter
+                    # der Abteilung Gesellschaftspolitik."): then the quote is before it only
+                    after = [] if self._verbless(c2 + 1, end) else [d.span(c2 + 1, end)]
+                    self._add("indirect", [d.span(a, comma)] + after, d.span(k - 1 if so_cue else k, k + 1), speaker)
+                    return speaker
+                continue
             so_source = tl[k] == "so" and k - a >= 4 and closes
             if not (_has_subj(d, a, comma) or (np and k - a >= 4 and tl[k] != "so") or so_source):
                 continue

@@ -928,3 +928,19 @@ def test_so_frames_closing_a_sentence_with_a_longer_source_or_a_verb():
     assert extract_quotes("d", "Das Wetter war schön, so ist das Leben eben.") == []
     text = "In zehn Jahren, so schätzen die Forscher, soll die Arbeit abgeschlossen sein."
     assert all(r["text"] != "In zehn Jahren" for r in extract_quotes("d", text))
+
+
+def test_a_so_frame_inside_the_sentence_is_surrounded_by_its_quote():
+    """"Der Präsident sei, so Gamkrelids, schuld daran, dass …": the quote is both parts
+    around the frame; "…, so Frank Karl, Leiter der Abteilung." closes the sentence with
+    an apposition, and "…, so X weiter: „…“" with a colon."""
+    text = "Der Präsident sei, so Gamkrelids, schuld daran, dass Georgien die Kontrolle verloren habe."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["spans"], speaker(text, r)) for r in rows] == [
+        ("indirect", [f"0-{text.index(',')}", f"{text.index('schuld')}-{len(text) - 1}"], "Gamkrelids")]
+    text = "Der Vertrauensverlust schaffe Probleme, so Frank Karl, Leiter der Abteilung."
+    rows = extract_quotes("d", text)
+    assert [(r["text"], speaker(text, r)) for r in rows] == [("Der Vertrauensverlust schaffe Probleme", "Frank Karl")]
+    text = "Diese Uninformiertheit habe Methode, so Elshorst weiter: „Das ist üblich.“"
+    assert [r["text"] for r in extract_quotes("d", text) if r["type"] == "indirect"] == [
+        "Diese Uninformiertheit habe Methode"]
