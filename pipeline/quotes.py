@@ -96,7 +96,7 @@ schildern beschwichtigen insistieren bezweifeln zweifeln kontern
 an|merken an|deuten hin|deuten klagen an|kündigen aus|sagen nach|legen lauten
 urteilen fragen schimpfen begrüßen aus|rufen jubeln twittern posten scherzen spotten
 beurteilen bewerten entgegnen charakterisieren skandieren
-nach|sagen plädieren erhoffen erörtern
+nach|sagen plädieren erhoffen erörtern besagen überlegen
 """.split()
 # Strong and irregular verbs: infinitive, present 3sg, past 3sg, participle.
 _STRONG = [
@@ -775,6 +775,20 @@ def _source_closes(d: _Doc, j: int, end: int) -> bool:
 _FINITE_COMMON = frozenset("ist sind war waren hat haben hatte hatten wird werden wurde wurden kann können "
                            "konnte konnten muss müssen musste soll sollen sollte will wollen wollte gibt gab "
                            "sei seien habe hätte wäre".split())
+
+#: nouns whose content a clause after a comma gives ("die Behauptung, dass …")
+_CONTENT_NOUNS = frozenset("""
+behauptung behauptungen vorwurf vorwürfe hoffnung forderung forderungen ankündigung warnung
+aufforderung befürchtung befürchtungen zusage versprechen angst sorge ansicht auffassung
+überzeugung meinung einschätzung vermutung verdacht gerüchte gerücht aussage erklärung
+""".split())
+#: relative pronouns that open a clause after a comma (not the content of a noun)
+_CLAUSE_RELATIVES = frozenset("der die das dem den deren dessen denen welche welcher welches".split())
+
+#: verbs of a source's finding, speech only in a "wie" frame ("Wie eine Studie ergab, …")
+_WIE_SOURCE_VERBS = frozenset("ergab ergibt ergaben zeigte zeigt zeigten belegt belegte belegen".split())
+#: "hält es für …, dass …"
+_HALTEN = frozenset("hält hielt halten hielten".split())
 
 #: finite auxiliaries of the perfect and pluperfect ("hat … angekündigt")
 _AUXILIARIES = frozenset("hat hatte haben hatten habe ist war sind waren sei".split())
@@ -1660,7 +1674,8 @@ class _Extractor:
                      and tl[v] not in SEPARABLE_BARE
                      or tl[v] in COMMON_SEPARABLE and tl[v - 1] in COMMON_SEPARABLE[tl[v]]  # "bekannt gab"
                      or tl[v] in _HEISST and tl[v - 1] == "es"  # "Wie es hieß, ..."
-                     or tl[v] in _BECAME and tl[v - 1] == "bekannt"]  # "Wie bekannt wurde, ..."
+                     or tl[v] in _BECAME and tl[v - 1] == "bekannt"  # "Wie bekannt wurde, ..."
+                     or tl[v] in _WIE_SOURCE_VERBS]  # "Wie eine Studie ergab, ..."
             # "wie X das behaupten konnte" is a clause about X's words, not their source (a
             # passive is one: "wie von X berichtet wird")
             verbs = [v for v in verbs if not (v + 1 < j and tl[v + 1] in _MODAL_VERBS)]
@@ -1695,7 +1710,12 @@ class _Extractor:
         for v in range(a, end):
             common = COMMON_SEPARABLE.get(tl[v])
             given = tl[v] == "gegeben" and v > a and tl[v - 1] == "bekannt"  # "hat bekannt gegeben"
-            if d.inq[v] or not (_is_cue_verb(tl[v]) or common or given) or d.tw[v][0].isupper() and v > a:
+            # "hält es für unwahrscheinlich, dass …": a judgement with its content
+            judges = tl[v] in _HALTEN and any(tl[j] == "für" and d.tw[j + 1][0].islower() and tl[j + 1] not in ARTICLES
+                                              and tl[j + 1] not in _NP_DETERMINERS
+                                              for j in range(v + 1, min(end - 1, v + 6)))
+            if d.inq[v] or not (_is_cue_verb(tl[v]) or common or given or judges) \
+                    or d.tw[v][0].isupper() and v > a:
                 continue
             # the complement starts after the next comma (or right after the verb + "dass")
             c = v + 1
@@ -1734,7 +1754,7 @@ class _Extractor:
                 end - q0 >= 2 and (tl[end - 2] == "zu" or "zu" in tl[end - 1][2:-3]) and _infinitive(tl[end - 1])
                 and not _purpose_clause_before(d, q0, end)) \
                 or _zu_infinitive_clause(d, q0, end) or _present_subjunctive_clause(d, q0, end)
-            if not evidence:
+            if not evidence or judges and tl[q0] != "dass" and not _zu_infinitive_clause(d, q0, end):
                 continue
             cue_end = v + 1
             i = v + 1
@@ -1749,6 +1769,24 @@ class _Extractor:
             speaker_np = self._choose(a, v, right)
             speaker = self._resolve(*speaker_np) if speaker_np else None
             self._add("indirect", [d.span(q0, q_end)], d.span(v, cue_end), speaker)
+            return speaker
+        # a noun of speech and its content: "die Behauptung, dass …", "der Vorwurf der
+        # Regierung an X, Terror zu propagieren", "die Hoffnung, sein Leben werde …"
+        for k in range(a, end - 2):
+            if d.inq[k] or tl[k] not in _CONTENT_NOUNS or not d.tw[k][0].isupper():
+                continue
+            c = k + 1
+            while c < end and c - k < 8 and d.tw[c] != "," and not d.inq[c] and tl[c] not in _FINITE_COMMON:
+                c += 1  # an attribute: "der türkischen Regierung an Wikipedia"
+            q0 = c + 1
+            if c >= end or d.tw[c] != "," or q0 >= end:
+                continue
+            if not (tl[q0] == "dass" or _zu_infinitive_clause(d, q0, end)
+                    or _has_subj(d, q0, end) and tl[q0] not in _SUBORDINATORS and tl[q0] not in _CLAUSE_RELATIVES):
+                continue
+            np = _np_right(d, k + 1, c) if k + 1 < c and tl[k + 1] in ("des", "der") else None
+            speaker = self._resolve(*np) if np and self._strong_speaker(*np) else None
+            self._add("indirect", [d.span(q0, end)], d.span(k, k + 1), speaker)
             return speaker
         # "Im April wurde bekannt, dass ..." / "Bekannt wurde, dass ...": an impersonal
         # source (not "ob": what did not become known)

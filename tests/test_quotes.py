@@ -944,3 +944,22 @@ def test_a_so_frame_inside_the_sentence_is_surrounded_by_its_quote():
     text = "Diese Uninformiertheit habe Methode, so Elshorst weiter: „Das ist üblich.“"
     assert [r["text"] for r in extract_quotes("d", text) if r["type"] == "indirect"] == [
         "Diese Uninformiertheit habe Methode"]
+
+
+def test_judgements_findings_and_nouns_of_speech_frame_their_content():
+    """"hält es für unwahrscheinlich, dass …" (not "hält für den Fall, dass …"), "Wie eine
+    Studie ergab, …", "Diese besagt, dass …", and a noun of speech with its content after
+    a comma ("der Vorwurf der Regierung an X, Terror zu propagieren"; not a relative
+    clause: "Die Erklärung, die gestern kam, …")."""
+    cases = [("Die WHO hält es auch für unwahrscheinlich, dass man sich ansteckt.", "dass man sich ansteckt", "hält"),
+             ("Wie eine Studie ergab, trinken viele Kinder Alkohol.", "trinken viele Kinder Alkohol", "ergab"),
+             ("Diese besagt, dass der Eigentümer seinen Anteil abgeben muss.",
+              "dass der Eigentümer seinen Anteil abgeben muss", "besagt"),
+             ("Es besteht lediglich der Vorwurf der Regierung an Wikipedia, Terror zu propagieren.",
+              "Terror zu propagieren", "Vorwurf")]
+    for text, quote, cue in cases:
+        rows = extract_quotes("d", text)
+        assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+            ("indirect", quote, cue)], text
+    assert extract_quotes("d", "Der Verein hält für den Fall, dass es regnet, Schirme bereit.") == []
+    assert extract_quotes("d", "Die Erklärung, die gestern kam, war kurz.") == []
