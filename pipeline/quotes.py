@@ -759,12 +759,9 @@ def _source_closes(d: _Doc, j: int, end: int) -> bool:
             continue
         if d.tw[j] in ":;":
             return True  # "…, so X weiter: „…“"
-        if d.tw[j] == ",":
-            k = _apposition_after(d, j, end + 1) if j + 1 < end else 0
-            if not (k >= end or k == 0 and all(d.tw[x][0].isupper() or d.tl[x] in ("von", "der", "de", "van")
-                                              for x in range(j + 1, end))):
-                return False
-            return True
+        if d.tw[j] == ",":  # only an apposition may follow: "…, so Frank Karl, Leiter der Abteilung."
+            return 0 < end - j - 1 <= 6 and all(d.tw[x][0].isupper() or d.tl[x] in ("von", "der", "de", "van")
+                                                for x in range(j + 1, end))
         if d.tl[j] in _FINITE_COMMON or _is_cue_verb(d.tl[j]) and not d.tw[j][0].isupper():
             return False
         j += 1

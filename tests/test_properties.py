@@ -65,3 +65,32 @@ def test_break_long_runs_only_inserts_spaces(text):
     assert all(text[_back(inserted, i)] == new[i] for i in range(len(new)) if i not in skip)
     if all(len(run) <= MAX_RUN_CHARS for run in text.split()):
         assert new == text
+
+
+# --------------------------------------------------------------------------- quotations
+
+FRAME_WORDS = ("sagte so der Minister , . : „ “ » « dass zu gehen sein um hält es für unwahrscheinlich wie eine "
+               "Studie ergab laut bildblog . de nach dem Endergebnis heißt Es hieß In Erklärung Behauptungen Vorwurf "
+               "gab bekannt Huber hat zugesagt die EU werden beschuldigt 110.000 sei habe stagniere t-online.de "
+               "berichtet Xinhua meldet ( ) Jetzt wurde vorgeworfen Demnach gemäß seiner Aussage wies auf hin "
+               "Anna Bligh , erklärte ihr Land unterstütze weiter").split()
+frames = st.lists(st.one_of(st.sampled_from(FRAME_WORDS), st.text(max_size=8)), max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=frames)
+def test_quotation_spans_always_slice_the_text(text):
+    """Speech frames in any order, unclosed quotation marks, an unfinished last sentence:
+    the extractor never fails, every quote, cue and speaker lies inside the text, and a
+    quote's pieces lie within its span."""
+    from pipeline.quotes import extract_quotes
+
+    for r in extract_quotes("d", text):
+        assert 0 <= r["start_char"] < r["end_char"] <= len(text)
+        pieces = [tuple(map(int, p.split("-"))) for p in r["spans"]]
+        assert all(r["start_char"] <= a < b <= r["end_char"] for a, b in pieces)
+        for key in ("cue", "speaker"):
+            s, e = r[f"{key}_start"], r[f"{key}_end"]
+            assert (s is None) == (e is None)
+            if s is not None:
+                assert 0 <= s < e <= len(text)
