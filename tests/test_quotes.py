@@ -963,3 +963,11 @@ def test_judgements_findings_and_nouns_of_speech_frame_their_content():
             ("indirect", quote, cue)], text
     assert extract_quotes("d", "Der Verein hält für den Fall, dass es regnet, Schirme bereit.") == []
     assert extract_quotes("d", "Die Erklärung, die gestern kam, war kurz.") == []
+
+
+def test_an_unfinished_text_ending_in_a_so_source_with_an_apposition():
+    """"…, so der Minister, Anna" with no full stop (an article cut off): the closing source
+    is read to the text's end, not past it."""
+    for text in ("Die Lage sei ernst, so der Minister, Anna", "Die Lage sei ernst, so der Minister, Anna Maria"):
+        rows = extract_quotes("d", text)
+        assert [(r["text"], speaker(text, r)) for r in rows] == [("Die Lage sei ernst", "der Minister")], text
