@@ -1530,7 +1530,8 @@ class _Extractor:
             # a subjunctive sentence right after attributed speech continues it; a run of
             # such sentences is one quotation
             if si - last_att_sent <= 2 and last_speaker \
-                    and (_has_subj(d, a, end, weak=False) or _present_subjunctive_clause(d, a - 1, end, whole=True)) \
+                    and (_has_subj(d, a, end, weak=False) or _present_subjunctive_clause(d, a - 1, end, whole=True)
+                         or si - last_att_sent == 1 and _has_subj(d, a, end)) \
                     and not (si in prev_para_break and si - last_att_sent > 1):
                 s0, e0 = d.span(a, b)
                 prev = self.rows[-1] if self.rows else None

@@ -981,3 +981,15 @@ def test_an_unfinished_text_ending_in_a_so_source_with_an_apposition():
     for text in ("Die Lage sei ernst, so der Minister, Anna", "Die Lage sei ernst, so der Minister, Anna Maria"):
         rows = extract_quotes("d", text)
         assert [(r["text"], speaker(text, r)) for r in rows] == [("Die Lage sei ernst", "der Minister")], text
+
+
+def test_a_conditional_subjunctive_right_after_attributed_speech_continues_it():
+    """"…, sagte der Sprecher. Streiks würden die Firma treffen." goes on with what was said
+    (a plural past subjunctive, also a conditional, counts right after the attribution);
+    two sentences later only a present subjunctive does."""
+    text = ("Der Sprecher der Gewerkschaft sagte, es werde geprüft. Streiks würden die Firma hart treffen. "
+            "Das Werk liegt am Rhein. Viele würden gern bleiben.")
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"]) for r in rows] == [
+        ("indirect", "es werde geprüft"),
+        ("indirect_free_indirect", "Streiks würden die Firma hart treffen.")]
