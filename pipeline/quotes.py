@@ -460,7 +460,9 @@ class _Doc:
         self.quotes = quotes
         # inside-quote flag per token (outermost quotes, marks included)
         self.inq = [False] * len(toks)
-        #: inside a short quoted name that is not speech (set by the extractor's direct pass)
+        #: inside a short quoted name that is not speech ("die Nachrichtenagentur „Xinhua“",
+        #: "die Online-Ausgabe des „Spiegel“"), set by the extractor's direct pass; a speech
+        #: frame may run through one
         self.named = [False] * len(toks)
         # closing marks of outermost quotes: a straight " after a full stop may open one
         self.closers: set[int] = set()
@@ -889,10 +891,6 @@ class _Extractor:
         self.text = text
         self.marks = find_quote_marks(text)
         self.d = _Doc(text, mentions, self.marks)
-        #: per token: inside a short quoted name that is not speech ("die Nachrichtenagentur
-        #: „Xinhua“", "die Online-Ausgabe des „Spiegel“"), set by :meth:`direct`; a speech
-        #: frame may run through one
-        self.named = self.d.named
         self.rows: list[dict[str, Any]] = []
         self.speakers: list[tuple[int, str]] = []  # (speaker start, entity id) in text order
 
@@ -1267,10 +1265,10 @@ class _Extractor:
             return np
         d = self.d
         k = np[1]
-        while k < stop and k - np[1] < 2 and not self.named[k] and d.tl[k] in ARTICLES:
+        while k < stop and k - np[1] < 2 and not d.named[k] and d.tl[k] in ARTICLES:
             k += 1
-        if k < stop and self.named[k]:
-            while k < stop and self.named[k]:
+        if k < stop and d.named[k]:
+            while k < stop and d.named[k]:
                 k += 1
             return (np[0], k)
         return np
@@ -1415,7 +1413,7 @@ class _Extractor:
             ti, tj = bisect_left(d.ts, s), bisect_left(d.ts, e)
             inner = [w for w in d.tw[ti + 1:tj - 1 if tj > ti + 1 else ti + 1] if w.isalnum() or "-" in w]
             if not is_speech and 1 <= len(inner) <= _NAMED_QUOTE_WORDS and inner[0][0].isupper():
-                self.named[ti:tj] = [True] * (tj - ti)
+                d.named[ti:tj] = [True] * (tj - ti)
         for (s, e), is_speech in zip(outer, speech):
             ti = bisect_left(d.ts, s)
             tj = bisect_left(d.ts, e)
@@ -1660,8 +1658,9 @@ class _Extractor:
                 continue
             j = k + 1
             while j < end and j - k < 20:
-                if d.tw[j] == "," and _apposition_after(d, j, end):
-                    j = _apposition_after(d, j, end)  # "Wie die Ministerin, Anna Bligh, erklärte"
+                after = _apposition_after(d, j, end) if d.tw[j] == "," else 0
+                if after:
+                    j = after  # "Wie die Ministerin, Anna Bligh, erklärte"
                     continue
                 if d.tw[j] in ",.;:" and not (d.tw[j] == "." and _domain_at(d, j - 1, end)):
                     break
@@ -1722,7 +1721,7 @@ class _Extractor:
                     # a quoted name right before the comma belongs to the frame ("meldet die
                     # Nachrichtenagentur „Xinhua“, ...", "sagte der „Berliner Zeitung“, dass")
                     k = c
-                    while k < end and self.named[k]:
+                    while k < end and d.named[k]:
                         k += 1
                     if k == c or k >= end or d.tw[k] != ",":
                         break
