@@ -1735,9 +1735,11 @@ class _Extractor:
                 c = v  # "X hat angekündigt die Preise zu erhöhen": an infinitive clause, no comma
             elif c >= end or d.inq[c]:  # the complement starts outside quotes
                 continue
-            if common and not (c - 1 > v and tl[c - 1] in common) and d.tw[c] == ",":
-                # "gab der Leiter, Andreas Huber, bekannt, dass ...": the particle after an apposition
-                k = next((k for k in range(c + 1, min(end - 1, v + 16)) if d.inq[k] or d.tw[k] in ".;:"
+            if common and not (c - 1 > v and tl[c - 1] in common) and c < end:
+                # the particle further on: after an apposition ("gab der Leiter, Andreas Huber,
+                # bekannt, dass ...") or a long phrase ("gab nach der Anweisung durch den
+                # geistigen Führer der Republik bekannt, ...")
+                k = next((k for k in range(v + 1, min(end - 1, v + 20)) if d.inq[k] or d.tw[k] in ".;:"
                           or tl[k] in common and d.tw[k + 1] == ","), None)
                 if k is not None and not d.inq[k] and tl[k] in common:
                     c = k + 1

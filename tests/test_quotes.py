@@ -776,6 +776,9 @@ def test_a_separable_speech_verb_reaches_its_particle_across_an_apposition():
     assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]], speaker(text, r)) for r in rows] == [
         ("indirect", "dass das Handy geortet worden sei", "gab", "der Leiter der Dienststelle")]
     assert extract_quotes("d", "Der Verein gab am Montag, einen Tag nach dem Spiel, den Rücktritt bekannt.") == []
+    # or after a long phrase, within twenty words
+    text = "Das Gremium gab nach der Anweisung durch den geistigen Führer der Republik bekannt, die Vorwürfe zu prüfen."
+    assert [(r["text"], speaker(text, r)) for r in extract_quotes("d", text)] == [("die Vorwürfe zu prüfen", "Das Gremium")]
 
 
 def test_an_infinitive_with_zu_after_the_comma_is_what_the_verb_announced():
