@@ -777,7 +777,8 @@ def test_a_separable_speech_verb_reaches_its_particle_across_an_apposition():
         ("indirect", "dass das Handy geortet worden sei", "gab", "der Leiter der Dienststelle")]
     assert extract_quotes("d", "Der Verein gab am Montag, einen Tag nach dem Spiel, den Rücktritt bekannt.") == []
     # or after a long phrase, within twenty words
-    text = "Das Gremium gab nach der Anweisung durch den geistigen Führer der Republik bekannt, die Vorwürfe zu prüfen."
+    text = ("Das Gremium gab nach der Anweisung durch den geistigen Führer der Islamischen Republik Iran am "
+            "Abend bekannt, die Vorwürfe zu prüfen.")
     assert [(r["text"], speaker(text, r)) for r in extract_quotes("d", text)] == [("die Vorwürfe zu prüfen", "Das Gremium")]
 
 
