@@ -153,8 +153,8 @@ TOKENIZER_CACHE_SPANS = 100_000
 def keep_tokenizations(nlp) -> None:
     """Let the tokenizer remember up to :data:`TOKENIZER_CACHE_SPANS` spans instead of
     spaCy's 10,000 (its cache only ever grows to that size; its entries are what the
-    affix rules gave, so the tokens are the same). On the 1,028 Wikinews articles the
-    tokenizer takes about a tenth less time."""
+    affix rules gave, so the tokens are the same). On 850 Wikinews articles the tokenizer
+    takes about a tenth less time (0.76-0.79 s against 0.86-0.91 s)."""
     tok = nlp.tokenizer
     if hasattr(tok, "max_cache_size"):
         tok.max_cache_size = max(int(tok.max_cache_size), TOKENIZER_CACHE_SPANS)
