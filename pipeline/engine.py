@@ -346,6 +346,16 @@ def _local_worker_environ() -> dict[str, Any]:
     return {}
 
 
+def _local_worker_profiling() -> dict[str, Any]:
+    """Dask config for the workers of a local cluster: no statistical profiler. A Dask
+    worker samples its task thread's stack every 10 ms for the dashboard's profile page
+    (reading source lines as it goes); a local cluster runs without the dashboard, so
+    the samples are never read, and they cost about 0.25 s of a two-worker run on 1,028
+    articles (6.78 s against 7.04 s, alternated three times). The user's Dask config
+    still holds for a cluster they start themselves (``--scheduler``)."""
+    return {"distributed.worker.profile.enabled": False}
+
+
 #: Dask config key that hands a local cluster's workers the model to load as they start
 PRELOAD_KEY = "pipeline-preload-model"
 
@@ -408,7 +418,7 @@ def _start_dask(workers: int, scheduler: str, model: str | None = None, method: 
             preload = {"preload": [*user, "pipeline.engine"]} if model else {}
             # the method holds for the cluster's start only: a worker that Dask restarts
             # later, while this process is busy in other threads, is spawned
-            with dask.config.set({**_local_worker_environ(), PRELOAD_KEY: model,
+            with dask.config.set({**_local_worker_environ(), **_local_worker_profiling(), PRELOAD_KEY: model,
                                   "distributed.worker.multiprocessing-method": method}):
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, scheduler_kwargs={"dashboard": False},

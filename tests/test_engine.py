@@ -169,6 +169,25 @@ def test_local_workers_keep_glibc_malloc_settings_unless_the_user_sets_them(monk
     assert _worker_environ("MALLOC_TRIM_THRESHOLD_") == ["262144"] * 2
 
 
+def test_local_workers_run_without_dasks_profiler():
+    """The workers of a local cluster (no dashboard to show a profile) do not sample their
+    stacks every 10 ms, as Dask's workers do by default; the driver's own Dask config is
+    left as it was."""
+    import dask
+    import distributed  # noqa: F401  (its defaults join Dask's config on import)
+
+    from pipeline.engine import Engine
+
+    key = "distributed.worker.profile.enabled"
+    assert dask.config.get(key) is True  # Dask's default
+    with Engine(2) as engine:
+        profiling = engine.client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+        monitoring = engine.client.run(lambda dask_worker: "heartbeat" in dask_worker.periodic_callbacks)
+    assert list(profiling.values()) == [False, False]
+    assert list(monitoring.values()) == [True, True]  # the worker's other callbacks stay
+    assert dask.config.get(key) is True
+
+
 def test_local_workers_load_the_model_as_they_start():
     """With the model named, each worker of a local cluster loads it as it starts, before
     any batch asks for it: the same tagger the first batch then gets. Spawned workers
