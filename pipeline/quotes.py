@@ -264,7 +264,7 @@ gäbe ginge käme stünde läge bliebe
 """.split()
 SUBJUNCTIVE = frozenset(_SUBJ_BASE)
 # weaker evidence (also indicative plural / past): counted only with a cue
-_SUBJ_WEAK = frozenset("hätten würden könnten müssten sollten wollten dürften".split())
+_SUBJ_WEAK = frozenset("hätten würden könnten müssten sollten wollten dürften möchte".split())
 
 ARTICLES = frozenset("der die das des dem den ein eine einer eines einem einen".split())
 PRONOUNS_SPEAKER = frozenset("er sie".split())
@@ -476,7 +476,11 @@ class _Doc:
         self.sent_starts = [a for a, _ in self.sents]
         # prefix counts: tokens outside quotes, subjunctives outside quotes (any, strong)
         self.outq = list(accumulate(map(operator.not_, self.inq), initial=0))
-        hits = [wl in SUBJUNCTIVE and not q for wl, q in zip(self.tl, self.inq)]
+        # a capitalised form is a noun ("an zweiter Stelle", "im Laufe"), but at a
+        # sentence's start
+        first = set(self.sent_starts)
+        hits = [wl in SUBJUNCTIVE and not q and (w[0].islower() or k in first)
+                for k, (w, wl, q) in enumerate(zip(self.tw, self.tl, self.inq))]
         self.subj_any = list(accumulate(hits, initial=0))
         self.subj_strong = list(accumulate((h and wl not in _SUBJ_WEAK for h, wl in zip(hits, self.tl)),
                                            initial=0))
@@ -722,7 +726,7 @@ _E_NOT_VERBS = frozenset("""
 eine keine meine deine seine ihre unsere eure diese jene jede welche solche manche alle beide viele
 einige wenige andere mehrere gleiche selbe ganze nahe gerade weite alleine gerne lange heute ohne bitte
 große kleine neue alte gute erste letzte nächste weitere sowie ebenfalls jeweilige deutsche
-wurde infolge zufolge beinahe zustande solange alsbald insbesondere
+wurde infolge zufolge beinahe zustande solange alsbald insbesondere inklusive exklusive
 """.split())
 
 
@@ -744,7 +748,8 @@ def _present_subjunctive_clause(d: _Doc, q0: int, end: int, whole: bool = False)
             break
         if len(wl) >= 5 and wl.endswith("e") and not wl.endswith("te") and w[0].islower() and w.isalpha() \
                 and wl not in _E_NOT_VERBS and not wl.endswith("weise") and d.tl[k - 1] not in ("ich", "wir") \
-                and (d.tw[k - 1][0].isupper() or d.tl[k - 1] in ("er", "sie", "es", "man")) \
+                and (d.tw[k - 1][0].isupper() and d.tl[k - 1] not in ARTICLES
+                     or d.tl[k - 1] in ("er", "sie", "es", "man")) \
                 and (k + 1 >= end or not d.tw[k + 1][0].isupper()):
             return True
         k += 1
@@ -787,6 +792,9 @@ _CLAUSE_RELATIVES = frozenset("der die das dem den deren dessen denen welche wel
 #: verbs of a source's finding, speech only in a "wie" frame ("Wie eine Studie ergab, …")
 _WIE_SOURCE_VERBS = frozenset("ergab ergibt ergaben zeigte zeigt zeigten belegt belegte belegen".split())
 #: "hält es für …, dass …"
+#: a subjunctive sentence up to this many sentences after attributed speech continues it
+#: where no other person is named in between (up to two sentences after it: always)
+_CONTINUE_SENTENCES = 4
 _HALTEN = frozenset("hält hielt halten hielten".split())
 
 #: finite auxiliaries of the perfect and pluperfect ("hat … angekündigt")
@@ -1527,7 +1535,10 @@ class _Extractor:
                 continue
             # a subjunctive sentence right after attributed speech continues it; a run of
             # such sentences is one quotation
-            if si - last_att_sent <= 2 and last_speaker \
+            gap = si - last_att_sent
+            if last_speaker and (gap <= 2 or gap <= _CONTINUE_SENTENCES
+                                 and not self._other_person(d.ts[d.sents[last_att_sent + 1][0]], d.ts[a],
+                                                            last_speaker[2])) \
                     and (_has_subj(d, a, end, weak=False) or _present_subjunctive_clause(d, a - 1, end, whole=True)
                          or si - last_att_sent == 1 and _has_subj(d, a, end)) \
                     and not (si in prev_para_break and si - last_att_sent > 1):
@@ -1565,6 +1576,13 @@ class _Extractor:
                 speaker = self._resolve(*weak[1])
                 if speaker:
                     last_att_sent, last_speaker = si, speaker
+
+    def _other_person(self, s: int, e: int, entity: str | None) -> bool:
+        """Whether a person other than ``entity`` is named in the characters [s, e)."""
+        d = self.d
+        lo = bisect_left(d.ment_starts, s)
+        hi = bisect_left(d.ment_starts, e)
+        return any(m[2] == "PER" and (m[3] is None or m[3] != entity) for m in d.ments[lo:hi])
 
     def _reported_in(self, a: int, end: int):
         """The main-clause speech verbs in [a, end), one pass: ((cue token, speaker range)

@@ -997,3 +997,35 @@ def test_a_conditional_subjunctive_right_after_attributed_speech_continues_it():
     assert [(r["type"], r["text"]) for r in rows] == [
         ("indirect", "es werde geprüft"),
         ("indirect_free_indirect", "Streiks würden die Firma hart treffen.")]
+
+
+def test_a_subjunctive_sentence_a_few_sentences_later_continues_unless_another_person_comes_between():
+    """Reported speech often goes on after a sentence or two of context: a present
+    subjunctive up to four sentences after the attribution is still the speaker's, unless
+    another person is named in between (then whose it is cannot be told)."""
+    text = ("Die Ministerin Eva Roth sagte, die Brücke sei marode. Sie wurde 1960 gebaut. "
+            "Täglich fahren dort 40.000 Autos. Eine Sperrung sei unvermeidlich.")
+    rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
+    assert [(r["type"], r["text"], r["speaker_entity_id"]) for r in rows] == [
+        ("indirect", "die Brücke sei marode", "PER:eva-roth"),
+        ("indirect_free_indirect", "Eine Sperrung sei unvermeidlich.", "PER:eva-roth")]
+    text = ("Die Ministerin Eva Roth sagte, die Brücke sei marode. Sie wurde 1960 gebaut. "
+            "Der Architekt Max Kurz lebt in Bonn. Eine Sperrung sei unvermeidlich.")
+    rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth"),
+                                          ("Max Kurz", "PER", "PER:max-kurz")))
+    assert [r["type"] for r in rows] == ["indirect"]
+
+
+@pytest.mark.parametrize("after", [
+    "Die Mannschaft liegt an zweiter Stelle.",  # a noun that reads as "stelle"
+    "Das erfolgreiche Video lief im Laufe des Jahres.",  # an adjective in -e after an article
+    "Die Bank möchte neue Kunden gewinnen.",  # "möchte": as often indicative
+    "Das Spiel ist ausverkauft, Karten inklusive.",
+])
+def test_nouns_adjectives_and_moechte_do_not_make_a_sentence_subjunctive(after):
+    """Two sentences after attributed speech, only a real subjunctive continues it: not a
+    capitalised noun that is also a verb form, an adjective after an article, "möchte"
+    (as often a plain wish), nor "inklusive"."""
+    text = f"Die Ministerin Eva Roth sagte, die Brücke sei marode. Sie wurde 1960 gebaut. {after}"
+    rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
+    assert [r["type"] for r in rows] == ["indirect"]
