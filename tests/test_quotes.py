@@ -635,8 +635,7 @@ def test_gemaess_names_a_source_only_when_it_can_speak():
     rows = q_of(extract_quotes("d", text, ments(text, ("Anna Berg", "PER", "PER:anna-berg"))), "indirect")
     assert [(text[r["start_char"]:r["end_char"]], speaker(text, r)) for r in rows] == [
         ("seien drei Menschen verletzt worden", "Anna Berg")]
-    for text in ("Der Vertrag gilt gemäß Artikel 5 ab Montag.", "Demnach ist der Vertrag gültig."):
-        assert q_of(extract_quotes("d", text)) == []
+    assert q_of(extract_quotes("d", "Der Vertrag gilt gemäß Artikel 5 ab Montag.")) == []
 
 
 def test_soll_with_a_plain_infinitive_plans_and_reports_nothing():
@@ -698,7 +697,21 @@ def test_demnach_after_attributed_speech_goes_on_with_its_source():
     assert [(r["type"], r["text"], r["speaker_entity_id"]) for r in rows] == [
         ("indirect", "das Urteil sei gefallen", "PER:eva-roth"),
         ("indirect", "ist der Angeklagte frei", "PER:eva-roth")]
-    assert extract_quotes("d", "Der Zug kam an. Demnach ist der Angeklagte frei.") == []
+    # with no attributed speech before it, "Demnach" still reports a source (in news it
+    # reads "according to that": 18 of 21 such sentences of the Wikinews articles are
+    # annotated quotations), whose speaker is not found here
+    text = "Der Bericht liegt seit Montag vor. Demnach ist der Angeklagte frei."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], r["speaker_start"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "ist der Angeklagte frei", None, "Demnach")]
+    # after reported speech ("Das Gericht hat sein Urteil verkündet."), its speaker's
+    text = "Das Gericht hat sein Urteil verkündet. Demnach ist der Angeklagte frei."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], r["speaker_start"]) for r in rows][-1] == ("indirect", "ist der Angeklagte frei", 0)
+    # a speech verb with its speaker inside the sentence is the quotation's frame instead
+    text = "Der Bericht liegt vor. Demnach erwartet Russland, dass Litauen den Major ausliefert."
+    rows = extract_quotes("d", text, ments(text, ("Russland", "LOC", "LOC:russland")))
+    assert [(r["text"], speaker(text, r)) for r in rows] == [("dass Litauen den Major ausliefert", "Russland")]
 
 
 def test_a_quoted_name_before_the_comma_belongs_to_the_frame():
