@@ -1564,6 +1564,14 @@ class _Extractor:
                 self._add("free_indirect", [(s0, e0)], None,
                           last_speaker if si - last_att_sent <= 2 else None)
                 continue
+            # right after attributed speech, a sentence with "soll"/"sollen" goes on with it
+            # (what is planned or alleged, by the speaker's account: "Die Busse sollen in
+            # ihren Depots bleiben.")
+            if si - last_att_sent == 1 and last_speaker and any(
+                    d.tl[k] in ("soll", "sollen") and not d.inq[k] for k in range(a, end)):
+                s0, e0 = d.span(a, b)
+                self._add("free_indirect", [(s0, e0)], None, last_speaker)
+                continue
             # a speech verb with its subject and no clause of speech: reported speech
             # ("Die Regierung warnte vor weiteren Überschwemmungen.")
             rep, weak = self._reported_in(a, end)

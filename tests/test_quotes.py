@@ -1042,3 +1042,20 @@ def test_nouns_adjectives_and_moechte_do_not_make_a_sentence_subjunctive(after):
     text = f"Die Ministerin Eva Roth sagte, die Brücke sei marode. Sie wurde 1960 gebaut. {after}"
     rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
     assert [r["type"] for r in rows] == ["indirect"]
+
+
+def test_soll_right_after_attributed_speech_goes_on_with_the_speaker():
+    """What is planned or alleged by the speaker's account ("Die Busse sollen … bleiben.")
+    right after attributed speech is free indirect speech of the same speaker; one sentence
+    later, or with no attribution before it, a plain "sollen" is no quotation."""
+    text = ("Die Sprecherin Eva Roth sagte, der Streik beginne am Montag. "
+            "Die Busse sollen in ihren Depots bleiben.")
+    rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
+    assert [(r["type"], r["text"], r["speaker_entity_id"]) for r in rows] == [
+        ("indirect", "der Streik beginne am Montag", "PER:eva-roth"),
+        ("free_indirect", "Die Busse sollen in ihren Depots bleiben.", "PER:eva-roth")]
+    text = ("Die Sprecherin Eva Roth sagte, der Streik beginne am Montag. Die Stadt hat 40.000 Einwohner. "
+            "Die Busse sollen in ihren Depots bleiben.")
+    rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
+    assert [r["type"] for r in rows] == ["indirect"]
+    assert extract_quotes("d", "Der Streik beginnt am Montag. Die Busse sollen in ihren Depots bleiben.") == []
