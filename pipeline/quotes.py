@@ -863,7 +863,9 @@ _SPEECH_NOUN_HEADS = ("angaben", "aussagen", "berichten", "informationen")
 #: and of compound sources after "nach": "nach Expertenmeinung", "nach einem Fernsehbericht"
 _NACH_SOURCE_HEADS = _SPEECH_NOUN_HEADS + ("bericht", "meinung", "stellungnahme", "auskunft", "einschätzung",
                                            "erkenntnissen", "dokument", "analyse", "studie", "umfrage",
-                                           "vorhersage", "ergebnis", "ergebnissen", "planungen")
+                                           "vorhersage", "ergebnis", "ergebnissen", "planungen", "plan",
+                                           "entwurf", "gesetz", "hinweis", "hinweisen",
+                                           "medien")
 
 
 def _speech_noun_at(d: _Doc, i: int, stop: int, after_nach: bool = False) -> bool:

@@ -894,9 +894,17 @@ def test_nach_names_results_plans_and_constitutions_as_sources():
     Spiel" stays a time."""
     for text, quote in [("Nach dem vorläufigen Endergebnis erreichte die SPD 45 Prozent.", "erreichte die SPD 45 Prozent"),
                         ("Nach bisherigem Erkenntnisstand wird ein Feuer vermutet.", "wird ein Feuer vermutet"),
-                        ("Nach dem Grundgesetz ist der Kanzler mächtig.", "ist der Kanzler mächtig")]:
+                        ("Nach dem Grundgesetz ist der Kanzler mächtig.", "ist der Kanzler mächtig"),
+                        ("Nach dem Gesetzentwurf der Koalition sollen Schulen mehr Geld erhalten.",
+                         "sollen Schulen mehr Geld erhalten"),
+                        ("Nach einem Plan der EU müssen alle Staaten Konzepte vorlegen.",
+                         "müssen alle Staaten Konzepte vorlegen"),
+                        ("Nach palästinensischen Medien bekannte sich die Gruppe zu dem Anschlag.",
+                         "bekannte sich die Gruppe zu dem Anschlag")]:
         assert [(r["type"], r["text"]) for r in extract_quotes("d", text)] == [("indirect", quote)], text
-    assert extract_quotes("d", "Nach dem Spiel erreichte die Mannschaft den Bus.") == []
+    for text in ("Nach dem Spiel erreichte die Mannschaft den Bus.",
+                 "Nach der Veröffentlichung des Buches stieg der Absatz."):  # times
+        assert extract_quotes("d", text) == [], text
 
 
 def test_passive_speech_verbs_frame_infinitives_of_any_form_but_not_purpose_clauses():
