@@ -64,6 +64,7 @@ PARTIAL = Level("partial_name", 0.9)
 PARTIAL_AMBIGUOUS = Level("partial_name", 0.6)
 SURNAME = Level("surname", 0.75)
 HEAD = Level("head_noun", 0.7)
+ACRONYM = Level("acronym", 0.8)
 MIDDLE_NAMES = Level("middle_names", 0.85)
 CLUB = Level("club_prefix", 0.9)
 FUZZY = "fuzzy"
@@ -347,6 +348,81 @@ def abbreviation_defines(short: str, long: str) -> bool:
     if _derivable(letters, words):
         return True
     return _derivable(letters, _gloss(words))
+
+
+#: an acronym the corpus never defines joins a long form it abbreviates only where the two
+#: are mentioned together in at least this many documents, and in this share of the
+#: acronym's documents
+ACRONYM_MIN_SHARED_DOCS = 2
+ACRONYM_MIN_SHARED_SHARE = 0.2
+#: acronyms of at most this many letters ("VW", "DFB", "UNO"); longer ones are words
+ACRONYM_MAX_LETTERS = 6
+
+
+#: inside a word, an acronym's letter stands for a compound part of at least this many
+#: letters ("Volks|wagen" gives W; "Bundestag" gives no N nor D)
+_PART_MIN_CHARS = 3
+
+
+def _letters_at_parts(letters: str, words: list[str]) -> bool:
+    """The acronym's letters in order at the starts of the content words or of compound
+    parts of at least :data:`_PART_MIN_CHARS` letters, the first at the first word's start,
+    no longer word left out: stricter than :func:`_derivable`, which takes any later
+    letter. A search over the few ways to place at most a handful of letters."""
+    words = [w for w in words if w not in _FUNCTION_WORDS]
+    if not words or not words[0].startswith(letters[0]):
+        return False
+
+    def place(li: int, wi: int, pos: int) -> bool:
+        if li == len(letters):
+            return all(len(w) <= _PART_MIN_CHARS for w in words[wi + 1:])
+        c = letters[li]
+        for j in range(wi + 1, len(words)):  # a later word's initial (short words skipped)
+            if words[j].startswith(c) and place(li + 1, j, 0):
+                return True
+            if len(words[j]) > _PART_MIN_CHARS:
+                break
+        w = words[wi]  # a compound part inside the word of the last letter
+        k = w.find(c, pos + _PART_MIN_CHARS)
+        while k >= 0 and len(w) - k >= _PART_MIN_CHARS:
+            if place(li + 1, wi, k):
+                return True
+            k = w.find(c, k + 1)
+        return False
+
+    return place(1, 0, 0)
+
+
+@lru_cache(maxsize=1 << 16)
+def acronym_of(short: str, long: str) -> bool:
+    """Whether SHORT is an acronym of LONG by its word and compound-part initials, in
+    German or in the English its words translate to; stricter than
+    :func:`abbreviation_defines` (which reads a definition the text gives), for names
+    only seen together.
+
+    >>> acronym_of("VW", "Volkswagen"), acronym_of("EZB", "Europäische Zentralbank")
+    (True, True)
+    >>> acronym_of("UN", "Vereinte Nationen"), acronym_of("BND", "Bundestag")
+    (True, False)
+    """
+    letters = "".join(c for c in fold(short) if c.isalpha())
+    if len(letters) < 2:
+        return False
+    words = [w for x in fold(long).split(" ") for w in x.split("-") if w]
+    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
+        words = words[1:]
+    return _letters_at_parts(letters, words) or _letters_at_parts(letters, _gloss(words))
+
+
+def acronym_initials(long: str) -> set[str]:
+    """The letters an acronym of ``long`` can start with: its first content word's, and
+    that of its English gloss ("Vereinte Nationen" -> "v", "u" for "UN")."""
+    words = [w for w in fold(long).split(" ") if w]
+    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
+        words = words[1:]
+    if not words:
+        return set()
+    return {words[0][:1], _gloss(words)[0][:1]} - {""}
 
 
 # --------------------------------------------------------------------------- head nouns

@@ -1154,6 +1154,97 @@ def fuzzy_level(ctx: LinkContext) -> Edges:
     return Edges(cand_arr[fa], cand_arr[fb], C.Level(C.FUZZY, 0.0), score=fs)
 
 
+@register_level("acronym.v1")
+def acronym_level(ctx: LinkContext) -> Edges:
+    """Across documents, with ``link.abbreviations``: an organisation's acronym that no
+    text defines ("VW", "UNO") -> the long form it abbreviates
+    by the initials of its words and compound parts (:func:`compare.acronym_of`) that is
+    mentioned together with it most often,
+    in at least :data:`compare.ACRONYM_MIN_SHARED_DOCS` documents and that share of the
+    acronym's; none where two long forms tie, nor where the acronym's cluster already
+    holds a long form it abbreviates ("EU" with "Europäische Union" never joins
+    "Europäische Zentralbank")."""
+    if not (ctx.cfg.abbreviations and ctx.cfg.cross_document):
+        return Edges.none(C.ACRONYM)
+    return _acronym_edges(ctx)
+
+
+def _acronym_edges(ctx: LinkContext) -> Edges:
+    nodes = ctx.nodes
+    org = [i for i in range(len(nodes)) if nodes.label[i] == "ORG" and nodes.real[i]]
+    if not org:
+        return Edges.none(C.ACRONYM)
+    # each organisation node's most frequent surface ("VW", "Volkswagen")
+    g = ctx.groups[ctx.groups["node"].isin(org)].groupby(["node", "s"], as_index=False)["n"].sum()
+    g = g.sort_values(["node", "n", "s"], ascending=[True, False, True]).drop_duplicates("node")
+    disp = {int(i): ctx.S.text[int(k)] for i, k in zip(g["node"], g["s"])}
+    org = [i for i in org if i in disp]
+    acr = [i for i in org if is_abbreviation(disp[i])
+           and 2 <= sum(c.isalpha() for c in disp[i]) <= C.ACRONYM_MAX_LETTERS]
+    if not acr:
+        return Edges.none(C.ACRONYM)
+    letter = {i: fold(disp[i])[:1] for i in acr}
+    wanted = set(letter.values())
+    long_rows = [(i, f) for i in org if not is_abbreviation(disp[i])
+                 for f in C.acronym_initials(disp[i]) if f in wanted]
+    if not long_rows:
+        return Edges.none(C.ACRONYM)
+    codes = {f: k for k, f in enumerate(sorted(wanted))}
+    acr_nodes = np.array(acr, dtype=np.int64)
+    acr_first = pd.Series([codes[letter[i]] for i in acr], index=acr_nodes)
+    long_nodes = np.array(sorted({i for i, _ in long_rows}), dtype=np.int64)
+    long_first = pd.DataFrame({"l": [i for i, _ in long_rows], "f": [codes[f] for _, f in long_rows]})
+    # documents of each acronym, and the (acronym, long form, document) triples of one
+    # first letter, part by part (a document lies in one part)
+    triples, n_docs = [], []
+    for p in range(len(ctx.P)):
+        node, d = ctx.P.get(p, "node"), ctx.P.get(p, "d")
+        sa, sl = np.isin(node, acr_nodes), np.isin(node, long_nodes)
+        if not sa.any():
+            continue
+        a = pd.DataFrame({"a": node[sa], "d": d[sa]}).drop_duplicates()
+        n_docs.append(a["a"].value_counts())
+        if not sl.any():
+            continue
+        a["f"] = acr_first.loc[a["a"].to_numpy()].to_numpy()
+        lf = pd.DataFrame({"l": node[sl], "d": d[sl]}).drop_duplicates().merge(long_first, on="l")
+        triples.append(a.merge(lf, on=["d", "f"])[["a", "l", "d"]].drop_duplicates())
+    if not triples:
+        return Edges.none(C.ACRONYM)
+    t = pd.concat(triples, ignore_index=True)
+    pairs = t[["a", "l"]].drop_duplicates()
+    ok = np.array([C.acronym_of(disp[int(a)], disp[int(l)]) for a, l in zip(pairs["a"], pairs["l"])], dtype=bool)
+    t = t.merge(pairs[ok], on=["a", "l"])
+    if t.empty:
+        return Edges.none(C.ACRONYM)
+    # counted by the long forms' clusters (the levels before have joined their spellings)
+    root = {i: ctx.uf.find(i) for i in org}
+    t["r"] = t["l"].map(root)
+    shared = t[["a", "r", "d"]].drop_duplicates().groupby(["a", "r"]).size()
+    docs_of = pd.concat(n_docs).groupby(level=0).sum()
+    best_node = t.groupby(["a", "r", "l"]).size().reset_index(name="n") \
+        .sort_values(["a", "r", "n", "l"], ascending=[True, True, False, True]).drop_duplicates(["a", "r"]) \
+        .set_index(["a", "r"])["l"]
+    cand: dict[int, list[tuple[int, int]]] = {}
+    for (a, r), n in shared.items():
+        if n >= C.ACRONYM_MIN_SHARED_DOCS and n >= C.ACRONYM_MIN_SHARED_SHARE * docs_of.get(a, 0):
+            cand.setdefault(int(a), []).append((int(n), int(best_node[(a, r)])))
+    members: dict[int, list[int]] = {}
+    for i in org:
+        if i not in letter:
+            members.setdefault(root[i], []).append(i)
+    a_l, b_l = [], []
+    for a, found in cand.items():
+        found.sort(reverse=True)
+        if len(found) > 1 and found[0][0] == found[1][0]:
+            continue  # two long forms as often: neither
+        if any(C.acronym_of(disp[a], disp[m]) for m in members.get(root[a], [])):
+            continue  # already with a long form of it (a definition, a country's name)
+        a_l.append(found[0][1])
+        b_l.append(a)
+    return Edges(np.array(a_l, dtype=np.int64), np.array(b_l, dtype=np.int64), C.ACRONYM)
+
+
 # --------------------------------------------------------------------------- link
 
 

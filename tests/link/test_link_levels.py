@@ -81,6 +81,46 @@ def test_surname_level():
     assert edges("surname.v1", mentions(("d1", ["Anna Berg"]), ("d2", ["Paul Berg"]), ("d3", ["Berg"])))[0] == []
 
 
+def test_acronym_level_joins_an_undefined_acronym_to_the_long_form_it_is_seen_with():
+    """"VW" (never defined as "Volkswagen (VW)") joins "Volkswagen" where the two are
+    mentioned together in two documents; one document together is not enough, and an
+    acronym whose letters are not the long form's word or compound-part initials
+    ("BND" and "Bundestag") never joins it however often they meet."""
+    two = mentions(("d1", [org("VW"), org("Volkswagen")]), ("d2", [org("Volkswagen"), org("VW")]),
+                   ("d3", [org("VW")]))
+    assert edges("acronym.v1", two)[0] == [("volkswagen", "vw")]
+    assert edges("acronym.v1", two, make_cfg(abbreviations=False))[0] == []
+    one = mentions(("d1", [org("VW"), org("Volkswagen")]), ("d2", [org("VW")]), ("d3", [org("Volkswagen")]))
+    assert edges("acronym.v1", one)[0] == []
+    bnd = mentions(*[(f"d{i}", [org("BND"), org("Bundestag")]) for i in range(4)])
+    assert edges("acronym.v1", bnd)[0] == []
+    # the English initials of a German name count ("UNO" / "Vereinte Nationen")
+    un = mentions(("d1", [org("UNO"), org("Vereinte Nationen")]), ("d2", [org("Vereinte Nationen"), org("UNO")]))
+    assert edges("acronym.v1", un)[0] == [("vereint nationen", "uno")]
+
+
+def test_acronym_level_leaves_ties_and_acronyms_that_have_their_long_form():
+    """Two long forms seen with an acronym as often ("DB": Deutsche Bahn, Deutsche Bank):
+    neither; an acronym already with a long form of it ("EU" defined as "Europäische
+    Union") does not join another ("Europäische Zentralbank" would not derive anyway, nor
+    "Europäische Universität" once EU has its own)."""
+    db = mentions(*[(f"d{i}", [org("DB"), org("Deutsche Bahn"), org("Deutsche Bank")]) for i in range(3)])
+    assert edges("acronym.v1", db)[0] == []
+    m = mentions(("d0", [org("Europäische Union", "name", " ("), org("EU", "name", ")")]),
+                 *[(f"d{i}", [org("EU"), org("Europäische Universität")]) for i in range(1, 4)])
+    linked, _ = link(m, make_cfg())
+    assert same(linked, "EU", "Europäische Union") and not same(linked, "EU", "Europäische Universität")
+
+
+def test_acronym_links_are_explained():
+    m = mentions(("d1", [org("VW"), org("Volkswagen")]), ("d2", [org("Volkswagen"), org("VW")]))
+    linked, _, links = link(m, make_cfg(), return_links=True)
+    assert same(linked, "VW", "Volkswagen")
+    row = links[links["rule"] == "acronym"]
+    assert row[["name_a", "name_b", "decision"]].values.tolist() == [["Volkswagen", "VW", "merged"]]
+    assert row["score"].tolist() == [0.8] and row["n_evidence"].tolist() == [2]
+
+
 def test_middle_names_level():
     got, _ = edges("middle_names.v1", mentions(("d1", ["Angela Merkel"]), ("d2", ["Angela Dorothea Merkel"])))
     assert got == [("angela dorothea merkel", "angela merkel")]
