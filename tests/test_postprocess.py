@@ -310,6 +310,13 @@ def test_company_heads_and_clubs_are_org_with_their_short_forms_in_the_document(
                       ("Hannover", "LOC"), ("Berlin", "LOC"))
     assert _labels(text, spans) == {"Tesla Motors": "ORG", "Tesla": "ORG", "Hannover 96": "ORG",
                                     "Hannover": "ORG", "Berlin": "LOC"}
+    # a longer company name gives its first word too, unless that is an adjective
+    text = "Tesla übernahm die Tesla Grohmann Automation. Die Deutsche Telekom AG wächst, sagte die Deutsche."
+    spans = _spans_of(text, ("Tesla", "PER"), ("Tesla Grohmann Automation", "PER"),
+                      ("Deutsche Telekom AG", "ORG"), ("Deutsche", "PER"))
+    labels = {text[s:e]: lab for s, e, lab, _ in label_by_form(text, sorted(spans))}
+    assert labels == {"Tesla": "ORG", "Tesla Grohmann Automation": "ORG", "Deutsche Telekom AG": "ORG",
+                      "Deutsche": "PER"}
     # a short form alone, without its long form in the document, keeps the model's label
     text = "Hannover jubelt."
     assert _labels(text, _spans_of(text, ("Hannover", "LOC"))) == {"Hannover": "LOC"}

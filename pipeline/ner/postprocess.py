@@ -525,7 +525,10 @@ EVENT_HEADS = ("spiele", "sommerspiele", "winterspiele", "meisterschaft", "meist
 #: last words of company names: legal forms and trade heads ("Tesla Motors", "Air Berlin Airlines")
 COMPANY_HEADS = frozenset(
     "AG GmbH SE KG KGaA Inc Inc. Corp Corp. Corporation Ltd Ltd. plc PLC Group Holding Holdings "
-    "Motors Airlines Airways Pharma Pharmaceuticals Technologies Systems Software".split())
+    "Motors Airlines Airways Pharma Pharmaceuticals Technologies Systems Software Automation Industries "
+    "Electronics Entertainment Communications Solutions Logistics Records Studios".split())
+#: endings of an adjective opening a company name ("Deutsche Telekom AG"), never its short form
+_ADJECTIVE_ENDINGS = ("e", "er", "en", "es", "em")
 #: endings of a class noun right before a name that make it an organisation
 #: ("Nachrichtenagentur Xinhua", "Autobauer Opel", "Zeitung Le Monde")
 ORG_CLASS_ENDINGS = ("agentur", "konzern", "konzerns", "hersteller", "herstellers", "zeitung", "zeitschrift",
@@ -591,7 +594,8 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
        right after a company noun ("Rüstungskonzern Diehl"); the label a class noun gives
        holds for the same name everywhere in the document;
     5. the short form of a name that rule 2 or 3 made ORG, in the same document, is ORG
-       too ("Tesla" beside "Tesla Motors", "Hoffenheim" beside "1899 Hoffenheim");
+       too ("Tesla" beside "Tesla Motors" or "Tesla Grohmann Automation", not an
+       adjective such as "Deutsche"; "Hoffenheim" beside "1899 Hoffenheim");
     6. an abbreviation defined in brackets right after a long form that is not a person
        takes the long form's label everywhere in the document ("Interamerikanische
        Entwicklungsbank (IADB)"); ``abbreviation(short, long) -> bool`` decides whether
@@ -608,8 +612,8 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
                 label = "MISC"
             elif len(words) > 1 and words[-1] in COMPANY_HEADS:
                 label = "ORG"
-                if len(words) == 2:
-                    short_org.add(words[0])
+                if len(words) == 2 or not words[0].endswith(_ADJECTIVE_ENDINGS):
+                    short_org.add(words[0])  # "Tesla" of "Tesla Grohmann Automation", not "Deutsche"
             elif label == "LOC" and len(words) == 2 and sum(bool(_NUMBER.match(w)) for w in words) == 1:
                 label = "ORG"
                 short_org.add(words[1] if _NUMBER.match(words[0]) else words[0])
