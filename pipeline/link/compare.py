@@ -67,6 +67,7 @@ HEAD = Level("head_noun", 0.7)
 ACRONYM = Level("acronym", 0.8)
 MIDDLE_NAMES = Level("middle_names", 0.85)
 CLUB = Level("club_prefix", 0.9)
+LEGAL_FORM = Level("legal_form", 0.9)
 FUZZY = "fuzzy"
 SINGLETON = Level("singleton", 1.0)
 
@@ -479,6 +480,21 @@ def middle_name_pairs(keys: list[str], labels: list[str]) -> list[tuple[int, int
 #: designators of sports clubs that a name may carry or drop ("FC Bayern München")
 CLUB_TOKENS = frozenset("fc sc sv tsv vfl vfb vfr fsv ssv sg tsg bsc ac as afc cf cd sd ud rc "
                         "ssc kfc hsv".split())
+
+
+#: legal forms closing a company name (folded key tokens): "Daimler AG", "Google Inc.",
+#: "Siemens AG & Co. KG"
+LEGAL_FORM_TOKENS = frozenset("ag gmbh se kg kgaa ohg ug inc corp corporation ltd plc llc co sa nv bv ab".split())
+
+
+def legal_form_base(name: str) -> str | None:
+    """A company name without the legal forms that close it ("Daimler AG" -> "Daimler",
+    "Siemens AG & Co. KG" -> "Siemens"); None when it has none or nothing else."""
+    toks = name.split()
+    j = len(toks)
+    while j > 1 and (fold(toks[j - 1]).strip(".,& ") in LEGAL_FORM_TOKENS or toks[j - 1] in ("&", ",")):
+        j -= 1
+    return " ".join(toks[:j]).rstrip(",") if j < len(toks) else None
 
 
 def club_key(key: str) -> str | None:

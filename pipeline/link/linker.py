@@ -1118,6 +1118,42 @@ def club_prefix_level(ctx: LinkContext) -> Edges:
     return Edges(a, b, C.CLUB)
 
 
+def _node_surfaces(ctx: LinkContext, nodes: list[int]) -> dict[int, str]:
+    """Each of ``nodes``' most frequent surface (its key is folded and stemmed)."""
+    g = ctx.groups[ctx.groups["node"].isin(nodes)].groupby(["node", "s"], as_index=False)["n"].sum()
+    g = g.sort_values(["node", "n", "s"], ascending=[True, False, True]).drop_duplicates("node")
+    return {int(i): ctx.S.text[int(k)] for i, k in zip(g["node"], g["s"])}
+
+
+@register_level("legal_form.v1")
+def legal_form_level(ctx: LinkContext) -> Edges:
+    """Across documents: a company name with its legal form and without it ("Daimler AG"
+    / "Daimler", "Google Inc." / "Google"), and its forms with different legal forms
+    ("Siemens AG" / "Siemens AG & Co. KG"): the legal form designates, it does not name
+    (organisations only; "Motors" in "Tesla Motors" is part of the name)."""
+    if not ctx.cfg.cross_document:
+        return Edges.none(C.LEGAL_FORM)
+    node_key, node_label = ctx.nodes.key, ctx.nodes.label
+    org = [i for i in range(len(node_key)) if node_label[i] == "ORG" and ctx.nodes.real[i]]
+    disp = _node_surfaces(ctx, [i for i in org if " " in node_key[i]])
+    base = {}
+    for i, name in disp.items():
+        b = C.legal_form_base(name)
+        if b is not None:
+            base[i] = name_key(b, "ORG")
+    if not base:
+        return Edges.none(C.LEGAL_FORM)
+    wanted = set(base.values())
+    members, groups = list(base), list(base.values())
+    for i in range(len(node_key)):
+        if node_label[i] == "ORG" and node_key[i] in wanted:
+            members.append(i)
+            groups.append(node_key[i])
+    a, b = C.group_edges(pd.factorize(pd.Series(groups, dtype=object))[0],
+                         np.asarray(members, dtype=np.int64))
+    return Edges(a, b, C.LEGAL_FORM)
+
+
 @register_level("head_noun.v1")
 def head_noun_level(ctx: LinkContext) -> Edges:
     """Across documents, with ``link.head_nouns``: "Bundestag" / "Deutscher Bundestag",
@@ -1174,10 +1210,7 @@ def _acronym_edges(ctx: LinkContext) -> Edges:
     org = [i for i in range(len(nodes)) if nodes.label[i] == "ORG" and nodes.real[i]]
     if not org:
         return Edges.none(C.ACRONYM)
-    # each organisation node's most frequent surface ("VW", "Volkswagen")
-    g = ctx.groups[ctx.groups["node"].isin(org)].groupby(["node", "s"], as_index=False)["n"].sum()
-    g = g.sort_values(["node", "n", "s"], ascending=[True, False, True]).drop_duplicates("node")
-    disp = {int(i): ctx.S.text[int(k)] for i, k in zip(g["node"], g["s"])}
+    disp = _node_surfaces(ctx, org)  # "VW", "Volkswagen"
     org = [i for i in org if i in disp]
     acr = [i for i in org if is_abbreviation(disp[i])
            and 2 <= sum(c.isalpha() for c in disp[i]) <= C.ACRONYM_MAX_LETTERS]

@@ -131,6 +131,18 @@ def test_club_prefix_level():
     assert got == [("bayern muenchen", "fc bayern muenchen")]
 
 
+def test_legal_form_level_joins_a_company_with_and_without_its_legal_form():
+    m = mentions(("d1", [org("Daimler AG")]), ("d2", [org("Daimler")]), ("d3", [org("Siemens AG & Co. KG")]),
+                 ("d4", [org("Siemens AG")]), ("d5", [org("Tesla Motors")]), ("d6", [org("Tesla")]),
+                 ("d7", [("Porsche", "PER")]), ("d8", [org("Porsche AG")]))
+    got = {frozenset(e) for e in edges("legal_form.v1", m)[0]}
+    assert got == {frozenset({"daimler", "daiml ag"}), frozenset({"siemens ag", "siemens ag co kg"})}
+    linked, _ = link(m, make_cfg())
+    assert same(linked, "Daimler", "Daimler AG") and same(linked, "Siemens AG", "Siemens AG & Co. KG")
+    # a trade word is part of the name, and a person is not the company named after them
+    assert not same(linked, "Tesla", "Tesla Motors") and not same(linked, "Porsche", "Porsche AG")
+
+
 def test_head_noun_level():
     m = mentions(("d1", [org("Deutschen Bundestag"), org("Bundestag")]),
                  ("d2", [org("Deutscher Bundestag"), org("Bundestag")]))
