@@ -791,10 +791,10 @@ _CLAUSE_RELATIVES = frozenset("der die das dem den deren dessen denen welche wel
 
 #: verbs of a source's finding, speech only in a "wie" frame ("Wie eine Studie ergab, …")
 _WIE_SOURCE_VERBS = frozenset("ergab ergibt ergaben zeigte zeigt zeigten belegt belegte belegen".split())
-#: "hält es für …, dass …"
 #: a subjunctive sentence up to this many sentences after attributed speech continues it
 #: where no other person is named in between (up to two sentences after it: always)
 _CONTINUE_SENTENCES = 4
+#: "hält es für …, dass …"
 _HALTEN = frozenset("hält hielt halten hielten".split())
 
 #: finite auxiliaries of the perfect and pluperfect ("hat … angekündigt")
