@@ -1193,13 +1193,13 @@ def fuzzy_level(ctx: LinkContext) -> Edges:
 @register_level("acronym.v1")
 def acronym_level(ctx: LinkContext) -> Edges:
     """Across documents, with ``link.abbreviations``: an organisation's acronym that no
-    text defines ("VW", "UNO") -> the long form it abbreviates
-    by the initials of its words and compound parts (:func:`compare.acronym_of`) that is
-    mentioned together with it most often,
-    in at least :data:`compare.ACRONYM_MIN_SHARED_DOCS` documents and that share of the
-    acronym's; none where two long forms tie, nor where the acronym's cluster already
-    holds a long form it abbreviates ("EU" with "Europäische Union" never joins
-    "Europäische Zentralbank")."""
+    text defines ("VW", "UNO") -> the long form it abbreviates by the initials of its
+    words and compound parts (:func:`compare.acronym_of`) that is mentioned together with
+    it most often, in at least :data:`compare.ACRONYM_MIN_SHARED_DOCS` documents and that
+    share of the acronym's (counted by the long forms' clusters, after the other levels);
+    none where two long forms tie, nor where the acronym's cluster already holds a long
+    form it abbreviates (an "EU" defined as "Europäische Union" never joins "Europäische
+    Universität")."""
     if not (ctx.cfg.abbreviations and ctx.cfg.cross_document):
         return Edges.none(C.ACRONYM)
     return _acronym_edges(ctx)
