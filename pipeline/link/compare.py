@@ -68,6 +68,7 @@ ACRONYM = Level("acronym", 0.8)
 MIDDLE_NAMES = Level("middle_names", 0.85)
 CLUB = Level("club_prefix", 0.9)
 LEGAL_FORM = Level("legal_form", 0.9)
+TRADE_HEAD = Level("trade_head", 0.75)
 FUZZY = "fuzzy"
 SINGLETON = Level("singleton", 1.0)
 
@@ -482,6 +483,12 @@ CLUB_TOKENS = frozenset("fc sc sv tsv vfl vfb vfr fsv ssv sg tsg bsc ac as afc c
                         "ssc kfc hsv".split())
 
 
+#: trade words closing a company name, part of the name ("Tesla Motors", "BMW Group"): they
+#: make a name ORG (``ner.postprocess.label_by_form``) and may be left out where the name
+#: is mentioned along with its short form (the ``trade_head.v1`` level)
+TRADE_HEADS = frozenset(
+    "Group Holding Holdings Motors Airlines Airways Pharma Pharmaceuticals Technologies Systems Software "
+    "Automation Industries Electronics Entertainment Communications Solutions Logistics Records Studios".split())
 #: legal forms closing a company name (folded key tokens): "Daimler AG", "Google Inc.",
 #: "Siemens AG & Co. KG"
 LEGAL_FORM_TOKENS = frozenset("ag gmbh se kg kgaa ohg ug inc corp corporation ltd plc llc co sa nv bv ab".split())

@@ -1154,6 +1154,39 @@ def legal_form_level(ctx: LinkContext) -> Edges:
     return Edges(a, b, C.LEGAL_FORM)
 
 
+@register_level("trade_head.v1")
+def trade_head_level(ctx: LinkContext) -> Edges:
+    """Across documents: a company name's short form without its trade word ("Tesla" /
+    "Tesla Motors", "Lufthansa" / "Lufthansa Airlines") -> the one such name of the
+    corpus, where the two appear together in at least :data:`compare.HEAD_MIN_SHARED_DOCS`
+    documents or that share of the short form's (the trade word is part of the name,
+    unlike a legal form: "BMW" and "BMW Group" seen apart stay apart)."""
+    if not ctx.cfg.cross_document:
+        return Edges.none(C.TRADE_HEAD)
+    node_key, node_label = ctx.nodes.key, ctx.nodes.label
+    org = [i for i in range(len(node_key)) if node_label[i] == "ORG" and ctx.nodes.real[i]]
+    disp = _node_surfaces(ctx, [i for i in org if " " in node_key[i]])
+    short: dict[str, list[int]] = {}
+    for i, name in disp.items():
+        words = name.split()
+        if len(words) > 1 and words[-1] in C.TRADE_HEADS:
+            short.setdefault(name_key(" ".join(words[:-1]), "ORG"), []).append(i)
+    by_key = {node_key[i]: i for i in org if node_key[i] in short}
+    pairs = [(by_key[k], longs[0]) for k, longs in short.items()
+             if k in by_key and len({ctx.uf.find(x) for x in longs}) == 1]
+    if not pairs:
+        return Edges.none(C.TRADE_HEAD)
+    docs = ctx.node_docs(np.fromiter({x for p in pairs for x in p}, dtype=np.int64))
+    a_l, b_l = [], []
+    for bare, long in pairs:
+        db, dl = docs.get(bare, frozenset()), docs.get(long, frozenset())
+        shared = len(db & dl)
+        if shared >= C.HEAD_MIN_SHARED_DOCS or (db and shared >= C.HEAD_MIN_SHARED_SHARE * len(db)):
+            a_l.append(long)
+            b_l.append(bare)
+    return Edges(np.array(a_l, dtype=np.int64), np.array(b_l, dtype=np.int64), C.TRADE_HEAD)
+
+
 @register_level("head_noun.v1")
 def head_noun_level(ctx: LinkContext) -> Edges:
     """Across documents, with ``link.head_nouns``: "Bundestag" / "Deutscher Bundestag",

@@ -9,6 +9,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from ..link.compare import TRADE_HEADS
+
 Span = tuple[int, int, str, str]
 
 #: labels of other models -> (our label, kind); None drops the entity
@@ -523,10 +525,7 @@ def harmonize_labels(text: str, spans: list[Span]) -> list[Span]:
 EVENT_HEADS = ("spiele", "sommerspiele", "winterspiele", "meisterschaft", "meisterschaften", "olympiade",
                "festspiele", "festival", "cup", "open", "grand prix", "marathon", "rallye", "weltcup", "contest")
 #: last words of company names: legal forms and trade heads ("Tesla Motors", "Air Berlin Airlines")
-COMPANY_HEADS = frozenset(
-    "AG GmbH SE KG KGaA Inc Inc. Corp Corp. Corporation Ltd Ltd. plc PLC Group Holding Holdings "
-    "Motors Airlines Airways Pharma Pharmaceuticals Technologies Systems Software Automation Industries "
-    "Electronics Entertainment Communications Solutions Logistics Records Studios".split())
+COMPANY_HEADS = frozenset("AG GmbH SE KG KGaA Inc Inc. Corp Corp. Corporation Ltd Ltd. plc PLC".split()) | TRADE_HEADS
 #: endings of an adjective opening a company name ("Deutsche Telekom AG"), never its short form
 _ADJECTIVE_ENDINGS = ("e", "er", "en", "es", "em")
 #: endings of a class noun right before a name that make it an organisation

@@ -143,6 +143,19 @@ def test_legal_form_level_joins_a_company_with_and_without_its_legal_form():
     assert not same(linked, "Tesla", "Tesla Motors") and not same(linked, "Porsche", "Porsche AG")
 
 
+def test_trade_head_level_joins_a_short_form_seen_with_its_company_name():
+    """"Tesla" joins "Tesla Motors" where the two appear together; "BMW" and "BMW Group"
+    never seen together stay apart, and a short form with two such names ("Air Lines",
+    "Air Systems") joins neither."""
+    m = mentions(("d1", [org("Tesla Motors"), org("Tesla")]), ("d2", [org("Tesla")]),
+                 ("d3", [org("BMW Group")]), ("d4", [org("BMW")]),
+                 ("d5", [org("Acme Airlines"), org("Acme")]), ("d6", [org("Acme Systems"), org("Acme")]))
+    assert edges("trade_head.v1", m)[0] == [("tesla motors", "tesla")]
+    linked, _ = link(m, make_cfg())
+    assert same(linked, "Tesla", "Tesla Motors") and not same(linked, "BMW", "BMW Group")
+    assert not same(linked, "Acme", "Acme Airlines") and not same(linked, "Acme", "Acme Systems")
+
+
 def test_head_noun_level():
     m = mentions(("d1", [org("Deutschen Bundestag"), org("Bundestag")]),
                  ("d2", [org("Deutscher Bundestag"), org("Bundestag")]))
