@@ -96,7 +96,7 @@ schildern beschwichtigen insistieren bezweifeln zweifeln kontern
 an|merken an|deuten hin|deuten klagen an|kündigen aus|sagen nach|legen lauten
 urteilen fragen schimpfen begrüßen aus|rufen jubeln twittern posten scherzen spotten
 beurteilen bewerten entgegnen charakterisieren skandieren
-nach|sagen plädieren erhoffen erörtern besagen überlegen
+nach|sagen plädieren erhoffen erörtern besagen überlegen erwähnen
 """.split()
 # Strong and irregular verbs: infinitive, present 3sg, past 3sg, participle.
 _STRONG = [
@@ -141,6 +141,7 @@ _STRONG = [
     ("heraus|streichen", "streicht", "strich", "herausgestrichen"),
     ("widersprechen", "widerspricht", "widersprach", "widersprochen"),
     ("beschreiben", "beschreibt", "beschrieb", "beschrieben"),
+    ("vor|geben", "gibt", "gab", "vorgegeben"),
 ]
 
 
@@ -149,7 +150,8 @@ def _weak_forms(stem_inf: str) -> tuple[set[str], set[str]]:
     particle, _, verb = stem_inf.rpartition("|")
     stem = verb[:-2] if verb.endswith("en") else verb[:-1]  # sagen -> sag, ändern -> änder
     e = "e" if stem.endswith(("t", "d")) or re.search(r"[^aeiouäöühlr]n$", stem) else ""
-    finite = {stem + "e", stem + e + "st", stem + e + "t", stem + "en", stem + e + "te",
+    # the plural present is the infinitive: "sagen", "fordern", "bezweifeln"
+    finite = {stem + "e", stem + e + "st", stem + e + "t", verb, stem + e + "te",
               stem + e + "ten", stem + e + "test", stem + e + "tet"}
     insep = verb.startswith(("be", "er", "ver", "zer", "ent", "emp", "ge", "miss")) or verb.endswith("ieren")
     part = (stem + e + "t") if insep else ("ge" + stem + e + "t")

@@ -1067,3 +1067,18 @@ def test_soll_right_after_attributed_speech_goes_on_with_the_speaker():
     rows = extract_quotes("d", text, ments(text, ("Eva Roth", "PER", "PER:eva-roth")))
     assert [r["type"] for r in rows] == ["indirect"]
     assert extract_quotes("d", "Der Streik beginnt am Montag. Die Busse sollen in ihren Depots bleiben.") == []
+
+
+@pytest.mark.parametrize("text, quote", [
+    ("Die Gewerkschaften fordern, dass die Löhne steigen.", "dass die Löhne steigen"),
+    ("Die Forscher bezweifeln aber, dass so viele Besucher kommen.", "dass so viele Besucher kommen"),
+    ("Anwohner schildern, die Nacht sei laut gewesen.", "die Nacht sei laut gewesen"),
+    ("Der Hacker erwähnte auch, dass er weiteren Code veröffentlichen werde.",
+     "dass er weiteren Code veröffentlichen werde"),
+    ("Die Schülerin gab vor, eine Aussprache herbeiführen zu wollen.", "eine Aussprache herbeiführen zu wollen"),
+])
+def test_plural_speech_verbs_in_ern_and_eln_and_more_verbs_frame_speech(text, quote):
+    """The plural present of a weak verb is its infinitive: "fordern", "bezweifeln",
+    "schildern" (the forms were built as "forderen"); "erwähnen" and "vorgeben" are
+    speech verbs too."""
+    assert [r["text"] for r in q_of(extract_quotes("d", text), "indirect")] == [quote]
