@@ -355,6 +355,10 @@ def adjective_lemma(text: str) -> str:
     return k
 
 
+_DESCENT = "staemmig"
+_EXILE = "exil"
+
+
 def adjective_candidates(text: str) -> list[str]:
     """Lookup candidates for a derived word: its lemma, then the lemma of its last
     hyphen component ("deutsch-russischen" -> "russisch"), then a city adjective with
@@ -363,6 +367,13 @@ def adjective_candidates(text: str) -> list[str]:
     out = [lemma]
     if " " in lemma:
         out.append(lemma.rsplit(" ", 1)[1])
+    # the place's adjective inside a longer one: "russischstämmig", "türkischstämmige"
+    # (of that descent), "exilkubanisch" (in exile from there)
+    joined = lemma.replace(" ", "")
+    if joined.endswith(_DESCENT) and len(joined) - len(_DESCENT) >= 4:
+        out.append(joined[: -len(_DESCENT)])
+    if joined.startswith(_EXILE) and len(joined) - len(_EXILE) >= 5:
+        out.append(joined[len(_EXILE):])
     k = fold(text)
     if k.endswith("er") and len(k) > 5 and not lemma.endswith("isch"):
         out.append(k[:-2])

@@ -166,6 +166,17 @@ def test_derived_adjectives(link_cfg):
     assert rules["russische"] == "deriv"
 
 
+def test_descent_and_exile_adjectives_name_their_place(link_cfg):
+    """"russischstämmige" (of Russian descent), "exilkubanischen" (Cuban in exile) are
+    derived from the place inside them; "stämmige" alone is no place."""
+    m = mentions(("d1", [("Russland", "LOC"), ("russischstämmige", "LOC", "deriv")]),
+                 ("d2", [("exilkubanischen", "LOC", "deriv"), ("Kuba", "LOC"), ("stämmige", "LOC", "deriv")]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Russland", "russischstämmige") and same(linked, "Kuba", "exilkubanischen")
+    canon = dict(zip(ents["entity_id"], ents["canonical_name"]))
+    assert canon[next(iter(by_text(linked)["stämmige"]))] == "stämmig"
+
+
 def test_derived_adjective_stem_fallback(link_cfg):
     # not in the table: matched by stem against a place of the corpus
     m = mentions(("d1", [("Wakanda", "LOC"), ("wakandischen", "LOC", "deriv")]))
