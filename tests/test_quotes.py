@@ -1082,3 +1082,16 @@ def test_plural_speech_verbs_in_ern_and_eln_and_more_verbs_frame_speech(text, qu
     "schildern" (the forms were built as "forderen"); "erwähnen" and "vorgeben" are
     speech verbs too."""
     assert [r["text"] for r in q_of(extract_quotes("d", text), "indirect")] == [quote]
+
+
+def test_demnach_inside_a_sentence_makes_it_reported():
+    """"Die Rolle der Fed soll demnach gestärkt werden." reports a source, the whole
+    sentence with "demnach" as its cue; a "demnach" after a comma or far into a long
+    sentence does not."""
+    text = "Der Bericht liegt vor. Die Rolle der Fed soll demnach weiter gestärkt werden."
+    rows = extract_quotes("d", text)
+    assert [(r["type"], r["text"], text[r["cue_start"]:r["cue_end"]]) for r in rows] == [
+        ("indirect", "Die Rolle der Fed soll demnach weiter gestärkt werden", "demnach")]
+    text = ("Die Stadt baut im Sommer und im Herbst eine neue Brücke über den Fluss an der alten Mühle, "
+            "und die Kosten steigen demnach.")
+    assert extract_quotes("d", text) == []
