@@ -177,6 +177,19 @@ def test_descent_and_exile_adjectives_name_their_place(link_cfg):
     assert canon[next(iter(by_text(linked)["stämmige"]))] == "stämmig"
 
 
+def test_city_and_region_adjectives_no_rule_gives_are_listed(link_cfg):
+    """"römische" -> Rom, "baskischen" -> Baskenland, "preußischen" -> Preußen: places of
+    their adjective even where the corpus never names them."""
+    m = mentions(("d1", [("römische", "LOC", "deriv"), ("baskischen", "LOC", "deriv")]),
+                 ("d2", [("Rom", "LOC"), ("preußischen", "LOC", "deriv")]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Rom", "römische")
+    canon = dict(zip(ents["entity_id"], ents["canonical_name"]))
+    ids = by_text(linked)
+    assert canon[next(iter(ids["baskischen"]))] == "Baskenland"
+    assert canon[next(iter(ids["preußischen"]))] == "Preußen"
+
+
 def test_derived_adjective_stem_fallback(link_cfg):
     # not in the table: matched by stem against a place of the corpus
     m = mentions(("d1", [("Wakanda", "LOC"), ("wakandischen", "LOC", "deriv")]))
