@@ -142,6 +142,7 @@ _STRONG = [
     ("widersprechen", "widerspricht", "widersprach", "widersprochen"),
     ("beschreiben", "beschreibt", "beschrieb", "beschrieben"),
     ("vor|geben", "gibt", "gab", "vorgegeben"),
+    ("hervor|gehen", "geht", "ging", "hervorgegangen"),
 ]
 
 
@@ -1846,9 +1847,17 @@ class _Extractor:
                 cue = (k, after) if after > k + 1 else (became[-1], k + 1)
                 self._add("indirect", [d.span(after + 1, end)], d.span(*cue), None)
                 return None
-        # "Das bestätigte X." / "Dies teilte X mit.": the sentence before is the quote
-        if end - a >= 3 and tl[a] in ("das", "dies") and _is_cue_verb(tl[a + 1]) and self._prev_sent:
-            np = _np_right(d, a + 2, end)
+        # "Das bestätigte X." / "Dies teilte X mit." / "Dies gab X bekannt." / "Dies geht aus
+        # X hervor.": the sentence before is the quote (a bare form that is speech only with
+        # its particle, "gab", "geht", counts where the particle closes the sentence)
+        parts = SEPARABLE_BARE.get(tl[a + 1]) if end - a >= 3 else None
+        particle = next((k for k in range(a + 3, end) if tl[k] in parts and not d.inq[k]), None) if parts else None
+        if end - a >= 3 and tl[a] in ("das", "dies") and self._prev_sent \
+                and (_is_cue_verb(tl[a + 1]) or particle is not None):
+            i = a + 2
+            while i < end and tl[i] in _NON_SUBJECT and tl[i] not in _PREPOSITIONS:
+                i += 1  # "Das erklärte gestern ein Sprecher"
+            np = _np_right(d, i, particle or end, allow_pp=particle is not None)
             if np:
                 p0, p1 = self._prev_sent
                 speaker = self._resolve(*np)

@@ -1095,3 +1095,20 @@ def test_demnach_inside_a_sentence_makes_it_reported():
     text = ("Die Stadt baut im Sommer und im Herbst eine neue Brücke über den Fluss an der alten Mühle, "
             "und die Kosten steigen demnach.")
     assert extract_quotes("d", text) == []
+
+
+@pytest.mark.parametrize("after, speaker_text", [
+    ("Dies gab die Vereinsführung heute bekannt.", "die Vereinsführung"),
+    ("Das erklärte gestern ein Sprecher des Ministeriums.", "ein Sprecher des Ministeriums"),
+    ("Dies geht aus einer Meldung der Agentur hervor.", "aus einer Meldung der Agentur"),
+])
+def test_the_sentence_before_das_or_dies_with_a_separable_speech_verb_is_the_quote(after, speaker_text):
+    """"Dies gab X bekannt." / "Dies geht aus X hervor." (a bare form that is speech only with
+    its particle) and "Das erklärte gestern X." attribute the sentence before them."""
+    text = f"Der Italiener Giovanni Trapattoni wird neuer Trainer beim VfB Stuttgart. {after}"
+    rows = q_of(extract_quotes("d", text), "indirect")
+    assert [(r["text"][:40], speaker(text, r)) for r in rows] == [
+        ("Der Italiener Giovanni Trapattoni wird n", speaker_text)]
+    # without the particle "gab" is no speech verb
+    text = "Der Trainer wird neu. Dies gab den Ausschlag."
+    assert q_of(extract_quotes("d", text), "indirect") == []
