@@ -834,6 +834,15 @@ def _purpose_clause_before(d: _Doc, q0: int, end: int) -> bool:
 _PURPOSE = frozenset({"um", "ohne", "statt", "anstatt"})
 
 
+def _after_adverbs(d: _Doc, i: int, stop: int) -> int:
+    """The first token from i (before ``stop``) that is not an adverb opening no subject
+    ("auch", "jedoch", "gestern"; prepositions do not count as such): where the subject
+    after a verb starts."""
+    while i < stop and d.tl[i] in _NON_SUBJECT and d.tl[i] not in _PREPOSITIONS:
+        i += 1
+    return i
+
+
 def _infinitive(w: str) -> bool:
     """A lower-case word that can be an infinitive: -en, -eln, -ern, "sein", "tun"."""
     return w.endswith(("en", "eln", "ern")) or w in ("sein", "tun")
@@ -1809,10 +1818,8 @@ class _Extractor:
             if not evidence or judges and tl[q0] != "dass" and not _zu_infinitive_clause(d, q0, end):
                 continue
             cue_end = v + 1
-            i = v + 1
-            while i < c - 1 and tl[i] in _NON_SUBJECT and tl[i] not in _PREPOSITIONS:
-                i += 1  # "plädierte auch Volker Beck dafür", "sagte jedoch der Minister"
-            right = self._with_quoted_name(_np_right(d, i, c), c)
+            # "plädierte auch Volker Beck dafür", "sagte jedoch der Minister"
+            right = self._with_quoted_name(_np_right(d, _after_adverbs(d, v + 1, c - 1), c), c)
             if right is None and tl[v] in SPEECH_PARTICIPLES:
                 # "Im Rahmen des Protokolls hat die EU zugesagt, …": the subject after the auxiliary
                 k = next((k for k in range(v - 1, a, -1) if tl[k] in _AUXILIARIES and not d.inq[k]), None)
@@ -1860,10 +1867,8 @@ class _Extractor:
         particle = next((k for k in range(a + 3, end) if tl[k] in parts and not d.inq[k]), None) if parts else None
         if end - a >= 3 and tl[a] in ("das", "dies") and self._prev_sent \
                 and (_is_cue_verb(tl[a + 1]) or particle is not None):
-            i = a + 2
-            while i < end and tl[i] in _NON_SUBJECT and tl[i] not in _PREPOSITIONS:
-                i += 1  # "Das erklärte gestern ein Sprecher"
-            np = _np_right(d, i, particle or end, allow_pp=particle is not None)
+            # "Das erklärte gestern ein Sprecher"
+            np = _np_right(d, _after_adverbs(d, a + 2, end), particle or end, allow_pp=particle is not None)
             if np:
                 p0, p1 = self._prev_sent
                 speaker = self._resolve(*np)
