@@ -1542,9 +1542,7 @@ class _Extractor:
             # the 21 sentences opening so in the Wikinews articles are annotated quotations);
             # right after attributed speech, that speaker's
             if d.tl[a] == "demnach" and d.tw[a][0].isupper() and end - a >= 4 and si not in direct_in:
-                before = last_speaker if si - last_att_sent == 1 else None
-                self._add("indirect", [d.span(a + 1, end)], d.span(a, a + 1), self._demnach_speaker(a, before))
-                if before:
+                if self._add_demnach(a + 1, end, a, last_speaker if si - last_att_sent == 1 else None):
                     last_att_sent = si
                 continue
             if si in direct_in:
@@ -1578,9 +1576,7 @@ class _Extractor:
             k = next((k for k in range(a + 1, min(end, a + _DEMNACH_WITHIN)) if d.tl[k] == "demnach"
                       and not d.inq[k] and d.tw[k - 1] != ","), None)
             if k is not None and end - a >= 4 and si not in direct_in:
-                before = last_speaker if si - last_att_sent == 1 else None
-                self._add("indirect", [d.span(a, end)], d.span(k, k + 1), self._demnach_speaker(k, before))
-                if before:
+                if self._add_demnach(a, end, k, last_speaker if si - last_att_sent == 1 else None):
                     last_att_sent = si
                 continue
             # a sentence with the reportive "soll": free indirect speech ("Er soll ... haben")
@@ -1615,11 +1611,14 @@ class _Extractor:
                 if speaker:
                     last_att_sent, last_speaker = si, speaker
 
-    def _demnach_speaker(self, k: int, before: tuple | None) -> tuple:
-        """The speaker of a "demnach" sentence: the word itself, which stands for the
-        source as a pronoun does, with the entity of the attributed speech right before it
-        (``before``), if any."""
-        return (*self.d.span(k, k + 1), before[2] if before else None)
+    def _add_demnach(self, q0: int, end: int, k: int, before: tuple | None) -> bool:
+        """The quote [q0, end) of a "demnach" sentence, "demnach" at token k its cue and
+        its speaker: the word stands for the source as a pronoun does, with the entity of
+        the attributed speech right before it (``before``), if any. Whether there was one
+        (the attribution then goes on)."""
+        d = self.d
+        self._add("indirect", [d.span(q0, end)], d.span(k, k + 1), (*d.span(k, k + 1), before[2] if before else None))
+        return before is not None
 
     def _other_person(self, s: int, e: int, entity: str | None) -> bool:
         """Whether a person other than ``entity`` is named in the characters [s, e)."""
