@@ -328,6 +328,15 @@ def _derivable(letters: str, words: list[str]) -> bool:
     return all(c in rest for c in letters[1:])
 
 
+def _long_form_words(long: str, hyphens: bool = False) -> list[str]:
+    """The folded words of a long form (split at hyphens too with ``hyphens``), leading
+    function words dropped while another word follows ("der Vereinten Nationen")."""
+    words = [w for x in fold(long).split(" ") for w in (x.split("-") if hyphens else [x]) if w]
+    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
+        words = words[1:]
+    return words
+
+
 @lru_cache(maxsize=1 << 16)
 def abbreviation_defines(short: str, long: str) -> bool:
     """Whether "LONG (SHORT)" reads as the definition of an abbreviation: the letters of
@@ -344,9 +353,7 @@ def abbreviation_defines(short: str, long: str) -> bool:
     letters = "".join(c for c in fold(short) if c.isalpha())
     if len(letters) < 2:
         return False
-    words = [w for w in fold(long).split(" ") if w]
-    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
-        words = words[1:]
+    words = _long_form_words(long)
     if _derivable(letters, words):
         return True
     return _derivable(letters, _gloss(words))
@@ -410,18 +417,14 @@ def acronym_of(short: str, long: str) -> bool:
     letters = "".join(c for c in fold(short) if c.isalpha())
     if len(letters) < 2:
         return False
-    words = [w for x in fold(long).split(" ") for w in x.split("-") if w]
-    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
-        words = words[1:]
+    words = _long_form_words(long, hyphens=True)
     return _letters_at_parts(letters, words) or _letters_at_parts(letters, _gloss(words))
 
 
 def acronym_initials(long: str) -> set[str]:
     """The letters an acronym of ``long`` can start with: its first content word's, and
     that of its English gloss ("Vereinte Nationen" -> "v", "u" for "UN")."""
-    words = [w for w in fold(long).split(" ") if w]
-    while words and words[0] in _FUNCTION_WORDS and len(words) > 1:
-        words = words[1:]
+    words = _long_form_words(long)
     if not words:
         return set()
     return {words[0][:1], _gloss(words)[0][:1]} - {""}
