@@ -1176,15 +1176,7 @@ def trade_head_level(ctx: LinkContext) -> Edges:
              if k in by_key and len({ctx.uf.find(x) for x in longs}) == 1]
     if not pairs:
         return Edges.none(C.TRADE_HEAD)
-    docs = ctx.node_docs(np.fromiter({x for p in pairs for x in p}, dtype=np.int64))
-    a_l, b_l = [], []
-    for bare, long in pairs:
-        db, dl = docs.get(bare, frozenset()), docs.get(long, frozenset())
-        shared = len(db & dl)
-        if shared >= C.HEAD_MIN_SHARED_DOCS or (db and shared >= C.HEAD_MIN_SHARED_SHARE * len(db)):
-            a_l.append(long)
-            b_l.append(bare)
-    return Edges(np.array(a_l, dtype=np.int64), np.array(b_l, dtype=np.int64), C.TRADE_HEAD)
+    return _seen_together(ctx.node_docs, pairs, C.TRADE_HEAD)
 
 
 @register_level("head_noun.v1")
@@ -1492,15 +1484,23 @@ def _head_noun_edges(node_key, node_label, node_docs, NN, adjs, ctry, forbidden_
     pairs = [(a, b) for a, b in pairs if (node_key[a], node_key[b]) not in forbidden_pairs]
     if not pairs:
         return Edges.none(C.HEAD)
+    return _seen_together(node_docs, pairs, C.HEAD)
+
+
+def _seen_together(node_docs, pairs: list[tuple[int, int]], level: C.Level) -> Edges:
+    """Edges attaching each bare name to its longer name, of the (bare, longer) node
+    ``pairs`` whose two names appear together in at least
+    :data:`compare.HEAD_MIN_SHARED_DOCS` documents or that share of the bare name's
+    (``node_docs``: :meth:`LinkContext.node_docs`)."""
     docs = node_docs(np.fromiter({x for p in pairs for x in p}, dtype=np.int64))
     a_l, b_l = [], []
-    for a, b in pairs:
-        da, db = docs.get(a, frozenset()), docs.get(b, frozenset())
-        shared = len(da & db)
-        if shared >= C.HEAD_MIN_SHARED_DOCS or (da and shared >= C.HEAD_MIN_SHARED_SHARE * len(da)):
-            a_l.append(b)
-            b_l.append(a)
-    return Edges(np.array(a_l), np.array(b_l), C.HEAD)
+    for bare, long in pairs:
+        db, dl = docs.get(bare, frozenset()), docs.get(long, frozenset())
+        shared = len(db & dl)
+        if shared >= C.HEAD_MIN_SHARED_DOCS or (db and shared >= C.HEAD_MIN_SHARED_SHARE * len(db)):
+            a_l.append(long)
+            b_l.append(bare)
+    return Edges(np.array(a_l, dtype=np.int64), np.array(b_l, dtype=np.int64), level)
 
 
 def _register_splits(uf: UnionFind, splits: pd.DataFrame, node_label, node_key, akey) -> None:
