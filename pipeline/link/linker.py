@@ -39,6 +39,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -667,6 +668,16 @@ class LinkContext:
         pn = pn[np.isin(pn["p"].to_numpy(), np.fromiter(wanted, dtype=np.int64))]
         return list(zip(pn["s"].tolist(), pn["p"].tolist(), pn["node"].tolist()))
 
+    @cached_property
+    def org_surfaces(self) -> dict[int, str]:
+        """Each real organisation node's most frequent surface ("VW", "Daimler AG"; its key
+        is folded and stemmed): read by the legal-form, trade-head and acronym levels,
+        counted once."""
+        nodes = [i for i in range(self.NN) if self.nodes.label[i] == "ORG" and self.nodes.real[i]]
+        g = self.groups[self.groups["node"].isin(nodes)].groupby(["node", "s"], as_index=False)["n"].sum()
+        g = g.sort_values(["node", "n", "s"], ascending=[True, False, True]).drop_duplicates("node")
+        return {int(i): self.S.text[int(k)] for i, k in zip(g["node"], g["s"])}
+
     def node_docs(self, nodes: np.ndarray) -> dict[int, frozenset]:
         """The documents (codes) each of ``nodes`` is mentioned in (a pass over the parts)."""
         want = np.asarray(nodes, dtype=np.int64)
@@ -1118,13 +1129,6 @@ def club_prefix_level(ctx: LinkContext) -> Edges:
     return Edges(a, b, C.CLUB)
 
 
-def _node_surfaces(ctx: LinkContext, nodes: list[int]) -> dict[int, str]:
-    """Each of ``nodes``' most frequent surface (its key is folded and stemmed)."""
-    g = ctx.groups[ctx.groups["node"].isin(nodes)].groupby(["node", "s"], as_index=False)["n"].sum()
-    g = g.sort_values(["node", "n", "s"], ascending=[True, False, True]).drop_duplicates("node")
-    return {int(i): ctx.S.text[int(k)] for i, k in zip(g["node"], g["s"])}
-
-
 @register_level("legal_form.v1")
 def legal_form_level(ctx: LinkContext) -> Edges:
     """Across documents: a company name with its legal form and without it ("Daimler AG"
@@ -1134,11 +1138,9 @@ def legal_form_level(ctx: LinkContext) -> Edges:
     if not ctx.cfg.cross_document:
         return Edges.none(C.LEGAL_FORM)
     node_key, node_label = ctx.nodes.key, ctx.nodes.label
-    org = [i for i in range(len(node_key)) if node_label[i] == "ORG" and ctx.nodes.real[i]]
-    disp = _node_surfaces(ctx, [i for i in org if " " in node_key[i]])
     base = {}
-    for i, name in disp.items():
-        b = C.legal_form_base(name)
+    for i, name in ctx.org_surfaces.items():
+        b = C.legal_form_base(name) if " " in node_key[i] else None
         if b is not None:
             base[i] = name_key(b, "ORG")
     if not base:
@@ -1165,11 +1167,10 @@ def trade_head_level(ctx: LinkContext) -> Edges:
         return Edges.none(C.TRADE_HEAD)
     node_key, node_label = ctx.nodes.key, ctx.nodes.label
     org = [i for i in range(len(node_key)) if node_label[i] == "ORG" and ctx.nodes.real[i]]
-    disp = _node_surfaces(ctx, [i for i in org if " " in node_key[i]])
     short: dict[str, list[int]] = {}
-    for i, name in disp.items():
+    for i, name in ctx.org_surfaces.items():
         words = name.split()
-        if len(words) > 1 and words[-1] in C.TRADE_HEADS:
+        if " " in node_key[i] and len(words) > 1 and words[-1] in C.TRADE_HEADS:
             short.setdefault(name_key(" ".join(words[:-1]), "ORG"), []).append(i)
     by_key = {node_key[i]: i for i in org if node_key[i] in short}
     pairs = [(by_key[k], longs[0]) for k, longs in short.items()
@@ -1231,12 +1232,8 @@ def acronym_level(ctx: LinkContext) -> Edges:
 
 
 def _acronym_edges(ctx: LinkContext) -> Edges:
-    nodes = ctx.nodes
-    org = [i for i in range(len(nodes)) if nodes.label[i] == "ORG" and nodes.real[i]]
-    if not org:
-        return Edges.none(C.ACRONYM)
-    disp = _node_surfaces(ctx, org)  # "VW", "Volkswagen"
-    org = [i for i in org if i in disp]
+    disp = ctx.org_surfaces  # "VW", "Volkswagen"
+    org = sorted(disp)
     acr = [i for i in org if is_abbreviation(disp[i])
            and 2 <= sum(c.isalpha() for c in disp[i]) <= C.ACRONYM_MAX_LETTERS]
     if not acr:
