@@ -80,6 +80,9 @@ class NerConfig(_Section):
     batch_size: int = Field(ge=1, le=4096)
     max_chunk_chars: int = Field(ge=1000)
     derivs: bool
+    #: a lower-case derived adjective is kept only where a place is found it derives
+    #: from (the place adjective table, a country or region, a place the document names)
+    derivs_need_place: bool = True
     parts: bool
     propagate: bool
     gemm: Literal["numpy", "blis"] = "numpy"

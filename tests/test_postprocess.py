@@ -376,3 +376,22 @@ def test_a_class_noun_once_names_the_thing_everywhere_in_the_document():
     text = "Die Raumstation Mir und die Agentur Mir; Mir bleibt."
     spans = _spans_of(text, ("Mir", "LOC"), ("Mir", "LOC"), ("Mir", "LOC"))
     assert [lab for _, _, lab, _ in label_by_form(text, spans)] == ["MISC", "ORG", "LOC"]
+
+
+def test_lower_case_derived_adjectives_need_a_place():
+    """The model reads "katholischen" as a derived place; no place is found for it, so it
+    is no mention. "russische" and a capitalised "Traindorfer" stay."""
+    from pipeline.ner.model import derives_from_place
+    from pipeline.ner.postprocess import drop_unplaced_derivs
+
+    text = "Die russische und die katholischen Traindorfer sahen wakandische Hütten in Wakanda."
+    def at(word, label, kind):
+        s = text.index(word)
+        return (s, s + len(word), label, kind)
+    spans = [at("russische", "LOC", "deriv"), at("katholischen", "LOC", "deriv"),
+             at("Traindorfer", "LOC", "deriv"), at("wakandische", "LOC", "deriv"), at("Wakanda", "LOC", "name")]
+    kept = drop_unplaced_derivs(text, spans, derives_from_place)
+    assert [text[s:e] for s, e, _, _ in kept] == ["russische", "Traindorfer", "wakandische", "Wakanda"]
+    # without the document's place, "wakandische" goes too
+    kept = drop_unplaced_derivs(text, spans[:4], derives_from_place)
+    assert [text[s:e] for s, e, _, _ in kept] == ["russische", "Traindorfer"]

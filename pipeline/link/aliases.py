@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
@@ -150,6 +151,132 @@ class PlaceAdjectives:
         return None, cands[0]
 
 
+    def demonym(self, surface: str) -> str | None:
+        """The place of an inhabitant noun, through the adjective it shares a stem with:
+        "Franzosen"/"Französin" -> französisch -> Frankreich, "Briten" -> Vereinigtes
+        Königreich, "Chinesen" -> China, "Kanadierin" -> Kanada, "Israelis" -> Israel.
+        Feminine "-in"/"-innen" and plural or genitive endings are dropped, then the
+        noun's "-ier"/"-er"/"-e"/"-i" is replaced by "-isch" (the umlaut the adjective
+        may add is ignored); None when no adjective of the table fits."""
+        k = fold(surface)
+        if not k or " " in k or len(k) < 4:
+            return None
+        forms = [k]
+        for end in ("innen", "in"):
+            if k.endswith(end) and len(k) - len(end) >= 4:
+                forms.append(k[: -len(end)])
+        for f in list(forms):
+            for end in ("ern", "ers", "en", "es", "n", "s"):
+                if f.endswith(end) and len(f) - len(end) >= 4:
+                    forms.append(f[: -len(end)])
+        plain = self._plain()
+        for f in dict.fromkeys(forms):
+            for end in ("ier", "er", "e", "i", ""):
+                if f.endswith(end) and len(f) - len(end) >= 3:
+                    adj = f[: len(f) - len(end)] + "isch"
+                    place = self.table.get(adj) or plain.get(_DEUMLAUT.sub(_first, adj))
+                    if place:
+                        return place
+        return None
+
+    def _plain(self) -> dict[str, str]:
+        """The table keyed without umlauts ("franzosisch"); made on first use."""
+        cached = self.__dict__.get("_plain_table")
+        if cached is None:
+            cached = {}
+            for adj, place in self.table.items():
+                cached.setdefault(_DEUMLAUT.sub(_first, adj), place)
+            object.__setattr__(self, "_plain_table", cached)
+        return cached
+
+
+def _first(m: re.Match) -> str:
+    return m.group(0)[0]
+
+
+#: compass words that name a part of a place ("süditalienisch": Süditalien), folded,
+#: longest first, with their German spelling
+COMPASS_WORDS: tuple[tuple[str, str], ...] = (
+    ("nordost", "Nordost"), ("nordwest", "Nordwest"), ("suedost", "Südost"), ("suedwest", "Südwest"),
+    ("nord", "Nord"), ("sued", "Süd"), ("ost", "Ost"), ("west", "West"), ("zentral", "Zentral"),
+    ("mittel", "Mittel"),
+)
+
+
+def split_compass(key: str) -> tuple[str, str] | None:
+    """A folded word that starts with a compass word: (the compass word as German writes
+    it, the rest): "sueditalienisch" -> ("Süd", "italienisch"), "ostberliner" -> ("Ost",
+    "berliner"); None without one, or with fewer than five letters after it."""
+    for folded, written in COMPASS_WORDS:
+        if key.startswith(folded) and len(key) - len(folded) >= 5:
+            rest = key[len(folded):].lstrip(" -")
+            if len(rest) >= 5 and " " not in rest:
+                return written, rest
+    return None
+
+
+def compass_region(compass: str, place: str) -> str | None:
+    """The name of a compass part of a one-word place: ("Süd", "Italien") -> "Süditalien";
+    None for a place of several words ("Vereinigte Staaten")."""
+    if not place or " " in place or "-" in place:
+        return None
+    return compass + place[:1].lower() + place[1:]
+
+
+@lru_cache(maxsize=1)
+def area_names() -> dict[str, str]:
+    """Folded key -> German name of every country (:func:`countries`) and top-level ISO
+    3166-2 subdivision (its German name where pycountry has one, and its local name):
+    the areas a derived adjective may come from without the corpus naming them
+    ("kretisch", "somalisch", "saarländisch")."""
+    from ..places import _regions
+
+    ctry = countries()
+    out = {k: ctry.names[c] for k, c in ctry.by_key.items()}
+    for name, _region in _regions({}):
+        k = name_key(name, "LOC")
+        if k:
+            out.setdefault(k, name)
+    return out
+
+
+@lru_cache(maxsize=1)
+def area_keys() -> list[str]:
+    """The keys of :func:`area_names`, sorted (for :func:`stem_prefix_match`)."""
+    return sorted(area_names())
+
+
+def derives_from_place(surface: str, adjs: PlaceAdjectives, doc_keys: Iterable[str] = ()) -> bool:
+    """Whether a lower-case derived adjective comes from a place: one of the adjective
+    table (also after a compass word, "süditalienisch", or as the end of a compound,
+    "sowjetrussisch"), or one whose stem starts a country's, a region's or a place of the
+    document's name (``doc_keys``: folded LOC name keys). "katholisch", "fanatisch",
+    "tektonisch" come from none."""
+    place, lemma = adjs.lookup(surface)
+    if place is not None:
+        return True
+    parts = lemma.split(" ")  # the members of "europäisch-westlich"
+    if any(p in adjs.table for p in parts):
+        return True
+    last = parts[-1]
+    cut = split_compass(last)
+    if cut is not None and adjs.table.get(cut[1]):
+        return True
+    # a compound ending in a place adjective of 8+ letters: "sowjetrussisch"
+    for i in range(3, len(last) - 7):
+        if last[i:] in adjs.table:
+            return True
+    doc = sorted(set(doc_keys))
+    for lem in dict.fromkeys([lemma, last, cut[1] if cut else last]):
+        # areas the text need not name: stems of five letters or more ("kind" of
+        # "kindisch" starts too many names of the world's regions)
+        if len(adjective_stem(lem)) >= 5 and stem_prefix_match(lem, area_keys()):
+            return True
+        if doc and stem_prefix_match(lem, doc):
+            return True
+    return False
+
+
 @lru_cache(maxsize=4)
 def place_adjectives(path: str | None = None) -> PlaceAdjectives:
     p = Path(path) if path else ADJECTIVES_CSV
@@ -272,12 +399,15 @@ def inhabitant_place(surface: str, places: set[str] | frozenset[str] | dict,
     """The key of a known place (in ``places``) an inhabitant or city-adjective form
     derives from: "Wiener"/"wiener" -> "wien", "Österreichers" -> "oesterreich",
     "Niederländer" -> "niederlande", "Erlanger" -> "erlangen"; None when no known place
-    fits (``exclude``: a key not to return, the form's own key). Only one-word forms; the
-    genitive/plural "-s"/"-n" is dropped first."""
+    fits (``exclude``: a key not to return, the form's own key). The
+    genitive/plural "-s"/"-n" and the feminine "-in"/"-innen" are dropped first; a name of
+    up to three words changes in its last ("New Yorker" -> "new york")."""
     k = fold(surface)
-    if not k or " " in k or len(k) < 5:
+    if not k or k.count(" ") > 2 or len(k) < 5:
         return None
     forms = [k]
+    if k.endswith(("erin", "erinnen")):  # Kielerin, Österreicherinnen
+        forms.append(k[: k.rindex("erin") + 2])
     if k.endswith(("ers", "ern")):
         forms.append(k[:-1])
     if k.endswith(("en", "es", "em")):  # Griechen, Franzosen -> "-e" forms
@@ -286,7 +416,9 @@ def inhabitant_place(surface: str, places: set[str] | frozenset[str] | dict,
         for end, repls in _INHABITANT_ENDINGS:
             if f.endswith(end) and len(f) - len(end) >= 3:
                 base = f[: -len(end)]
-                for r in repls:
-                    if base + r in places and base + r != exclude:
-                        return base + r
+                # the umlaut the form may add: Darmstädter -> Darmstadt
+                for b in dict.fromkeys([base, _DEUMLAUT.sub(_first, base)]):
+                    for r in repls:
+                        if b + r in places and b + r != exclude:
+                            return b + r
     return None

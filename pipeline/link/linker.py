@@ -51,11 +51,11 @@ from .. import schemas
 from ..config import LinkConfig
 from ..errors import ConfigError
 from . import compare as C
-from .aliases import countries, inhabitant_place, load_aliases, normalize_aliases, place_adjectives, \
-    resolve_aliases_path, stem_prefix_match
+from .aliases import area_keys, area_names, compass_region, countries, inhabitant_place, load_aliases, \
+    normalize_aliases, place_adjectives, resolve_aliases_path, split_compass, stem_prefix_match
 from .cluster import UnionFind, components, explain
 from .qc import qc_flags
-from .keys import adjective_lemma, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, name_key, slug, \
+from .keys import adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, name_key, slug, \
     strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
@@ -728,6 +728,7 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
     if S.deriv_idx:
         loc_keys = sorted(loc_set)
         known_places = loc_set | (set(ctry.by_key) if ctry is not None else set())
+        loc_names = _LocNames(S, ctry)
         for i in S.deriv_idx:
             place, lemma = adjs.lookup(S.text[i])
             mkey_u[i] = lemma
@@ -743,6 +744,8 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
             hit = stem_prefix_match(lemma, loc_keys)
             if hit is None or hit == S.key0[i]:  # a form tagged as a place is not its own place
                 hit = inhabitant_place(S.text[i], known_places, exclude=S.key0[i])
+            if hit is None:
+                hit = _place_of_form(S.text[i], lemma, S.key0[i], adjs, known_places, loc_names, display)
             if hit is not None and ctry is not None and hit in ctry.by_key and hit not in loc_set:
                 code = ctry.by_key[hit]
                 display.setdefault(("LOC", ctry.canonical_key(code)), ctry.names[code])
@@ -1976,6 +1979,64 @@ def _oblique(surface: str) -> int:
 
 #: labels a name given as an inhabitant or place-adjective form can carry
 _DERIVED_NAME_LABELS = frozenset({"LOC", "MISC"})
+
+
+class _LocNames:
+    """A place key -> a name to show for it: a LOC name of the run with that key, else the
+    country's German name (made when first asked)."""
+
+    def __init__(self, S: _Surfaces, ctry):
+        self.S, self.ctry, self._names = S, ctry, None
+
+    def get(self, key: str) -> str | None:
+        if self._names is None:
+            S = self.S
+            self._names = {}
+            for i in range(len(S.text)):
+                if S.label[i] == "LOC" and S.kind[i] != "deriv" and S.stripped[i]:
+                    self._names.setdefault(S.key[i], S.stripped[i])
+        name = self._names.get(key)
+        if name is None and self.ctry is not None and key in self.ctry.by_key:
+            name = self.ctry.names[self.ctry.by_key[key]]
+        return name
+
+
+def _place_of_form(text: str, lemma: str, own_key: str, adjs, known_places: set[str],
+                   loc_names: _LocNames, display: dict) -> str | None:
+    """The place key of a derived form that neither the adjective table, a place of the
+    run by its stem nor an inhabitant ending gives (in this order; ``display`` gets the
+    name of a place the run does not name):
+
+    1. an inhabitant noun through its adjective: "Französin" -> Frankreich, "Briten";
+    2. a compass part of a place: "süditalienischen" -> Süditalien, "Ostberliner" ->
+       Ostberlin (the key such a name has, so that it meets the name where a text uses it);
+    3. a country or region whose name the stem starts (five letters at least), though the
+       run never names it: "somalischen" -> Somalia, "kretischen" -> Kreta.
+    """
+    place = adjs.demonym(text)
+    if place is not None and name_key(place, "LOC") != own_key:
+        pk = name_key(place, "LOC")
+        display.setdefault(("LOC", pk), place)
+        return pk
+    last = lemma.rsplit(" ", 1)[-1]
+    cut = split_compass(last)
+    if cut is not None:
+        compass, rest = cut
+        base = adjs.table.get(rest) or adjs.demonym(rest)
+        if base is None:
+            k = inhabitant_place(rest, known_places)
+            base = loc_names.get(k) if k is not None else None
+        region = compass_region(compass, base) if base else None
+        if region is not None and name_key(region, "LOC") != own_key:
+            pk = name_key(region, "LOC")
+            display.setdefault(("LOC", pk), region)
+            return pk
+    if len(adjective_stem(lemma)) >= 5:
+        k = stem_prefix_match(lemma, area_keys())
+        if k is not None and k != own_key:
+            display.setdefault(("LOC", k), area_names()[k])
+            return k
+    return None
 
 
 def _derived_names(S: _Surfaces, adjs, loc_set: set[str], ctry) -> None:

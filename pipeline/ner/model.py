@@ -30,6 +30,7 @@ from .postprocess import (
     complete_names,
     extend_surnames,
     drop_common_nouns,
+    drop_unplaced_derivs,
     harmonize_labels,
     label_by_form,
     map_label,
@@ -460,6 +461,8 @@ class NerTagger:
                 e -= 1
             if e > s:
                 clean.append((s, e, label, kind))
+        if self.cfg.derivs_need_place:  # after the split: "römisch-katholischen"
+            clean = drop_unplaced_derivs(text, clean, derives_from_place)
         return sorted(set(clean))
 
 
@@ -476,6 +479,16 @@ def is_title(token: str) -> bool:
     from ..link.keys import _is_title
 
     return _is_title(token)
+
+
+@lru_cache(maxsize=1 << 16)
+def derives_from_place(word: str, place_names: tuple[str, ...] | list[str]) -> bool:
+    """Whether a lower-case derived adjective comes from a known place or one the
+    document names (:func:`pipeline.link.aliases.derives_from_place`)."""
+    from ..link.aliases import derives_from_place as derives, place_adjectives
+    from ..link.keys import name_key
+
+    return derives(word, place_adjectives(), [name_key(n, "LOC") for n in place_names])
 
 
 @lru_cache(maxsize=1 << 16)

@@ -671,6 +671,26 @@ def drop_common_nouns(text: str, spans: list[Span]) -> list[Span]:
     return [sp for sp in spans if not (sp[3] == "name" and sp[2] == "PER" and text[sp[0]:sp[1]] in common)]
 
 
+def drop_unplaced_derivs(text: str, spans: list[Span], derives_from_place) -> list[Span]:
+    """A lower-case place adjective ("russische", LOC deriv) stays a mention only where a
+    place is found it derives from: ``derives_from_place(word, place_names)`` with the
+    document's LOC names. The model also reads adjectives of religion, politics or style
+    as derived places ("katholischen", "rechtspopulistische", "satirischen"); they would
+    become places of their own. Capitalised derived forms ("Traindorfer", "Kanadier")
+    are kept: the inhabitants and adjectives of small places no list holds look alike."""
+    places = None
+    out = []
+    for sp in spans:
+        s, e, label, kind = sp
+        if kind == "deriv" and label == "LOC" and text[s:s + 1].islower():
+            if places is None:
+                places = tuple(sorted({text[a:b] for a, b, lab, k in spans if lab == "LOC" and k == "name"}))
+            if not derives_from_place(text[s:e], places):
+                continue
+        out.append(sp)
+    return out
+
+
 # --------------------------------------------------------------------------- persons in a document
 
 #: role nouns the linker's title list lacks, matched as the end of a word's last hyphen

@@ -106,6 +106,11 @@ def test_inhabitant_forms_attach_to_their_place(link_cfg):
     assert inhabitant_place("Niederländer", places) == "niederlande"
     assert inhabitant_place("Erlanger", places) == "erlangen"
     assert inhabitant_place("Hamburger", places) is None
+    # feminine forms, the umlaut the form adds, a name of two words
+    assert inhabitant_place("Wienerin", places) == "wien"
+    assert inhabitant_place("Erlangerinnen", places) == "erlangen"
+    assert inhabitant_place("Darmstädter", {"darmstadt"}) == "darmstadt"
+    assert inhabitant_place("New Yorker", {"new york"}) == "new york"
     m = mentions(("d1", [("Wien", "LOC"), ("Wiener", "LOC", "deriv"), ("wiener", "MISC")]),
                  ("d2", [("Griechenland", "LOC"), ("griechischen", "LOC", "deriv"), ("Erlangen", "LOC")]),
                  ("d3", [("Erlanger", "LOC")]))

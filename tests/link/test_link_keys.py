@@ -68,3 +68,44 @@ def test_adjective_candidates_and_abbreviations():
 def test_fold_is_idempotent_and_case_insensitive(s):
     assert fold(fold(s)) == fold(s)
     assert fold(s.upper()) == fold(s.lower()) or not s.isascii()
+
+
+def test_inhabitant_nouns_reach_their_place_through_the_adjective():
+    from pipeline.link.aliases import place_adjectives
+
+    adjs = place_adjectives()
+    assert adjs.demonym("Franzosen") == adjs.demonym("Französin") == "Frankreich"
+    assert adjs.demonym("Chinesen") == "China"
+    assert adjs.demonym("Kanadierin") == "Kanada"
+    assert adjs.demonym("Israelis") == "Israel"
+    assert adjs.demonym("Russin") == "Russland"
+    for noun in ("Hacker", "Türsteher", "Wolkenkratzer", "Liberale", "Peitsche"):
+        assert adjs.demonym(noun) is None, noun
+
+
+def test_compass_words_split_off_a_place():
+    from pipeline.link.aliases import compass_region, split_compass
+
+    assert split_compass("sueditalienisch") == ("Süd", "italienisch")
+    assert split_compass("suedwestpolnisch") == ("Südwest", "polnisch")
+    assert split_compass("ostberliner") == ("Ost", "berliner")
+    assert split_compass("nordisch") is None  # nothing left after "nord"
+    assert split_compass("russisch") is None
+    assert compass_region("Süd", "Italien") == "Süditalien"
+    assert compass_region("West", "Vereinigte Staaten") is None
+
+
+def test_which_lower_case_derived_adjectives_come_from_a_place():
+    from pipeline.link.aliases import derives_from_place, place_adjectives
+
+    adjs = place_adjectives()
+    placed = ["russischen", "somalischen", "kretischen", "englischen", "süditalienischen", "sowjetrussischer",
+              "europäisch-westlichen", "steirischen", "oberösterreichischen", "nordirischen"]
+    for w in placed:
+        assert derives_from_place(w, adjs), w
+    for w in ("katholischen", "fanatische", "satirischen", "tektonische", "rechtspopulistische", "kindisch",
+              "animalisch", "publizistische"):
+        assert not derives_from_place(w, adjs), w
+    # a place the document names: "wakandische" beside "Wakanda"
+    assert not derives_from_place("wakandische", adjs)
+    assert derives_from_place("wakandische", adjs, ["wakanda"])

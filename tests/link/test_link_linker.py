@@ -198,6 +198,27 @@ def test_derived_adjective_stem_fallback(link_cfg):
     assert linked["link_score"].iloc[1] == pytest.approx(0.7)
 
 
+def test_inhabitant_nouns_compass_parts_and_unnamed_areas_find_their_place(link_cfg):
+    """"Französin"/"Franzosen" -> Frankreich through "französisch" (no ending rule gives
+    it); "süditalienischen" -> Süditalien, an own place that meets the name where a text
+    uses it; "somalischen" -> Somalia though no text names it; "fanatische" no place."""
+    m = mentions(("d1", [("Frankreich", "LOC"), ("Französin", "LOC", "deriv"), ("Briten", "LOC", "deriv")]),
+                 ("d2", [("Franzosen", "LOC", "deriv"), ("süditalienischen", "LOC", "deriv"),
+                         ("Ostberliner", "LOC", "deriv"), ("Berlin", "LOC")]),
+                 ("d3", [("Süditalien", "LOC"), ("somalischen", "LOC", "deriv"), ("fanatische", "LOC", "deriv")]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Frankreich", "Französin", "Franzosen")
+    assert same(linked, "Süditalien", "süditalienischen")
+    assert not same(linked, "Süditalien", "Frankreich")
+    canon = dict(zip(ents["entity_id"], ents["canonical_name"]))
+    ids = by_text(linked)
+    assert canon[next(iter(ids["Briten"]))] == "Vereinigtes Königreich"
+    assert canon[next(iter(ids["somalischen"]))] == "Somalia"
+    assert canon[next(iter(ids["Ostberliner"]))] == "Ostberlin"
+    assert not same(linked, "Ostberliner", "Berlin")
+    assert canon[next(iter(ids["fanatische"]))] == "fanatisch"
+
+
 def test_link_derivs_off_keys_by_adjective(link_cfg):
     m = mentions(("d1", [("Russland", "LOC"), ("russische", "LOC", "deriv"), ("russischen", "LOC", "deriv")]))
     linked, ents = link(m, make_cfg(link_derivs=False))

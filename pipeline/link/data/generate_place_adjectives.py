@@ -28,6 +28,12 @@ _SKIP_CODES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ", "CP", "DG", "EA",
 IRREGULAR: dict[str, list[str]] = {
     "Vereinigte Staaten": ["amerikanisch", "US-amerikanisch"],
     "Vereinigtes Königreich": ["britisch", "großbritannisch"],
+    "England": ["englisch"],
+    "Schottland": ["schottisch"],
+    "Wales": ["walisisch"],
+    "Elsass": ["elsässisch"],
+    "Lothringen": ["lothringisch"],
+    "Kreta": ["kretisch"],
     "China": ["chinesisch"],
     "Deutschland": ["deutsch", "bundesdeutsch"],
     "Frankreich": ["französisch"],
@@ -125,7 +131,7 @@ IRREGULAR: dict[str, list[str]] = {
     "Mittlerer Osten": ["mittelöstlich"],
     "Persien": ["persisch"],
     "Arabien": ["arabisch"],
-    "Bayern": ["bayerisch", "bairisch"],
+    "Bayern": ["bayerisch", "bairisch", "bayrisch"],
     "Sachsen": ["sächsisch"],
     "Hessen": ["hessisch"],
     "Thüringen": ["thüringisch"],
@@ -167,9 +173,38 @@ IRREGULAR: dict[str, list[str]] = {
     "Bali": ["balinesisch"],
     "Bengalen": ["bengalisch"],
     "Kaschmir": ["kaschmirisch"],
+    # German, Austrian and Swiss states, regions and cities
+    "Pfalz": ["pfälzisch"],
+    "Rheinland": ["rheinländisch", "rheinisch"],
+    "Franken": ["fränkisch"],
+    "Baden": ["badisch"],
+    "Württemberg": ["württembergisch"],
+    "Holstein": ["holsteinisch"],
+    "Saarland": ["saarländisch"],
+    "Bremen": ["bremisch"],
+    "Hamburg": ["hamburgisch"],
+    "Berlin": ["berlinerisch"],
+    "Wien": ["wienerisch"],
+    "Steiermark": ["steirisch", "steiermärkisch"],
+    "Kärnten": ["kärntnerisch"],
+    "Salzburg": ["salzburgisch"],
+    "Vorarlberg": ["vorarlbergisch"],
+    "Zürich": ["zürcherisch"],
+    "Bern": ["bernisch"],
+    "Basel": ["baslerisch"],
+    "Graubünden": ["bündnerisch"],
+    # and elsewhere
+    "Vatikanstadt": ["vatikanisch"],
+    "Andalusien": ["andalusisch"],
+    "Toskana": ["toskanisch"],
+    "Lombardei": ["lombardisch"],
+    "Wallonien": ["wallonisch"],
+    "Texas": ["texanisch"],
+    "Kalifornien": ["kalifornisch"],
+    "Hawaii": ["hawaiianisch"],
     "Ostfriesland": ["ostfriesisch"],
     "Pommern": ["pommersch"],
-    "Tirol": ["tirolerisch"],
+    "Tirol": ["tirolerisch", "tirolisch"],
 }
 
 
@@ -195,6 +230,10 @@ def regular_adjectives(place: str) -> list[str]:
         out.append(p[:-2] + "isch")  # Türkei -> türkisch
     elif p.endswith("en"):
         out.append(p[:-2] + "isch")  # Schweden -> schwedisch, Ägypten -> ägyptisch
+    elif p.endswith("ia"):
+        out.append(p[:-2] + "isch")  # Somalia -> somalisch, Sambia -> sambisch
+        out.append(p[:-1] + "anisch")  # Nigeria -> nigerianisch
+        out.append(p[:-1] + "isch")
     elif p.endswith(("a", "o")):
         out.append(p[:-1] + "anisch")  # Nordkorea -> nordkoreanisch, Mexiko -> mexikanisch
         out.append(p[:-1] + "isch")  # Kanada -> kanadisch, Uganda -> ugandisch
