@@ -53,6 +53,8 @@ class Level:
 EXACT = Level("exact", 1.0)
 KEY = Level("key", 0.98)
 GENITIVE = Level("genitive", 0.95)
+#: the weak "-n" of a name ending in "-e": "Niederlanden" -> "Niederlande", "Grünen" -> "Grüne"
+INFLECTION = Level("inflection", 0.95)
 ALIAS_FILE = Level("alias_file", 1.0)
 PREVIOUS = Level("previous_entity", 1.0)
 COUNTRY = Level("country_alias", 0.95)

@@ -112,11 +112,20 @@ class _Surfaces:
                 tokens_of_long.add((lab, tok))
         self.key = list(self.key0)
         self.genitive = [False] * n
+        self.inflected = [False] * n
         for i in range(n):
             key = self.key0[i]
+            lab = self.label[i]
+            if self.kind[i] != "deriv" and lab != "PER" and key.endswith("en"):
+                # the weak "-n" of a name ending in "-e" ("in den Niederlanden", "der
+                # Grünen", "der Linken"): the base when it is attested with the label
+                base = key[:-1]
+                if len(base.rpartition(" ")[2]) >= 5 and (
+                        (lab, base) in attested or (lab == "LOC" and base in countries_by_key)):
+                    self.key[i], self.genitive[i], self.inflected[i] = base, True, True
+                    continue
             if self.kind[i] == "deriv" or not key.endswith("s"):
                 continue
-            lab = self.label[i]
             # a key that is itself a token of a longer name, or a country, is a real name
             if (lab, key) in tokens_of_long or (lab == "LOC" and key in countries_by_key):
                 continue
@@ -1611,6 +1620,7 @@ class _Resolution:
     # mention's key, a derived form's rule and score
     stripped_u: np.ndarray
     genitive_u: np.ndarray
+    inflected_u: np.ndarray
     label_u: np.ndarray
     mkey_u: np.ndarray
     drule_u: np.ndarray
@@ -1776,7 +1786,8 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
     return _Resolution(comp=comp, canon=canon, eid_of=eid_of, label_of=label_of, prev_aliases=prev_aliases,
                        comps=comps, canon_c=canon_c, eid_c=eid_c, anchor=anchor, single_c=comp_size == 1,
                        nrule=np.asarray(nrule, dtype=object), nscore=np.asarray(nscore),
-                       stripped_u=stripped_u, genitive_u=gen_u, label_u=np.asarray(S.label, dtype=object),
+                       stripped_u=stripped_u, genitive_u=gen_u,
+                       inflected_u=np.asarray(S.inflected, dtype=bool), label_u=np.asarray(S.label, dtype=object),
                        mkey_u=np.asarray(ctx.mkey_u, dtype=object),
                        drule_u=np.asarray([lv.name if lv is not None else None for lv in ctx.deriv_rule_u],
                                           dtype=object),
@@ -1806,6 +1817,8 @@ def _mention_part(ctx: LinkContext, R: _Resolution, i: int) -> tuple[pd.DataFram
     exact = stripped == canon_m
     rules[exact], scores[exact] = C.EXACT.name, C.EXACT.score
     rules[gen_m], scores[gen_m] = C.GENITIVE.name, C.GENITIVE.score
+    infl_m = R.inflected_u[s]
+    rules[infl_m], scores[infl_m] = C.INFLECTION.name, C.INFLECTION.score
     nr = R.nrule[node]
     via = (node != anchor_m) & pd.notna(nr)
     rules[via], scores[via] = nr[via], R.nscore[node[via]]

@@ -219,6 +219,20 @@ def test_inhabitant_nouns_compass_parts_and_unnamed_areas_find_their_place(link_
     assert canon[next(iter(ids["fanatische"]))] == "fanatisch"
 
 
+def test_the_weak_n_of_a_name_ending_in_e_is_its_inflection(link_cfg):
+    """"in den Niederlanden", "der Grünen", "der Linken": the name ending in "-e" where it
+    is attested with the same label; persons keep theirs ("Lange" and "Langen" are two
+    surnames), and a form without its base stays as it is."""
+    m = mentions(("d1", [("Niederlande", "LOC"), ("Grüne", "ORG"), "Lange"]),
+                 ("d2", [("Niederlanden", "LOC"), ("Grünen", "ORG"), "Langen", ("Linken", "ORG")]))
+    linked, _ = link(m, link_cfg)
+    assert same(linked, "Niederlande", "Niederlanden") and same(linked, "Grüne", "Grünen")
+    assert not same(linked, "Lange", "Langen")
+    rules = dict(zip(linked["text"], linked["link_rule"]))
+    assert rules["Niederlanden"] == rules["Grünen"] == "inflection"
+    assert rules["Linken"] != "inflection"
+
+
 def test_link_derivs_off_keys_by_adjective(link_cfg):
     m = mentions(("d1", [("Russland", "LOC"), ("russische", "LOC", "deriv"), ("russischen", "LOC", "deriv")]))
     linked, ents = link(m, make_cfg(link_derivs=False))
