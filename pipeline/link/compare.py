@@ -55,6 +55,8 @@ KEY = Level("key", 0.98)
 GENITIVE = Level("genitive", 0.95)
 #: the weak "-n" of a name ending in "-e": "Niederlanden" -> "Niederlande", "Grünen" -> "Grüne"
 INFLECTION = Level("inflection", 0.95)
+#: a name with its article and without: "Der Spiegel" -> "Spiegel", "Die Linke" -> "Linke"
+ARTICLE = Level("article", 0.9)
 ALIAS_FILE = Level("alias_file", 1.0)
 PREVIOUS = Level("previous_entity", 1.0)
 COUNTRY = Level("country_alias", 0.95)

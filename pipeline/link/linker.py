@@ -112,7 +112,8 @@ class _Surfaces:
                 tokens_of_long.add((lab, tok))
         self.key = list(self.key0)
         self.genitive = [False] * n
-        self.inflected = [False] * n
+        #: the level that gave a surface another key than its own (None: its own)
+        self.form_rule: list[C.Level | None] = [None] * n
         for i in range(n):
             key = self.key0[i]
             lab = self.label[i]
@@ -122,7 +123,7 @@ class _Surfaces:
                 base = key[:-1]
                 if len(base.rpartition(" ")[2]) >= 5 and (
                         (lab, base) in attested or (lab == "LOC" and base in countries_by_key)):
-                    self.key[i], self.genitive[i], self.inflected[i] = base, True, True
+                    self.key[i], self.genitive[i], self.form_rule[i] = base, True, C.INFLECTION
                     continue
             if self.kind[i] == "deriv" or not key.endswith("s"):
                 continue
@@ -134,6 +135,28 @@ class _Surfaces:
                         or (lab == "LOC" and base in countries_by_key)):
                     self.key[i], self.genitive[i] = base, True
                     break
+
+
+    def resolve_articles(self) -> None:
+        """A name that starts with an article ("Der Spiegel", "Die Linke", "The
+        Independent") takes the key of the name without it where the corpus also uses
+        that name for an organisation or a thing: newspapers and parties are named both
+        ways, and the model often reads the form with the article as MISC; the label
+        vote then gives the two one label."""
+        attested = {self.key[i] for i in range(len(self.text))
+                    if self.kind[i] != "deriv" and self.label[i] in _ARTICLE_LABELS}
+        for i in range(len(self.text)):
+            key = self.key[i]
+            if self.kind[i] == "deriv" or self.label[i] not in _ARTICLE_LABELS:
+                continue
+            art, _, rest = key.partition(" ")
+            if art in _ARTICLES and len(rest) >= 4 and rest in attested:
+                self.key[i], self.form_rule[i] = rest, C.ARTICLE
+
+
+#: articles a name may start with (folded), and the labels of such names
+_ARTICLES = frozenset({"der", "die", "das", "the"})
+_ARTICLE_LABELS = frozenset({"ORG", "MISC"})
 
 
 def _akey(text: str, label: str) -> str:
@@ -722,6 +745,7 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
     # tagged LOC finds "Obama") and again after them ("Bundestages" -> "Bundestag")
     _vote_labels(S, P, S.key0)
     S.resolve_genitives(ctry.by_key if ctry else {}, _previous_names(previous_entities))
+    S.resolve_articles()
     _vote_labels(S, P, S.key)
     U = len(S.text)
 
@@ -1620,7 +1644,9 @@ class _Resolution:
     # mention's key, a derived form's rule and score
     stripped_u: np.ndarray
     genitive_u: np.ndarray
-    inflected_u: np.ndarray
+    # by surface: the name and score of the level that gave its key (inflection, article)
+    form_rule_u: np.ndarray
+    form_score_u: np.ndarray
     label_u: np.ndarray
     mkey_u: np.ndarray
     drule_u: np.ndarray
@@ -1787,7 +1813,9 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
                        comps=comps, canon_c=canon_c, eid_c=eid_c, anchor=anchor, single_c=comp_size == 1,
                        nrule=np.asarray(nrule, dtype=object), nscore=np.asarray(nscore),
                        stripped_u=stripped_u, genitive_u=gen_u,
-                       inflected_u=np.asarray(S.inflected, dtype=bool), label_u=np.asarray(S.label, dtype=object),
+                       form_rule_u=np.asarray([lv.name if lv is not None else None for lv in S.form_rule], dtype=object),
+                       form_score_u=np.asarray([lv.score if lv is not None else 1.0 for lv in S.form_rule]),
+                       label_u=np.asarray(S.label, dtype=object),
                        mkey_u=np.asarray(ctx.mkey_u, dtype=object),
                        drule_u=np.asarray([lv.name if lv is not None else None for lv in ctx.deriv_rule_u],
                                           dtype=object),
@@ -1817,8 +1845,9 @@ def _mention_part(ctx: LinkContext, R: _Resolution, i: int) -> tuple[pd.DataFram
     exact = stripped == canon_m
     rules[exact], scores[exact] = C.EXACT.name, C.EXACT.score
     rules[gen_m], scores[gen_m] = C.GENITIVE.name, C.GENITIVE.score
-    infl_m = R.inflected_u[s]
-    rules[infl_m], scores[infl_m] = C.INFLECTION.name, C.INFLECTION.score
+    frule = R.form_rule_u[s]
+    fm = pd.notna(frule)
+    rules[fm], scores[fm] = frule[fm], R.form_score_u[s][fm]
     nr = R.nrule[node]
     via = (node != anchor_m) & pd.notna(nr)
     rules[via], scores[via] = nr[via], R.nscore[node[via]]

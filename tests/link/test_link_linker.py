@@ -233,6 +233,21 @@ def test_the_weak_n_of_a_name_ending_in_e_is_its_inflection(link_cfg):
     assert rules["Linken"] != "inflection"
 
 
+def test_a_name_with_its_article_is_the_name_without_it(link_cfg):
+    """"Der Spiegel" (read as MISC) and "Spiegel" (ORG): one organisation, by the label
+    vote; an article form whose rest no text uses stays itself, and persons and places
+    are never cut ("Die Welt" has no "Welt" here; "Der Standard" no "Standard")."""
+    m = mentions(("d1", [("Der Spiegel", "MISC"), ("Die Welt", "ORG"), ("Die Linke", "MISC")]),
+                 ("d2", [("Spiegel", "ORG"), ("Spiegel", "ORG"), ("Linke", "ORG"), ("Linken", "ORG")]),
+                 ("d3", [("Der Standard", "ORG"), ("Standard", "PER")]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Der Spiegel", "Spiegel") and same(linked, "Die Linke", "Linke", "Linken")
+    assert set(linked.loc[linked["text"] == "Der Spiegel", "label"]) == {"ORG"}
+    assert not same(linked, "Der Standard", "Standard")
+    rules = dict(zip(linked["text"], linked["link_rule"]))
+    assert rules["Der Spiegel"] == "article" and rules["Die Welt"] != "article"
+
+
 def test_link_derivs_off_keys_by_adjective(link_cfg):
     m = mentions(("d1", [("Russland", "LOC"), ("russische", "LOC", "deriv"), ("russischen", "LOC", "deriv")]))
     linked, ents = link(m, make_cfg(link_derivs=False))
