@@ -312,7 +312,7 @@ _TRANSLIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"kh", "ch"), ("\x01", "ch"),  # Chodorkowski/Khodorkovsky
         (r"ck", "k"), (r"ph", "f"), (r"w", "v"), (r"[jy]", "i"), (r"x", "ks"),
         (r"ts", "s"), (r"z", "s"),  # Zar/Tsar, Selenski/Zelensky
-        (r"(.)\1+", r"\1"),  # doubled letters: Dmitrij -> dmitrii -> dmitri, Smirnoff
+        (r"([a-z])\1+", r"\1"),  # doubled letters (not digits: A4 / A44): Dmitrij -> dmitrii -> dmitri
         (r"of$", "ov"),  # -off/-ow/-ov
     )
 )

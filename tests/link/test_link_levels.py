@@ -72,6 +72,18 @@ def test_translit_level():
     got, _ = edges("translit.v1", mentions(("d1", ["Sergej Lawrow"]), ("d2", ["Sergei Lavrov"])))
     assert got == [("sergei lavrov", "sergej lawrow")]
     assert edges("translit.v1", mentions(("d1", ["Anna Berg"]), ("d2", ["Anna Bergmann"])))[0] == []
+    # doubled letters fold, doubled digits do not: A4 / A44, Apollo 1 / Apollo 11
+    assert edges("translit.v1", mentions(("d1", [("A4", "LOC"), ("Apollo 1", "MISC")]),
+                                         ("d2", [("A44", "LOC"), ("Apollo 11", "MISC")])))[0] == []
+
+
+def test_spacing_level_joins_compounds_written_with_and_without_hyphens_but_not_persons():
+    m = mentions(("d1", [("Bermuda-Dreieck", "LOC"), ("A 4", "LOC"), "Anna Lena"]),
+                 ("d2", [("Bermudadreieck", "LOC"), ("A4", "LOC"), "Annalena", ("Bermudadreieck", "ORG")]))
+    got, e = edges("spacing.v1", m)
+    assert sorted(got) == [("a 4", "a4"), ("bermuda dreieck", "bermudadreieck")]
+    assert e.level.name == "spacing"
+    assert edges("spacing.v1", mentions(("d1", [("A4", "LOC")]), ("d2", [("A4", "LOC")])))[0] == []
 
 
 def test_surname_level():
