@@ -1092,6 +1092,25 @@ def translit_level(ctx: LinkContext) -> Edges:
     return Edges(a, b, C.TRANSLIT)
 
 
+@register_level("spacing.v1")
+def spacing_level(ctx: LinkContext) -> Edges:
+    """Same (scope, label, transliteration key) but for spaces and hyphens, for names
+    other than persons: German writes a compound with or without a hyphen
+    ("Bermuda-Dreieck" / "Bermudadreieck", "Fußball-Weltmeisterschaft" /
+    "Fußballweltmeisterschaft") and codes with or without a space ("A 4" / "A4")."""
+    nodes = ctx.nodes
+    squeezed = [None if lab == "PER" else f"{sc}{_SEP}{lab}{_SEP}{t.replace(' ', '')}"
+                for sc, lab, t in zip(nodes.scope.tolist(), nodes.label, nodes.tkey)]
+    spaced = {q for q, t in zip(squeezed, nodes.tkey) if q is not None and " " in t}
+    if not spaced:
+        return Edges.none(C.SPACING)
+    # the names with a space or hyphen and the names written in one word they meet
+    cand = np.array([i for i, q in enumerate(squeezed) if q in spaced], dtype=np.int64)
+    grp = pd.factorize(pd.Series([squeezed[i] for i in cand.tolist()], dtype=object))[0]
+    a, b = C.group_edges(grp, cand)
+    return Edges(a, b, C.SPACING)
+
+
 @register_level("surname.v1")
 def surname_level(ctx: LinkContext) -> Edges:
     """A bare surname (or a short form used alone for a full name in some document)
