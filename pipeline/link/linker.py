@@ -127,15 +127,17 @@ class _Surfaces:
                     continue
             if self.kind[i] == "deriv" or not key.endswith("s"):
                 continue
-            # a key that is itself a token of a longer name, or a country, is a real name
+            # a key that is itself a token of a longer name, or a country, is a real name;
+            # so is an acronym in capitals ("ALS" is no genitive of "AL")
             if (lab, key) in tokens_of_long or (lab == "LOC" and key in countries_by_key):
+                continue
+            if len(self.stripped[i]) <= 5 and self.stripped[i].isupper():
                 continue
             for base in genitive_bases(key):
                 if ((lab, base) in attested or (lab, base) in tokens_of_long
                         or (lab == "LOC" and base in countries_by_key)):
                     self.key[i], self.genitive[i] = base, True
                     break
-
 
     def resolve_articles(self) -> None:
         """A name that starts with an article ("Der Spiegel", "Die Linke", "The

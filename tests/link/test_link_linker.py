@@ -45,6 +45,13 @@ def test_paris_and_klaus_are_not_genitives(link_cfg):
     assert keys["Paris"] == "paris" and keys["Klaus"] == "klaus" and keys["Klaus'"] == "klaus"
 
 
+def test_an_acronym_in_capitals_is_no_genitive(link_cfg):
+    # "ALS" (a disease) beside an "AL": an acronym, not its genitive; "BNDs" is one
+    m = mentions(("d1", [("AL", "ORG"), ("ALS", "ORG"), ("BND", "ORG")]), ("d2", [("ALS", "ORG"), ("BNDs", "ORG")]))
+    linked, _ = link(m, link_cfg)
+    assert not same(linked, "AL", "ALS") and same(linked, "BND", "BNDs")
+
+
 def test_genitive_of_country_is_known(link_cfg):
     linked, _ = link(mentions(("d1", [("Russlands", "LOC")])), link_cfg)
     assert linked["key"].iloc[0] == "russland"
