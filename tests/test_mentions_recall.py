@@ -26,6 +26,12 @@ def test_the_corpus_pass_never_overlaps_a_span_and_leaves_its_own_documents_alon
     assert names.find(text, [], doc_id="a") == []
 
 
+def test_the_corpus_pass_leaves_a_common_word_opening_a_sentence_as_a_word():
+    names = build_corpus_names([_m("a", "Kurz", "PER"), _m("b", "Kurz", "PER")])
+    text = "Kurz nach Mitternacht landete er. Danach sprach Kurz. Kurz sagte nichts."
+    assert [s for s, _, _ in names.find(text, [], doc_id="c")] == [text.index("Kurz."), text.index("Kurz sagte")]
+
+
 def test_documents_that_disagree_give_no_label():
     names = build_corpus_names([_m("a", "Tessin", "LOC"), _m("b", "Tessin", "ORG"), _m("c", "Tessin", "LOC"),
                                 _m("a", "Jura", "LOC"), _m("b", "Jura", "ORG")])

@@ -395,3 +395,21 @@ def test_lower_case_derived_adjectives_need_a_place():
     # without the document's place, "wakandische" goes too
     kept = drop_unplaced_derivs(text, spans[:4], derives_from_place)
     assert [text[s:e] for s, e, _, _ in kept] == ["russische", "Traindorfer"]
+
+
+def test_a_common_word_opening_a_sentence_before_a_preposition_is_no_person():
+    """"Kurz nach Mitternacht" beside "Sebastian Kurz": the adverb; "Kurz sagte" and a
+    "Kurz" inside the sentence stay the person; a surname that is no common word stays."""
+    from pipeline.ner.postprocess import drop_sentence_adverbs
+
+    text = "Kurz nach Mitternacht kam Sebastian Kurz. Kurz sagte, Kurz darauf gehe er. Merkel nach dem Treffen."
+    def at(word, start=0):
+        s = text.index(word, start)
+        return (s, s + len(word), "PER", "name")
+    spans = [at("Kurz"), at("Sebastian Kurz"), at("Kurz", 42), at("Kurz", 54), at("Merkel")]
+    kept = drop_sentence_adverbs(text, spans)
+    assert [s for s, _, _, _ in kept] == [spans[1][0], 42, 54, spans[4][0]]
+    # the same word opening a sentence before "darauf": an adverb
+    text2 = "Es regnete. Kurz darauf kam die Sonne."
+    s = text2.index("Kurz")
+    assert drop_sentence_adverbs(text2, [(s, s + 4, "PER", "name")]) == []

@@ -55,8 +55,8 @@ from .aliases import area_keys, area_names, compass_region, countries, inhabitan
     normalize_aliases, place_adjectives, resolve_aliases_path, split_compass, stem_prefix_match
 from .cluster import UnionFind, components, explain
 from .qc import qc_flags
-from .keys import adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, name_key, slug, \
-    strip_titles, translit_key
+from .keys import adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, \
+    name_key, slug, strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
 
@@ -1834,7 +1834,8 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
                        comps=comps, canon_c=canon_c, eid_c=eid_c, anchor=anchor, single_c=comp_size == 1,
                        nrule=np.asarray(nrule, dtype=object), nscore=np.asarray(nscore),
                        stripped_u=stripped_u, genitive_u=gen_u,
-                       form_rule_u=np.asarray([lv.name if lv is not None else None for lv in S.form_rule], dtype=object),
+                       form_rule_u=np.asarray([lv.name if lv is not None else None for lv in S.form_rule],
+                                              dtype=object),
                        form_score_u=np.asarray([lv.score if lv is not None else 1.0 for lv in S.form_rule]),
                        label_u=np.asarray(S.label, dtype=object),
                        mkey_u=np.asarray(ctx.mkey_u, dtype=object),

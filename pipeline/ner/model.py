@@ -30,6 +30,7 @@ from .postprocess import (
     complete_names,
     extend_surnames,
     drop_common_nouns,
+    drop_sentence_adverbs,
     drop_unplaced_derivs,
     harmonize_labels,
     label_by_form,
@@ -448,6 +449,7 @@ class NerTagger:
         spans = label_by_form(text, spans, _abbreviation_defines(), is_country)
         spans = harmonize_labels(text, spans)
         spans = drop_common_nouns(text, spans)
+        spans = drop_sentence_adverbs(text, spans)
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
         for span in spans:

@@ -691,6 +691,38 @@ def drop_unplaced_derivs(text: str, spans: list[Span], derives_from_place) -> li
     return out
 
 
+#: words after which a sentence's first word is used as an adverb, not a name: "Kurz
+#: nach Mitternacht", "Lange vor der Wahl", "Kurz darauf" (prepositions and adverbs of time)
+_ADVERBIAL_NEXT = frozenset("nach vor darauf danach zuvor davor vorher bevor nachdem ehe hinter".split())
+
+
+def drop_sentence_adverbs(text: str, spans: list[Span]) -> list[Span]:
+    """A one-word person at the start of a sentence whose lower-case form is a common German
+    word (spaCy's German stop words: "kurz", "lange", "gleich") and that a preposition or
+    an adverb of time follows is that word, not the person of that name found elsewhere:
+    "Kurz nach Mitternacht" beside "Sebastian Kurz"; "Kurz sagte" stays."""
+    out = []
+    for sp in spans:
+        s, e, label, kind = sp
+        if label == "PER" and kind == "name" and _is_common_word(text[s:e]) and _sentence_start(text, s):
+            nxt = _next_word(text, e)
+            if nxt in _ADVERBIAL_NEXT:
+                continue
+        out.append(sp)
+    return out
+
+
+def _is_common_word(form: str) -> bool:
+    from spacy.lang.de.stop_words import STOP_WORDS
+
+    return " " not in form and form[:1].isupper() and form.lower() in STOP_WORDS
+
+
+def _next_word(text: str, e: int) -> str:
+    m = _TOKEN.match(text, e + 1) if e < len(text) and text[e] == " " else None
+    return m.group(0).rstrip(",.;:") if m else ""
+
+
 # --------------------------------------------------------------------------- persons in a document
 
 #: role nouns the linker's title list lacks, matched as the end of a word's last hyphen
