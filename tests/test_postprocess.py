@@ -413,3 +413,20 @@ def test_a_common_word_opening_a_sentence_before_a_preposition_is_no_person():
     text2 = "Es regnete. Kurz darauf kam die Sonne."
     s = text2.index("Kurz")
     assert drop_sentence_adverbs(text2, [(s, s + 4, "PER", "name")]) == []
+
+
+def test_a_person_cut_after_a_capitalised_particle_takes_the_rest_of_the_name():
+    from pipeline.ner.postprocess import extend_particle_names
+
+    text = "Alexander Van der Bellen traf Nguyen Van Thieu, Maria Van und Peter De der Firma."
+    def at(word):
+        s = text.index(word)
+        return (s, s + len(word), "PER", "name")
+    spans = [at("Alexander Van"), at("Nguyen Van"), at("Maria Van"), at("Peter De")]
+    got = [text[s:e] for s, e, _, _ in extend_particle_names(text, spans)]
+    # "Maria Van und ...": no capitalised word after the particles; "Peter De der Firma":
+    # "Firma" is taken only as the person's last word where no span holds it, and it does here
+    assert got[:3] == ["Alexander Van der Bellen", "Nguyen Van Thieu", "Maria Van"]
+    firma = text.index("Firma")
+    assert [text[s:e] for s, e, _, _ in extend_particle_names(text, spans[3:] + [(firma, firma + 5, "ORG", "name")])] \
+        == ["Peter De", "Firma"]

@@ -32,6 +32,7 @@ from .postprocess import (
     drop_common_nouns,
     drop_sentence_adverbs,
     drop_unplaced_derivs,
+    extend_particle_names,
     harmonize_labels,
     label_by_form,
     map_label,
@@ -440,6 +441,7 @@ class NerTagger:
             spans = split_roles(text, spans, is_title)
             spans = merge_person_fragments(text, spans, work)
         spans = complete_names(text, spans, work)
+        spans = extend_particle_names(text, spans)
         if self.cfg.surnames:
             spans = extend_surnames(text, spans, is_title=is_title, country=is_country, work=work)
         if self.cfg.propagate:

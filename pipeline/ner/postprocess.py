@@ -5,6 +5,7 @@ A span is ``(start, end, label, kind)`` with offsets into the text the model saw
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -277,6 +278,29 @@ def complete_names(text: str, spans: list[Span], work: Work | None = None) -> li
                 s, e, label = s, new_end, labels[best].most_common(1)[0][0]
         out.append((s, e, label, kind))
     return sorted(out)
+
+
+_PARTICLE_TAIL = re.compile(r"(?: (?:[a-z]{1,4}))* [A-ZÄÖÜ][\w'’-]*")
+
+
+def extend_particle_names(text: str, spans: list[Span]) -> list[Span]:
+    """A person's span that ends in a capitalised name particle is cut short: "Alexander
+    Van" in "Alexander Van der Bellen", "Nguyen Van" in "Nguyen Van Thieu", "Alexander De"
+    in "Alexander De Croo". It takes the rest of the name: lower-case particles, then one
+    capitalised word, where no other span holds them."""
+    starts = sorted(s for s, _, _, _ in spans)
+    out = []
+    for s, e, label, kind in spans:
+        if label == "PER" and kind == "name":
+            last = text[s:e].rsplit(" ", 1)[-1]
+            if last[:1].isupper() and last.lower() in NAME_PARTICLES and len(last) >= 2 and " " in text[s:e]:
+                m = _PARTICLE_TAIL.match(text, e)
+                nxt = starts[bisect.bisect_right(starts, s)] if bisect.bisect_right(starts, s) < len(starts) else None
+                if m and all(w in NAME_PARTICLES for w in m.group(0).split()[:-1]) \
+                        and (nxt is None or nxt >= m.end()) and _is_boundary(text, m.end()):
+                    e = m.end()
+        out.append((s, e, label, kind))
+    return out
 
 
 def part_prefix_candidates(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
