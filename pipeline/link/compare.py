@@ -487,7 +487,7 @@ def middle_name_pairs(keys: list[str], labels: list[str]) -> list[tuple[int, int
 # --------------------------------------------------------------------------- clubs
 
 #: designators of sports clubs that a name may carry or drop ("FC Bayern München")
-CLUB_TOKENS = frozenset("fc sc sv tsv vfl vfb vfr fsv ssv sg tsg bsc ac as afc cf cd sd ud rc "
+CLUB_TOKENS = frozenset("fc sc sv tsv vfl vfb vfr fsv ssv sg tsg bsc ac as afc cf cd sd ud rc sk fk bv spvgg ec ehc "
                         "ssc kfc hsv".split())
 
 

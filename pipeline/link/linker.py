@@ -55,7 +55,7 @@ from .aliases import area_keys, area_names, compass_region, countries, inhabitan
     normalize_aliases, place_adjectives, resolve_aliases_path, split_compass, stem_prefix_match
 from .cluster import UnionFind, components, explain
 from .qc import qc_flags
-from .keys import adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, \
+from .keys import _fold_adjective, adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, \
     name_key, slug, strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
@@ -1163,7 +1163,9 @@ def middle_names_level(ctx: LinkContext) -> Edges:
 @register_level("club_prefix.v1")
 def club_prefix_level(ctx: LinkContext) -> Edges:
     """Across documents: club designators ("FC Bayern München" / "Bayern München"):
-    each designated name with its bare form and with its other designations."""
+    each designated name with its bare form and with its other designations, and with
+    its short form without the town or year ("Rapid" / "SK Rapid Wien", "Schalke" / "FC
+    Schalke 04") where no other club of the run has that short form."""
     if not ctx.cfg.cross_document:
         return Edges.none(C.CLUB)
     node_key, node_label = ctx.nodes.key, ctx.nodes.label
@@ -1181,6 +1183,21 @@ def club_prefix_level(ctx: LinkContext) -> Edges:
         if ck in org_nodes:
             members.append(org_nodes[ck])
             groups.append(ck)
+    # the club's short form without its town or year ("Rapid" of "SK Rapid Wien", "Schalke"
+    # of "FC Schalke 04"), where it is an organisation of the run and no other club's
+    places = {node_key[i] for i in range(len(node_key)) if node_label[i] == "LOC"}
+    shorts: dict[str, set[str]] = {}
+    cores = set(club.values())
+    for ck in cores | {k for k in org_nodes if k.count(" ") == 1}:  # "Borussia Dortmund" counts too
+        toks = ck.split(" ")
+        if len(toks) == 2 and (toks[1] in places or toks[1].isdigit()):
+            shorts.setdefault(toks[0], set()).add(ck)
+    # one-word organisations under the key a word has inside a longer name ("schalk")
+    one_word = {_fold_adjective(k): i for k, i in org_nodes.items() if " " not in k}
+    for short, cks in shorts.items():
+        if len(cks) == 1 and short in one_word and next(iter(cks)) in cores:
+            members.append(one_word[short])
+            groups.append(next(iter(cks)))
     a, b = C.group_edges(pd.factorize(pd.Series(groups, dtype=object))[0],
                          np.asarray(members, dtype=np.int64))
     return Edges(a, b, C.CLUB)

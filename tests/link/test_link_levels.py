@@ -143,6 +143,20 @@ def test_club_prefix_level():
     assert got == [("bayern muenchen", "fc bayern muenchen")]
 
 
+def test_club_prefix_level_joins_a_clubs_short_form_without_its_town_or_year():
+    m = mentions(("d1", [org("FC Schalke 04"), org("SC Freiburg")]), ("d2", [org("Schalke"), ("Freiburg", "LOC")]),
+                 ("d3", [org("Borussia Dortmund"), org("VfL Borussia Mönchengladbach"), ("Dortmund", "LOC")]),
+                 ("d4", [org("Borussia"), ("Mönchengladbach", "LOC")]))
+    linked, _ = link(m, make_cfg())
+    assert same(linked, "Schalke", "FC Schalke 04")
+    # two clubs of the run are "Borussia": the short form joins neither
+    assert not same(linked, "Borussia", "Borussia Dortmund") and not same(linked, "Borussia",
+                                                                           "VfL Borussia Mönchengladbach")
+    # one is: it joins that club
+    linked, _ = link(m[~m["text"].isin(["Borussia Dortmund"])], make_cfg())
+    assert same(linked, "Borussia", "VfL Borussia Mönchengladbach")
+
+
 def test_legal_form_level_joins_a_company_with_and_without_its_legal_form():
     m = mentions(("d1", [org("Daimler AG")]), ("d2", [org("Daimler")]), ("d3", [org("Siemens AG & Co. KG")]),
                  ("d4", [org("Siemens AG")]), ("d5", [org("Tesla Motors")]), ("d6", [org("Tesla")]),
