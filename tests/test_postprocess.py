@@ -25,6 +25,15 @@ def test_unhyphenated_part_needs_a_known_name():
     text = "Kremlsprecher Peskow"
     assert split_compound(text, (0, 13, "ORG", "part"), known={"Kreml"}) == [(0, 5, "ORG", "part")]
     assert split_compound(text, (0, 13, "ORG", "part"), known=set()) == [(0, 13, "ORG", "part")]
+    # with the places the tagger knows: a place name as the first element, else no mention
+    from pipeline.ner.model import is_place_name
+
+    text = "Europawahl und Bundespräsidentenwahl und Kremlsprecher"
+    k = text.index("Kreml")
+    assert split_compound(text, (0, 10, "ORG", "part"), is_place=is_place_name) == [(0, 6, "LOC", "part")]
+    assert split_compound(text, (15, 36, "ORG", "part"), is_place=is_place_name) == []
+    assert split_compound(text, (k, k + 13, "ORG", "part"), known={"Kreml"}, is_place=is_place_name) == [
+        (k, k + 5, "ORG", "part")]
 
 
 def test_coordinated_derivs_are_split_but_lexicalised_ones_are_not():

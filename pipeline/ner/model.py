@@ -455,7 +455,7 @@ class NerTagger:
         known = {text[s:e] for s, e, _, k in spans if k == "name"}
         out: list[Span] = []
         for span in spans:
-            out.extend(split_compound(text, span, known, work, is_title))
+            out.extend(split_compound(text, span, known, work, is_title, is_place_name))
         # strip whitespace and punctuation the model may have included at the edges
         clean = []
         for s, e, label, kind in out:
@@ -493,6 +493,27 @@ def derives_from_place(word: str, place_names: tuple[str, ...] | list[str]) -> b
     from ..link.keys import name_key
 
     return derives(word, place_adjectives(), [name_key(n, "LOC") for n in place_names])
+
+
+@lru_cache(maxsize=1 << 16)
+def is_place_name(form: str) -> bool:
+    """A country, a region (top-level ISO 3166-2) or a place of the adjective table
+    ("Europa", "Bayern", "Nahost" not): what the first element of a compound may name."""
+    from ..link.aliases import area_names, countries
+    from ..link.keys import name_key
+
+    if form in _adjective_places():
+        return True
+    key = name_key(form, "LOC")
+    # regions of fewer than five letters name too many first elements ("Mon", "Nord")
+    return key in countries().by_key or (len(key) >= 5 and key in area_names())
+
+
+@lru_cache(maxsize=1)
+def _adjective_places() -> frozenset[str]:
+    from ..link.aliases import place_adjectives
+
+    return frozenset(place_adjectives().table.values())
 
 
 @lru_cache(maxsize=1 << 16)

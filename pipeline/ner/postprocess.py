@@ -131,14 +131,17 @@ def map_label(label: str) -> tuple[str, str] | None:
 
 
 def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work | None = None,
-                   is_title=None) -> list[Span]:
+                   is_title=None, is_place=None) -> list[Span]:
     """Narrow ``part`` spans to the name inside a compound and split coordinated derivs.
 
     - ``Kreml-Sprecher`` (part) -> ``Kreml``: every hyphen segment but the last (the head),
       and none of a role compound's role prefix: ``XYZ-Ko-Chefin`` -> ``XYZ``; a name span
       that is such a role compound (``SPD-Chef``, not a person) becomes a part.
     - ``Kremlsprecher`` (part, no hyphen) -> ``Kreml`` when a name found in the same
-      document is a prefix of it; otherwise the span is kept whole.
+      document is a prefix of it, ``Europawahl`` -> ``Europa`` (LOC) when a place name is
+      (``is_place``: a country, region or continent); a capitalised compound with neither
+      is no mention ("Bundespräsidentenwahl", "Mondlandung": the model's false parts, and
+      the name of a part is never the whole word).
     - ``russisch-nordkoreanischen`` (deriv) -> two derivs when every segment is a
       lower-case ``-isch`` adjective; ``US-amerikanischen`` stays one deriv.
     """
@@ -164,6 +167,13 @@ def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work 
         for k in range(len(s) - 3, 1, -1):
             if s[k].islower() and s[:k] in known:
                 return [(start, start + k, label, kind)]
+        # the whole word as a part (not a name already cut out of it, "Kongo" in "Kongobecken")
+        if is_place is not None and s[:1].isupper() and s.isalpha() and not s.isupper() \
+                and _is_boundary(text, end):
+            for k in range(len(s) - 3, 2, -1):
+                if s[k].islower() and is_place(s[:k]):
+                    return [(start, start + k, "LOC", kind)]
+            return []
         return [span]
     if kind == "deriv" and "-" in s:
         parts = s.split("-")
