@@ -33,6 +33,7 @@ from .postprocess import (
     drop_sentence_adverbs,
     drop_unplaced_derivs,
     extend_particle_names,
+    join_place_names,
     harmonize_labels,
     label_by_form,
     map_label,
@@ -442,6 +443,7 @@ class NerTagger:
             spans = merge_person_fragments(text, spans, work)
         spans = complete_names(text, spans, work)
         spans = extend_particle_names(text, spans)
+        spans = join_place_names(text, sorted(spans), joined_place_names(), work)
         if self.cfg.surnames:
             spans = extend_surnames(text, spans, is_title=is_title, country=is_country, work=work)
         if self.cfg.propagate:
@@ -493,6 +495,16 @@ def derives_from_place(word: str, place_names: tuple[str, ...] | list[str]) -> b
     from ..link.keys import name_key
 
     return derives(word, place_adjectives(), [name_key(n, "LOC") for n in place_names])
+
+
+@lru_cache(maxsize=1)
+def joined_place_names():
+    """A trie of the country and region names whose words a lower-case word joins
+    ("Bosnien und Herzegowina", "Rio de Janeiro"), for :func:`postprocess.join_place_names`."""
+    from ..link.aliases import area_names
+    from .postprocess import _Trie
+
+    return _Trie(n for n in set(area_names().values()) if re.search(r" [a-zäöüß]+ [A-ZÄÖÜ]", n))
 
 
 @lru_cache(maxsize=1 << 16)

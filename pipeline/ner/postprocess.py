@@ -313,6 +313,33 @@ def extend_particle_names(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+def join_place_names(text: str, spans: list[Span], places: "_Trie | None", work: Work | None = None) -> list[Span]:
+    """A place name of several words joined by lower-case words that the model cut into
+    pieces becomes one place: "Bosnien und Herzegowina" (read as "Bosnien" and
+    "Herzegowina"), "Trinidad und Tobago", "Dar es Salaam". ``places``: a trie of such
+    names (countries and regions, :func:`pipeline.ner.model.joined_place_names`). Only
+    where the model found part of the name and every span it overlaps lies inside it."""
+    if places is None or not spans:
+        return spans
+    starts = [sp[0] for sp in spans]
+    out, drop = [], set()
+    for s, e in places.finditer(text, work or Work()):
+        if not (_is_boundary(text, s - 1) and _is_boundary(text, e)):
+            continue
+        lo = bisect.bisect_left(starts, s)
+        while lo > 0 and spans[lo - 1][1] > s:
+            lo -= 1
+        hi = bisect.bisect_left(starts, e)
+        inside = list(range(lo, hi))
+        if inside and all(spans[i][0] >= s and spans[i][1] <= e and spans[i][2] == "LOC" for i in inside) \
+                and not any(spans[i][:2] == (s, e) for i in inside):
+            drop.update(inside)
+            out.append((s, e, "LOC", "name"))
+    if not out:
+        return spans
+    return sorted([sp for i, sp in enumerate(spans) if i not in drop] + out)
+
+
 def part_prefix_candidates(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
     """Find unhyphenated compounds that start with a name of this text (``Kremlsprecher``
     when ``Kreml`` is a name here) and tag the name as a ``part``."""
