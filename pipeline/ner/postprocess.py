@@ -321,10 +321,30 @@ def join_place_names(text: str, spans: list[Span], places: "_Trie | None", work:
     where the model found part of the name and every span it overlaps lies inside it."""
     if places is None or not spans:
         return spans
+    work = work or Work()
     starts = [sp[0] for sp in spans]
+    # such a name holds a place the model found: it starts there or a few words before
+    cands = set()
+    for s0, _, label, _ in spans:
+        if label != "LOC":
+            continue
+        p, words = s0, 0
+        while True:
+            cands.add(p)
+            q = text.rfind(" ", max(0, p - 40), max(0, p - 1))
+            if q < 0 or words == 3:
+                break
+            p, words = q + 1, words + 1
+    found = []
+    for p in sorted(cands):
+        if _is_boundary(text, p - 1):
+            ends = [e for e in places.ends(text, p, work) if _is_boundary(text, e)]
+            if ends:
+                found.append((p, ends[-1]))
     out, drop = [], set()
-    for s, e in places.finditer(text, work or Work()):
-        if not (_is_boundary(text, s - 1) and _is_boundary(text, e)):
+    taken = -1
+    for s, e in found:
+        if s < taken:
             continue
         lo = bisect.bisect_left(starts, s)
         while lo > 0 and spans[lo - 1][1] > s:
@@ -335,6 +355,7 @@ def join_place_names(text: str, spans: list[Span], places: "_Trie | None", work:
                 and not any(spans[i][:2] == (s, e) for i in inside):
             drop.update(inside)
             out.append((s, e, "LOC", "name"))
+            taken = e
     if not out:
         return spans
     return sorted([sp for i, sp in enumerate(spans) if i not in drop] + out)
