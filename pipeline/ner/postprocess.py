@@ -313,6 +313,10 @@ def extend_particle_names(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+_JOIN_AFTER = re.compile(r" (?:[a-zäöüß]+ ){1,3}[A-ZÄÖÜ]")
+_JOIN_BEFORE = re.compile(r"[A-ZÄÖÜ][\w.’'-]* (?:[a-zäöüß]+ ){1,3}$")
+
+
 def join_place_names(text: str, spans: list[Span], places: "_Trie | None", work: Work | None = None) -> list[Span]:
     """A place name of several words joined by lower-case words that the model cut into
     pieces becomes one place: "Bosnien und Herzegowina" (read as "Bosnien" and
@@ -325,8 +329,9 @@ def join_place_names(text: str, spans: list[Span], places: "_Trie | None", work:
     starts = [sp[0] for sp in spans]
     # such a name holds a place the model found: it starts there or a few words before
     cands = set()
-    for s0, _, label, _ in spans:
-        if label != "LOC":
+    for s0, e0, label, _ in spans:
+        # a lower-case word and a capitalised one after it, or before it
+        if label != "LOC" or not (_JOIN_AFTER.match(text, e0) or _JOIN_BEFORE.search(text, max(0, s0 - 60), s0)):
             continue
         p, words = s0, 0
         while True:
@@ -336,8 +341,9 @@ def join_place_names(text: str, spans: list[Span], places: "_Trie | None", work:
                 break
             p, words = q + 1, words + 1
     found = []
+    first = places.first
     for p in sorted(cands):
-        if _is_boundary(text, p - 1):
+        if first is not None and first.match(text, p) and _is_boundary(text, p - 1):
             ends = [e for e in places.ends(text, p, work) if _is_boundary(text, e)]
             if ends:
                 found.append((p, ends[-1]))
