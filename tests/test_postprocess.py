@@ -456,3 +456,23 @@ def test_a_place_name_joined_by_a_lower_case_word_is_one_place():
     # "Dar" read as an organisation is left as the model read it
     assert got == [("Bosnien und Herzegowina", "LOC"), ("Bosnien", "LOC"), ("Kroatien", "LOC"),
                    ("Trinidad und Tobago", "LOC"), ("Dar", "ORG")]
+
+
+def test_a_person_the_model_saw_in_few_of_its_occurrences_is_a_misread_noun():
+    """"Gelb" tagged once in a football report where it occurs four times more: no
+    person anywhere; "Müller" tagged twice of three stays and is filled in."""
+    from pipeline.ner.postprocess import propagate
+
+    text = ("Müller sah Gelb. Dann sah Schmidt Gelb, auch Weber sah Gelb. Müller lachte. "
+            "Kurz vor Schluss sah Becker Gelb, Müller nicht. Wieder Gelb.")
+    def all_at(word):
+        out, k = [], text.find(word)
+        while k >= 0:
+            out.append((k, k + len(word), "PER", "name"))
+            k = text.find(word, k + 1)
+        return out
+    gelb, mueller = all_at("Gelb"), all_at("Müller")
+    got = propagate(text, sorted([gelb[0]] + mueller[:2]))
+    assert sorted(got) == sorted(mueller)
+    # seen in two of its five occurrences: filled in
+    assert len(propagate(text, sorted(gelb[:2] + mueller[:2]))) == len(gelb) + len(mueller)
