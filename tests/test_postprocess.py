@@ -476,3 +476,17 @@ def test_a_person_the_model_saw_in_few_of_its_occurrences_is_a_misread_noun():
     assert sorted(got) == sorted(mueller)
     # seen in two of its five occurrences: filled in
     assert len(propagate(text, sorted(gelb[:2] + mueller[:2]))) == len(gelb) + len(mueller)
+
+
+def test_a_place_the_model_saw_once_among_many_occurrences_is_a_misread_noun():
+    from pipeline.ner.postprocess import propagate
+
+    text = "Er schoss aufs Tor. Das Tor fiel spät, ein Tor für Bremen. Im Tor stand Wiese, Bremen jubelte."
+    first = text.index("Tor")
+    b = [i for i in range(len(text)) if text.startswith("Bremen", i)]
+    spans = [(first, first + 3, "LOC", "name"), (b[0], b[0] + 6, "LOC", "name")]
+    got = [text[s:e] for s, e, _, _ in propagate(text, spans)]
+    assert got == ["Bremen", "Bremen"]
+    # an organisation is filled in however rarely the model saw it (it misses them more)
+    spans = [(first, first + 3, "ORG", "name")]
+    assert [text[s:e] for s, e, _, _ in propagate(text, spans)] == ["Tor"] * 4

@@ -209,8 +209,8 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
     with a capital are propagated; each surface form takes its majority label. A
     following genitive ``s`` or apostrophe is included in the new span (``Putins``).
     Existing spans are never changed and new spans never overlap them, but for a
-    one-word person the model found in at most a third of its three or more occurrences:
-    a noun it misread, dropped.
+    one-word person or place the model found in at most a third of its three or more
+    occurrences: a noun it misread, dropped.
     """
     labels: dict[str, Counter] = {}
     for s, e, label, kind in spans:
@@ -237,15 +237,20 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
         label = labels[form].most_common(1)[0][0]
         new.append((s, e, label, "name"))
         occupied[s:e] = b"\x01" * (e - s)
-    # a one-word "person" the model saw in at most a third of its occurrences is a noun
-    # it misread ("Tattoos", "Gelb" in a football report): the model finds a person's
-    # surname nearly everywhere. Neither the rest nor the model's own spans of it stay.
-    added = Counter(_propagated_form(text, sp, labels) for sp in new if sp[2] == "PER")
-    rare = {f for f, n in added.items() if " " not in f and n >= 3 and n >= 2 * labels[f]["PER"]}
+    # a one-word person or place the model saw in at most a third of its occurrences is a
+    # noun it misread ("Tattoos", "Gelb" and "Tor" in a football report): the model finds
+    # a surname or a place name nearly everywhere it occurs (organisations it misses more
+    # often). Neither the rest nor the model's own spans of it stay.
+    added = Counter((_propagated_form(text, sp, labels), sp[2]) for sp in new if sp[2] in _RARE_LABELS)
+    rare = {(f, lab) for (f, lab), n in added.items() if " " not in f and n >= 3 and n >= 2 * labels[f][lab]}
     if rare:
-        new = [sp for sp in new if not (sp[2] == "PER" and _propagated_form(text, sp, labels) in rare)]
-        spans = [sp for sp in spans if not (sp[2] == "PER" and sp[3] == "name" and text[sp[0]:sp[1]] in rare)]
+        new = [sp for sp in new if (_propagated_form(text, sp, labels), sp[2]) not in rare]
+        spans = [sp for sp in spans if not (sp[3] == "name" and (text[sp[0]:sp[1]], sp[2]) in rare)]
     return sorted(spans + new)
+
+
+#: labels whose one-word names the model rarely misses where they occur
+_RARE_LABELS = frozenset({"PER", "LOC"})
 
 
 def _propagated_form(text: str, span: Span, labels: dict) -> str:
