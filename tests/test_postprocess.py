@@ -490,3 +490,14 @@ def test_a_place_the_model_saw_once_among_many_occurrences_is_a_misread_noun():
     # an organisation is filled in however rarely the model saw it (it misses them more)
     spans = [(first, first + 3, "ORG", "name")]
     assert [text[s:e] for s, e, _, _ in propagate(text, spans)] == ["Tor"] * 4
+
+
+def test_a_form_the_model_read_under_two_labels_is_a_name_and_is_filled_in():
+    """"Kreml" read once as a person and once as a place among six: the model is unsure of
+    its label, not of its being a name; all six are mentions."""
+    from pipeline.ner.postprocess import propagate
+
+    text = "Kreml sagt ja. Der Kreml. Im Kreml. Vom Kreml. Zum Kreml. Dem Kreml."
+    ks = [i for i in range(len(text)) if text.startswith("Kreml", i)]
+    spans = [(ks[0], ks[0] + 5, "PER", "name"), (ks[1], ks[1] + 5, "LOC", "name")]
+    assert len(propagate(text, spans)) == 6

@@ -243,6 +243,13 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
     # often). Neither the rest nor the model's own spans of it stay.
     added = Counter((_propagated_form(text, sp, labels), sp[2]) for sp in new if sp[2] in _RARE_LABELS)
     rare = {(f, lab) for (f, lab), n in added.items() if " " not in f and n >= 3 and n >= 2 * labels[f][lab]}
+    if rare:  # seen under two labels ("Kreml" as a person and a place) or as the head of
+        # a compound ("Kreml-Sprecher"): a name whose label the model is unsure of
+        seen: dict[str, set[str]] = {}
+        for s, e, lab, _ in spans:
+            seen.setdefault(text[s:e].split("-", 1)[0], set()).add(lab)
+        n_seen = Counter(text[s:e].split("-", 1)[0] for s, e, _, _ in spans)
+        rare = {(f, lab) for f, lab in rare if len(seen.get(f, ())) < 2 and added[(f, lab)] >= 2 * n_seen[f]}
     if rare:
         new = [sp for sp in new if (_propagated_form(text, sp, labels), sp[2]) not in rare]
         spans = [sp for sp in spans if not (sp[3] == "name" and (text[sp[0]:sp[1]], sp[2]) in rare)]
