@@ -171,7 +171,8 @@ def corpus_votes_task(ment_part) -> pd.DataFrame:
     """The corpus pass's votes of one part's mentions (:func:`pipeline.ner.corpus_pass.corpus_votes`)."""
     from .ner.corpus_pass import corpus_votes
 
-    return corpus_votes(read_part(ment_part, ["doc_id", "text", "label", "kind", "norm_text"]))
+    return corpus_votes(read_part(ment_part, ["doc_id", "text", "label", "kind", "norm_text", "start_char",
+                                              "sentence_start"]))
 
 
 def corpus_part_task(doc_part, ment_part, target: str | None, names, cfg: Config):

@@ -32,6 +32,21 @@ def test_the_corpus_pass_leaves_a_common_word_opening_a_sentence_as_a_word():
     assert [s for s, _, _ in names.find(text, [], doc_id="c")] == [text.index("Kurz."), text.index("Kurz sagte")]
 
 
+def test_a_person_found_only_as_the_first_word_of_sentences_is_not_spread():
+    """"Unterdessen" (meanwhile) read as a person at the start of sentences in two
+    articles: an adverb, not looked up in the others; "Obama", once inside a sentence, is."""
+    def at(doc, text, start, sentence_start):
+        return {**_m(doc, text, "PER"), "start_char": start, "sentence_start": sentence_start}
+    rows = [at("a", "Unterdessen", 102, 100), at("b", "Unterdessen", 40, 40),
+            at("a", "Obama", 0, 0), at("b", "Obama", 57, 30)]
+    assert build_corpus_names(rows).labels == {"Obama": "PER"}
+    # the votes of parts summed: the same
+    assert names_from_votes([corpus_votes(rows[::2]), corpus_votes(rows[1::2])]).labels == {"Obama": "PER"}
+    # without sentence offsets nothing is known to stand first: both are spread
+    plain = [{k: v for k, v in r.items() if k in ("doc_id", "text", "label", "kind")} for r in rows]
+    assert set(build_corpus_names(plain).labels) == {"Unterdessen", "Obama"}
+
+
 def test_documents_that_disagree_give_no_label():
     names = build_corpus_names([_m("a", "Tessin", "LOC"), _m("b", "Tessin", "ORG"), _m("c", "Tessin", "LOC"),
                                 _m("a", "Jura", "LOC"), _m("b", "Jura", "ORG")])

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .postprocess import _DETERMINERS, Work, _is_boundary, _preceding_word, _Trie, drop_sentence_adverbs
@@ -100,7 +101,7 @@ def _name_forms(mentions: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
     df = mentions if isinstance(mentions, pd.DataFrame) else pd.DataFrame(list(mentions))
     if df.empty or "text" not in df.columns:
         return pd.DataFrame({"form": pd.Series([], dtype=object), "doc_id": pd.Series([], dtype=object),
-                             "label": pd.Series([], dtype=object)})
+                             "label": pd.Series([], dtype=object), "initial": pd.Series([], dtype=bool)})
     form = df["text"]
     if "norm_text" in df.columns:
         nt = df["norm_text"]
@@ -111,8 +112,19 @@ def _name_forms(mentions: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
     ok = ((kind == "name").to_numpy()
           & form.str[:1].str.isupper().fillna(False).to_numpy(dtype=bool)
           & ((length >= MIN_CHARS) | ((length == 2) & form.str.isupper().fillna(False).to_numpy(dtype=bool))))
+    # the first word of its sentence (the sentence may start with a line break or a quote)
+    if "start_char" in df.columns and "sentence_start" in df.columns:
+        lead = (pd.to_numeric(df["start_char"], errors="coerce")
+                - pd.to_numeric(df["sentence_start"], errors="coerce")).to_numpy(dtype="float64", na_value=np.nan)
+        initial = (lead >= 0) & (lead <= _LEAD_CHARS)
+    else:
+        initial = np.zeros(len(df), dtype=bool)
     return pd.DataFrame({"form": form[ok].astype(object).to_numpy(), "doc_id": df["doc_id"][ok].to_numpy(),
-                         "label": df["label"][ok].astype(object).to_numpy()})
+                         "label": df["label"][ok].astype(object).to_numpy(), "initial": initial[ok]})
+
+
+#: characters a sentence may hold before its first word (line breaks, a quotation mark)
+_LEAD_CHARS = 3
 
 
 def corpus_votes(mentions: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
@@ -123,11 +135,15 @@ def corpus_votes(mentions: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
     summed (:func:`names_from_votes`) are those of the whole run. ``total`` marks the
     per-form rows."""
     f = _name_forms(mentions)
-    d = f.drop_duplicates()
+    d = f[["form", "doc_id", "label"]].drop_duplicates()
     votes = d.groupby(["form", "label"], sort=False, dropna=False).size().rename("n").reset_index()
     totals = (d[["form", "doc_id"]].drop_duplicates().groupby("form", sort=False).size()
               .rename("n").reset_index().assign(label=None, total=True))
-    return pd.concat([totals, votes.assign(total=False)], ignore_index=True)[["form", "label", "n", "total"]]
+    # the documents where the form stands inside a sentence, not only as its first word
+    mid = f.loc[~f["initial"].to_numpy(dtype=bool), ["form", "doc_id"]].drop_duplicates().groupby("form").size()
+    totals["mid"] = totals["form"].map(mid).fillna(0).astype("int64")
+    votes = votes.assign(total=False, mid=0)
+    return pd.concat([totals, votes], ignore_index=True)[["form", "label", "n", "total", "mid"]]
 
 
 def names_from_votes(parts_votes: Iterable[pd.DataFrame], min_docs: int = 2) -> CorpusNames:
@@ -143,6 +159,13 @@ def names_from_votes(parts_votes: Iterable[pd.DataFrame], min_docs: int = 2) -> 
     is_total = v["total"].to_numpy(dtype=bool)
     total = v[is_total].groupby("form", sort=False)["n"].sum()
     keep = total[total >= min_docs]
+    # a one-word form the model found only as the first word of sentences, never inside
+    # one, is an adverb it misread there as a person ("Unterdessen"), not spread further
+    if "mid" in v.columns:
+        mid = v[is_total].groupby("form", sort=False)["mid"].sum()
+        first_only = set(mid.index[(mid.to_numpy() == 0)]) & {f for f in keep.index if " " not in f}
+    else:
+        first_only = set()
     lv = v[~is_total & v["form"].isin(keep.index)]
     if lv.empty:
         return CorpusNames({}, {})
@@ -153,7 +176,8 @@ def names_from_votes(parts_votes: Iterable[pd.DataFrame], min_docs: int = 2) -> 
     second = lv[rank == 1].set_index("form")["n"]
     tied = set(second.index[second.to_numpy() >= best.loc[second.index, "n"].to_numpy()].tolist())
     best_label = best["label"].to_dict()
-    labels = {f: best_label[f] for f in form_order if f in best_label and f not in tied}
+    labels = {f: best_label[f] for f in form_order if f in best_label and f not in tied
+              and not (f in first_only and best_label[f] == "PER")}
     return CorpusNames(labels, {})
 
 
