@@ -19,10 +19,10 @@ import csv
 import gettext
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -140,6 +140,8 @@ class PlaceAdjectives:
     """Folded adjective lemma -> German place name."""
 
     table: dict[str, str] = field(default_factory=dict)
+    #: the same keyed without the umlauts derivation adds ("franzosisch"), for inhabitants
+    plain: dict[str, str] = field(default_factory=dict)
 
     def lookup(self, surface: str) -> tuple[str | None, str]:
         """(place name or None, folded lemma) for a derived word."""
@@ -149,7 +151,6 @@ class PlaceAdjectives:
             if place:
                 return place, cands[0]
         return None, cands[0]
-
 
     def demonym(self, surface: str) -> str | None:
         """The place of an inhabitant noun, through the adjective it shares a stem with:
@@ -169,7 +170,7 @@ class PlaceAdjectives:
             for end in ("ern", "ers", "en", "es", "n", "s"):
                 if f.endswith(end) and len(f) - len(end) >= 4:
                     forms.append(f[: -len(end)])
-        plain = self._plain()
+        plain = self.plain
         for f in dict.fromkeys(forms):
             for end in ("ier", "er", "e", "i", ""):
                 if f.endswith(end) and len(f) - len(end) >= 3:
@@ -178,16 +179,6 @@ class PlaceAdjectives:
                     if place:
                         return place
         return None
-
-    def _plain(self) -> dict[str, str]:
-        """The table keyed without umlauts ("franzosisch"); made on first use."""
-        cached = self.__dict__.get("_plain_table")
-        if cached is None:
-            cached = {}
-            for adj, place in self.table.items():
-                cached.setdefault(_DEUMLAUT.sub(_first, adj), place)
-            object.__setattr__(self, "_plain_table", cached)
-        return cached
 
 
 def _first(m: re.Match) -> str:
@@ -284,7 +275,10 @@ def place_adjectives(path: str | None = None) -> PlaceAdjectives:
     with p.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             table[fold(row["adjective"])] = row["place"]
-    return PlaceAdjectives(table)
+    plain: dict[str, str] = {}
+    for adj, place in table.items():
+        plain.setdefault(_DEUMLAUT.sub(_first, adj), place)
+    return PlaceAdjectives(table, plain)
 
 
 def stem_prefix_match(lemma: str, sorted_keys: list[str]) -> str | None:
