@@ -240,16 +240,15 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
     # a one-word person or place the model saw in at most a third of its occurrences is a
     # noun it misread ("Tattoos", "Gelb" and "Tor" in a football report): the model finds
     # a surname or a place name nearly everywhere it occurs (organisations it misses more
-    # often). Neither the rest nor the model's own spans of it stay.
+    # often). Neither the rest nor the model's own spans of it stay. A form it saw under
+    # two labels ("Kreml" as a person and a place), the head of a compound counted
+    # ("Kreml-Sprecher"), is a name whose label it doubts.
     added = Counter((_propagated_form(text, sp, labels), sp[2]) for sp in new if sp[2] in _RARE_LABELS)
-    rare = {(f, lab) for (f, lab), n in added.items() if " " not in f and n >= 3 and n >= 2 * labels[f][lab]}
-    if rare:  # seen under two labels ("Kreml" as a person and a place) or as the head of
-        # a compound ("Kreml-Sprecher"): a name whose label the model is unsure of
-        seen: dict[str, set[str]] = {}
-        for s, e, lab, _ in spans:
-            seen.setdefault(text[s:e].split("-", 1)[0], set()).add(lab)
-        n_seen = Counter(text[s:e].split("-", 1)[0] for s, e, _, _ in spans)
-        rare = {(f, lab) for f, lab in rare if len(seen.get(f, ())) < 2 and added[(f, lab)] >= 2 * n_seen[f]}
+    seen: dict[str, Counter] = {}
+    for s, e, lab, _ in spans:
+        seen.setdefault(text[s:e].split("-", 1)[0], Counter())[lab] += 1
+    rare = {(f, lab) for (f, lab), n in added.items()
+            if " " not in f and n >= 3 and len(seen[f]) < 2 and n >= 2 * seen[f].total()}
     if rare:
         new = [sp for sp in new if (_propagated_form(text, sp, labels), sp[2]) not in rare]
         spans = [sp for sp in spans if not (sp[3] == "name" and (text[sp[0]:sp[1]], sp[2]) in rare)]
@@ -333,9 +332,9 @@ def extend_particle_names(text: str, spans: list[Span]) -> list[Span]:
             last = text[s:e].rsplit(" ", 1)[-1]
             if last[:1].isupper() and last.lower() in NAME_PARTICLES and len(last) >= 2 and " " in text[s:e]:
                 m = _PARTICLE_TAIL.match(text, e)
-                nxt = starts[bisect.bisect_right(starts, s)] if bisect.bisect_right(starts, s) < len(starts) else None
+                k = bisect.bisect_right(starts, s)  # the next span's start
                 if m and all(w in NAME_PARTICLES for w in m.group(0).split()[:-1]) \
-                        and (nxt is None or nxt >= m.end()) and _is_boundary(text, m.end()):
+                        and (k == len(starts) or starts[k] >= m.end()) and _is_boundary(text, m.end()):
                     e = m.end()
         out.append((s, e, label, kind))
     return out
