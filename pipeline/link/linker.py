@@ -55,8 +55,8 @@ from .aliases import area_keys, area_names, compass_region, countries, inhabitan
     normalize_aliases, place_adjectives, resolve_aliases_path, split_compass, stem_prefix_match
 from .cluster import UnionFind, components, explain
 from .qc import qc_flags
-from .keys import _fold_adjective, adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, is_abbreviation, n_tokens, \
-    name_key, slug, strip_titles, translit_key
+from .keys import _fold_adjective, adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, \
+    is_abbreviation, n_tokens, name_key, slug, strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
 
