@@ -1740,6 +1740,12 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
             if repl.any():
                 cdf.loc[repl, "surface"] = [kn for kn in known if kn is not None]
                 cdf.loc[repl, "oblique"] = 0
+        # an adjective in "-er"/"-es" where the same name is also written with "-e": the
+        # "-e" form is a nominative whatever the noun's gender ("Europäische Zentralbank",
+        # not the dative "Europäischer Zentralbank")
+        forms_of = cdf.groupby("comp", sort=False)["surface"].agg(set).to_dict()
+        weak = [_weak_variant(s_) if lab != "PER" else s_ for s_, lab in zip(cdf["surface"], labs)]
+        cdf["strong"] = [int(w != s_ and w in forms_of[c]) for w, s_, c in zip(weak, cdf["surface"], cdf["comp"])]
         ctry_names = set(ctry.names.values()) if ctry is not None else set()
         is_cn = cdf["surface"].isin(ctry_names).to_numpy()
         has_code = np.zeros(total, dtype=bool)
@@ -1750,9 +1756,9 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
         country_comp = has_code[cdf["comp"].to_numpy()]
         cdf["cldr"] = is_cn.astype(int)
         cdf["rank_tok"] = np.where(country_comp, 0, cdf["ntok"].to_numpy())
-        cdf = cdf.sort_values(["comp", "tier", "cldr", "lower", "rank_tok", "oblique", "freq", "hyphen",
+        cdf = cdf.sort_values(["comp", "tier", "cldr", "lower", "rank_tok", "oblique", "strong", "freq", "hyphen",
                                "surface", "node"],
-                              ascending=[True, True, False, True, False, True, False, True, True, True],
+                              ascending=[True, True, False, True, False, True, True, False, True, True, True],
                               kind="stable")
         best = cdf.drop_duplicates("comp")
         # only inflected forms in the corpus: their adjectives in the nominative where safe
@@ -2050,6 +2056,16 @@ def _uninflected_adjective(surface: str) -> str:
     if 0 < cut <= 2 and surface[-cut:].casefold() == k[-cut:]:
         return surface[:-cut]
     return surface
+
+
+def _weak_variant(surface: str) -> str:
+    """The surface with its non-final words' "-er"/"-es" endings as "-e" ("Europäischer
+    Zentralbank" -> "Europäische Zentralbank"); the surface itself where there are none."""
+    toks = surface.split(" ")
+    if len(toks) < 2:
+        return surface
+    head = [t[:-1] if len(t) > 4 and t[:1].isupper() and t.endswith(("er", "es")) else t for t in toks[:-1]]
+    return " ".join(head + toks[-1:])
 
 
 def _oblique(surface: str) -> int:
