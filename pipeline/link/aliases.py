@@ -237,6 +237,15 @@ def area_keys() -> list[str]:
     return sorted(area_names())
 
 
+def area_of(lemma: str) -> str | None:
+    """The key of the one country or region whose name an adjective's stem starts
+    ("somalisch" -> "somalia"), for stems of five letters or more: shorter ones ("kind"
+    of "kindisch") start too many names of the world's regions."""
+    if len(adjective_stem(lemma)) < 5:
+        return None
+    return stem_prefix_match(lemma, area_keys())
+
+
 def derives_from_place(surface: str, adjs: PlaceAdjectives, doc_keys: Iterable[str] = ()) -> bool:
     """Whether a lower-case derived adjective comes from a place: one of the adjective
     table (also after a compass word, "süditalienisch", or as the end of a compound,
@@ -259,11 +268,8 @@ def derives_from_place(surface: str, adjs: PlaceAdjectives, doc_keys: Iterable[s
             return True
     doc = sorted(set(doc_keys))
     for lem in dict.fromkeys([lemma, last, cut[1] if cut else last]):
-        # areas the text need not name: stems of five letters or more ("kind" of
-        # "kindisch" starts too many names of the world's regions)
-        if len(adjective_stem(lem)) >= 5 and stem_prefix_match(lem, area_keys()):
-            return True
-        if doc and stem_prefix_match(lem, doc):
+        # an area the text need not name, or a place the document names
+        if area_of(lem) or (doc and stem_prefix_match(lem, doc)):
             return True
     return False
 
@@ -298,7 +304,7 @@ def stem_prefix_match(lemma: str, sorted_keys: list[str]) -> str | None:
     # the first parts as place keys fold them (non-final adjective endings: "baden" -> "bad")
     head = " ".join(_fold_adjective(t) for t in lemma.split(" ")[:-1]) + " " if " " in lemma else ""
     stems = [stem]
-    plain = _DEUMLAUT.sub(lambda mt: mt.group(0)[0], stem)
+    plain = _DEUMLAUT.sub(_first, stem)
     if plain != stem and len(plain) >= 4:
         stems.append(plain)
     hits: set[str] = set()

@@ -51,11 +51,11 @@ from .. import schemas
 from ..config import LinkConfig
 from ..errors import ConfigError
 from . import compare as C
-from .aliases import area_keys, area_names, compass_region, countries, inhabitant_place, load_aliases, \
+from .aliases import area_names, area_of, compass_region, countries, inhabitant_place, load_aliases, \
     normalize_aliases, place_adjectives, resolve_aliases_path, split_compass, stem_prefix_match
 from .cluster import UnionFind, components, explain
 from .qc import qc_flags
-from .keys import _fold_adjective, adjective_lemma, adjective_stem, clean_surface, fold, genitive_bases, \
+from .keys import _fold_adjective, adjective_lemma, clean_surface, fold, genitive_bases, \
     is_abbreviation, n_tokens, name_key, slug, strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
@@ -2128,11 +2128,10 @@ def _place_of_form(text: str, lemma: str, own_key: str, adjs, known_places: set[
             pk = name_key(region, "LOC")
             display.setdefault(("LOC", pk), region)
             return pk
-    if len(adjective_stem(lemma)) >= 5:
-        k = stem_prefix_match(lemma, area_keys())
-        if k is not None and k != own_key:
-            display.setdefault(("LOC", k), area_names()[k])
-            return k
+    k = area_of(lemma)
+    if k is not None and k != own_key:
+        display.setdefault(("LOC", k), area_names()[k])
+        return k
     return None
 
 
