@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .postprocess import _DETERMINERS, Work, _is_boundary, _preceding_word, _Trie, drop_sentence_adverbs
+from .postprocess import _DETERMINERS, Work, _is_boundary, _preceding_word, _Trie, is_sentence_adverb
 
 #: shortest form looked up (two characters only for all-caps acronyms such as "EU")
 MIN_CHARS = 3
@@ -87,7 +87,7 @@ class CorpusNames:
                 continue
             if self.labels[form] == "PER" and _preceding_word(text, s).lower() in _DETERMINERS:
                 continue  # "der Koch"
-            if self.labels[form] == "PER" and not drop_sentence_adverbs(text, [(s, e, "PER", "name")]):
+            if self.labels[form] == "PER" and is_sentence_adverb(text, s, e):
                 continue  # "Kurz nach Mitternacht"
             out.append((s, e, self.labels[form]))
         return out

@@ -487,14 +487,25 @@ def is_title(token: str) -> bool:
     return _is_title(token)
 
 
-@lru_cache(maxsize=1 << 16)
-def derives_from_place(word: str, place_names: tuple[str, ...] | list[str]) -> bool:
+def derives_from_place(word: str, place_names: Sequence[str]) -> bool:
     """Whether a lower-case derived adjective comes from a known place or one the
-    document names (:func:`pipeline.link.aliases.derives_from_place`)."""
+    document names (:func:`pipeline.link.aliases.derives_from_place`). What needs no
+    document is cached by the word alone."""
+    if _derives_from_known_place(word):
+        return True
+    if not place_names:
+        return False
     from ..link.aliases import derives_from_place as derives, place_adjectives
     from ..link.keys import name_key
 
     return derives(word, place_adjectives(), [name_key(n, "LOC") for n in place_names])
+
+
+@lru_cache(maxsize=1 << 16)
+def _derives_from_known_place(word: str) -> bool:
+    from ..link.aliases import derives_from_place as derives, place_adjectives
+
+    return derives(word, place_adjectives())
 
 
 @lru_cache(maxsize=1)

@@ -816,15 +816,12 @@ def drop_sentence_adverbs(text: str, spans: list[Span]) -> list[Span]:
     word (spaCy's German stop words: "kurz", "lange", "gleich") and that a preposition or
     an adverb of time follows is that word, not the person of that name found elsewhere:
     "Kurz nach Mitternacht" beside "Sebastian Kurz"; "Kurz sagte" stays."""
-    out = []
-    for sp in spans:
-        s, e, label, kind = sp
-        if label == "PER" and kind == "name" and _is_common_word(text[s:e]) and _sentence_start(text, s):
-            nxt = _next_word(text, e)
-            if nxt in _ADVERBIAL_NEXT:
-                continue
-        out.append(sp)
-    return out
+    return [sp for sp in spans if not (sp[2] == "PER" and sp[3] == "name" and is_sentence_adverb(text, sp[0], sp[1]))]
+
+
+def is_sentence_adverb(text: str, s: int, e: int) -> bool:
+    """Whether the word at [s, e) is such an adverb (see :func:`drop_sentence_adverbs`)."""
+    return _is_common_word(text[s:e]) and _sentence_start(text, s) and _next_word(text, e) in _ADVERBIAL_NEXT
 
 
 def _is_common_word(form: str) -> bool:
