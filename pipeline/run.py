@@ -76,9 +76,10 @@ def process_batch(
     raw: list[RawDoc], tagger: NerTagger, cfg: Config, timings: Timings | None = None,
     extra: tuple[str, ...] | list[str] = (), on_doc: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Normalize and tag one batch. Returns (documents, mentions); mentions carry two
-    extra columns for the linker: ``next_chars`` (to find "Name (ABBR)" definitions) and
-    ``norm_text`` (the span as the model saw it, to build name keys from).
+    """Normalize and tag one batch. Returns (documents, mentions); mentions carry three
+    extra columns for the linker: ``next_chars`` (to find "Name (ABBR)" definitions),
+    ``prev_chars`` (the article before a name) and ``norm_text`` (the span as the model
+    saw it, to build name keys from).
     ``on_doc(docs, words)`` is called as documents are tagged (the documents that need no
     tagging, empty or unreadable ones, count at the end), for a progress display."""
     timings = timings or Timings()

@@ -22,6 +22,17 @@ def test_run_on_texts_returns_typed_tables():
     assert res.mentions["start_char"].dtype == "int64"
 
 
+def test_canonical_names_take_the_gender_the_articles_in_the_text_show():
+    """The article before a name reaches the linker: "der Deutsche Bundestag" is shown as
+    "Deutscher Bundestag", "das Rote Kreuz" as "Rotes Kreuz"; "die Europäische Union" keeps
+    its form."""
+    res = run({"a": "Der Deutsche Bundestag hat abgestimmt. Im Deutschen Bundestag gab es Streit. "
+                    "Das Rote Kreuz half, die Europäische Union zahlte."})
+    names = set(res.entities["canonical_name"])
+    assert {"Deutscher Bundestag", "Rotes Kreuz", "Europäische Union"} <= names, names
+    assert "prev_chars" not in res.mentions.columns  # the linker's column is not output
+
+
 def test_run_on_mapping_and_dataframe():
     res = run({"a": "Olaf Scholz reiste nach Rom.", "b": "Scholz kam zurück."})
     assert list(res.documents["doc_id"]) == ["a", "b"]

@@ -480,6 +480,7 @@ class _InDocument:
     pair_scope: pd.DataFrame
     short_forms: dict[str, set[str]]
     abbr_global: list
+    articles: np.ndarray  # (surfaces, 4): mentions after "der", "die", "das", "den"
 
 
 def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u: list[str],
@@ -501,7 +502,7 @@ def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u
     # surfaces that look like an abbreviation ("UNO", "EU")
     abbr_u = np.array([use_abbr and (len(t) <= 10 or len(t.strip()) <= 10) and is_abbreviation(t) for t in S.text],
                       dtype=bool)
-    cols = ["start_char"] + (["end_char", "next_chars", "mention_id"] if use_abbr else []) + \
+    cols = ["start_char", "prev_chars"] + (["end_char", "next_chars", "mention_id"] if use_abbr else []) + \
         ([] if cfg.cross_document else ["doc_id"])
     spill = None if P.spill is None else str(P.spill)
     args = []
@@ -517,6 +518,7 @@ def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u
     short_forms: dict[str, set[str]] = {}  # full key -> translit keys used alone for it
     defs: dict[tuple[str, str], dict[str, list]] = {}
     scopes: list[pd.DataFrame] = []
+    articles = np.zeros(len(S.text) * len(_ARTICLES_BEFORE), dtype=np.int64)
     # one part is worked on here: a task would only add the trip to a worker and back
     for i, r in enumerate((mapper if mapper is not None and len(args) > 1 else _local_map)(
             _in_document_task, args, common)):
@@ -534,6 +536,7 @@ def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u
             P.put(i, p=p, partial=r["partial"], abbr=r["abbr"], aff=r["aff"])
         else:
             P.put(i, p=p)
+        np.add.at(articles, r["articles"][0], r["articles"][1])
         for k, v in r["short_forms"].items():
             short_forms.setdefault(k, set()).update(v)
         for key, longs_ in r["defs"].items():
@@ -559,7 +562,7 @@ def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u
             (lk, ev), = longs_.items()
             abbr_global.append((lab, sk, lk, (ev[0], tuple(ev[1]))))
     return _InDocument(lk_pairs=lk_pairs, first_s=first_s, pair_scope=pair_scope, short_forms=short_forms,
-                       abbr_global=abbr_global)
+                       abbr_global=abbr_global, articles=articles.reshape(-1, len(_ARTICLES_BEFORE)))
 
 
 @dataclass(frozen=True)
@@ -586,7 +589,8 @@ def _in_document_task(i: int, src, cols: list[str], spill: str | None, s, d, S: 
     surface and document codes ``s``, ``d``, or None to read them from ``spill``).
     Returns the part's distinct (label, key) pairs in order of first mention (as
     "label<SEP>key", with the surface of each one's first mention), its short forms and
-    abbreviation definitions, and per mention the local pair code, partial-name level,
+    abbreviation definitions, the articles before its names (``articles``: codes
+    surface * 4 + article, :data:`_ARTICLES_BEFORE`, and their counts), and per mention the local pair code, partial-name level,
     short-form flag and affiliation; with ``spill`` those arrays are written there
     (``plocal``, ``partial``, ``abbr``, ``aff``) instead of returned."""
     if spill is not None:
@@ -629,19 +633,48 @@ def _in_document_task(i: int, src, cols: list[str], spill: str | None, s, d, S: 
     defs: dict[tuple[str, str], dict[str, list]] = {}
     if cfg.abbreviations and "next_chars" in m.columns:
         _abbreviations(m, S, abbr_u, s, is_deriv, lab_m, key_m, d, abbr_m, affiliation, defs)
+    articles = _articles_before(m, s, lab_m, is_deriv)
     lk_loc, lk_uniq = pd.factorize(pd.Series(lab_m + _SEP + key_m, dtype=object), sort=False)
     first = np.unique(lk_loc, return_index=True)[1]
     scope = None
     if not cfg.cross_document:
         scope = pd.factorize(pd.Series(_shared_objects(m["doc_id"].astype(str))), sort=True)[0].astype(np.int64)
     out = {"pairs": np.asarray(lk_uniq, dtype=object).tolist(), "first_s": [int(x) for x in s[first]],
-           "short_forms": short_forms, "defs": defs, "scope": scope,
+           "short_forms": short_forms, "defs": defs, "scope": scope, "articles": articles,
            "p": lk_loc.astype(np.int32), "partial": partial, "abbr": abbr_m, "aff": affiliation}
     if spill is not None:
         for name, a in (("plocal", out["p"]), ("partial", partial), ("abbr", abbr_m), ("aff", affiliation)):
             np.save(_spilled(spill, i, name), a, allow_pickle=a.dtype == object)
         out.update(p=None, partial=None, abbr=None, aff=None)
     return out
+
+
+#: the definite articles counted before names (their order is their code)
+_ARTICLES_BEFORE = ("der", "die", "das", "den")
+_ARTICLE_BEFORE = re.compile("(?:^|\\W)(der|die|das|den)\\s+[„“\"»«‚']?$", re.IGNORECASE)
+_ARTICLE_CODE = {a: i for i, a in enumerate(_ARTICLES_BEFORE)}
+
+
+def _articles_before(m: pd.DataFrame, s: np.ndarray, lab_m: np.ndarray, is_deriv: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The definite articles right before a part's non-person names, from the optional
+    ``prev_chars`` column: (codes surface * 4 + article, counts)."""
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if "prev_chars" not in m.columns:
+        return none
+    idx = np.nonzero(~is_deriv & (lab_m != "PER"))[0]
+    if not len(idx):
+        return none
+    prev = m["prev_chars"].to_numpy(dtype=object)[idx]
+    code = np.full(len(idx), -1, dtype=np.int64)
+    for j, x in enumerate(prev.tolist()):
+        if isinstance(x, str) and x:
+            hit = _ARTICLE_BEFORE.search(x)
+            if hit:
+                code[j] = _ARTICLE_CODE[hit.group(1).casefold()]
+    ok = code >= 0
+    u, n = np.unique(s[idx[ok]].astype(np.int64) * len(_ARTICLES_BEFORE) + code[ok], return_counts=True)
+    return u, n.astype(np.int64)
 
 
 @dataclass(eq=False)
@@ -677,6 +710,7 @@ class LinkContext:
     prev_edges: list[tuple[int, int]]
     short_forms: dict[str, set[str]]
     abbr_global: list
+    articles: np.ndarray  # per surface, mentions after "der", "die", "das", "den"
     forbidden_pairs: set[tuple[str, str]]
     uf: UnionFind
 
@@ -942,7 +976,8 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
         pair_nodes=pair_scope.assign(node=pair_node), nodes=nodes, groups=groups, model_labels=model_labels,
         display=display, forced_canonical=forced_canonical, alias_hits=alias_hits,
         country_of_pair=country_of_pair, prev_rows=prev_rows, prev_edges=prev_edges,
-        short_forms=D.short_forms, abbr_global=D.abbr_global, forbidden_pairs=forbidden_pairs, uf=uf)
+        short_forms=D.short_forms, abbr_global=D.abbr_global, articles=D.articles,
+        forbidden_pairs=forbidden_pairs, uf=uf)
 
 
 def _node_pass(P: MentionParts, cfg: LinkConfig, node_codes: np.ndarray, pair_code: np.ndarray,
@@ -1768,6 +1803,10 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
             tokens = _corpus_tokens(S.stripped)
             names = [_nominative(nm, tokens) if ob else nm
                      for nm, ob in zip(names, best["oblique"].tolist())]
+        # "Deutsche Bundestag" -> "Deutscher Bundestag" where the articles show the gender
+        names = _citation_forms(names, best["comp"].to_numpy(),
+                                np.asarray(node_label, dtype=object)[best["node"].to_numpy()],
+                                g_comp, g_s, S.stripped, ctx.articles, ctx.is_deriv_u)
         canon = dict(zip(best["comp"].tolist(), names))
         anchor_of = dict(zip(best["comp"].tolist(), best["node"].tolist()))
     else:
@@ -2066,6 +2105,105 @@ def _weak_variant(surface: str) -> str:
         return surface
     head = [t[:-1] if len(t) > 4 and t[:1].isupper() and t.endswith(("er", "es")) else t for t in toks[:-1]]
     return " ".join(head + toks[-1:])
+
+
+#: adjectives without a derivational suffix that open names ("Rotes Kreuz", "Kalter Krieg")
+_PLAIN_ADJECTIVES = frozenset(
+    "alt arm blau braun dunkel fern frei frueh gelb gross gruen gut heilig hell hinter hoch hoh jung kalt "
+    "klein kurz lang mittler nah neu nieder ober rot schoen schwarz still suess tief tot unter vorder warm "
+    "weiss wild".split())
+
+
+#: adjective suffixes no other language's words end in
+_SURE_ADJ_SUFFIXES = ("isch", "lich", "igt", "aer", "bar", "sam", "haft", "deutsch")
+
+
+def _adjective_stem(stem: str, inflected: bool) -> bool:
+    """Whether a folded stem ("europaeisch", "rot", "zweit", "vereinigt") is an
+    adjective's. A suffix other languages' words also end in ("international", but
+    "Delaware", "Finale", "Executive") counts only where the word is ``inflected`` (its
+    "-en" form is attested)."""
+    if (stem.endswith(_SURE_ADJ_SUFFIXES) or _PARTICIPLE.match(stem) or stem in _ORDINALS
+            or stem in _PLAIN_ADJECTIVES):
+        return True
+    return inflected and stem.endswith(_ADJ_STEM_SUFFIXES)
+
+
+def _adjective_e(token: str, tokens: frozenset[str]) -> bool:
+    """A capitalised adjective in the weak "-e" form ("Deutsche", "Rote", "Zweite");
+    ``tokens``: the corpus's capitalised tokens (:func:`_corpus_tokens`)."""
+    return (len(token) >= 4 and token[:1].isupper() and token.isalpha() and token.endswith("e")
+            and _adjective_stem(fold(token[:-1]), token + "n" in tokens))
+
+
+def _head_of(name: str, tokens: frozenset[str]) -> int | None:
+    """The index of the noun after a name's opening "-e" adjectives ("Deutsche Rote
+    Kreuz" -> 2); None where the name opens with none."""
+    toks = name.split(" ")
+    i = 0
+    while i < len(toks) - 1 and _adjective_e(toks[i], tokens) and toks[i + 1][:1].isupper():
+        i += 1
+    return i or None
+
+
+def _gender_votes(surface: str, head: str, counts: np.ndarray, tokens: frozenset[str]) -> tuple[int, int, int]:
+    """(masculine, neuter, feminine or plural) votes of the articles before one surface
+    of an entity whose name's head noun is ``head``: "der/das/die" before the "-e" form
+    ("der Deutsche Bundestag": masculine), "den" before the "-en" form or the noun alone
+    where the noun ends in no "-n" ("den Deutschen Bundestag", "den Bundestag":
+    masculine; "den Vereinten Nationen" may be a dative plural), "das"/"die" before the
+    noun alone. "der" before the noun alone may be a feminine dative and counts for none."""
+    der, die, das, den = (int(x) for x in counts)
+    toks = surface.split(" ")
+    if len(toks) >= 2 and toks[1][:1].isupper():
+        if _adjective_e(toks[0], tokens):
+            return der, das, die
+        if toks[0].endswith("en") and _adjective_stem(fold(toks[0][:-2]), True):
+            noun = next((t for t in toks[1:] if not (t.endswith("en") and _adjective_stem(fold(t[:-2]), True))),
+                        toks[-1])
+            return (0 if noun.endswith("n") else den), 0, 0
+        return 0, 0, 0
+    if surface == head:
+        return (0 if head.endswith("n") else den), das, die
+    return 0, 0, 0
+
+
+def _citation_forms(names: list[str], comps: np.ndarray, labels: np.ndarray, g_comp: np.ndarray,
+                    g_s: np.ndarray, stripped: list[str], articles: np.ndarray, is_deriv_u: np.ndarray
+                    ) -> list[str]:
+    """Non-person names that open with adjectives in "-e" (the form after "der/die/das":
+    "Deutsche Bundestag") in the citation form, strong for the head noun's gender, where
+    the articles before the entity's mentions show it (:func:`_gender_votes`, a majority
+    over the other two): masculine "Deutscher Bundestag", neuter "Rotes Kreuz"; feminine
+    and plural names, and names whose gender the corpus does not show, keep the "-e".
+    ``names[i]`` is the name of component ``comps[i]``."""
+    want: dict[int, int] = {}
+    heads: dict[int, int] = {}
+    if not articles.any():
+        return names
+    tokens = _corpus_tokens(stripped)
+    for i, (c, nm, lab) in enumerate(zip(comps.tolist(), names, labels.tolist())):
+        h = _head_of(nm, tokens) if lab != "PER" else None
+        if h is not None:
+            want[c], heads[c] = i, h
+    if not want:
+        return names
+    sel = np.isin(g_comp, np.fromiter(want, dtype=np.int64))
+    pairs = pd.DataFrame({"c": g_comp[sel], "s": g_s[sel]}).drop_duplicates()
+    votes = {c: np.zeros(3, dtype=np.int64) for c in want}
+    for c, s_ in zip(pairs["c"].tolist(), pairs["s"].tolist()):
+        if is_deriv_u[s_] or not articles[s_].any():
+            continue
+        nm = names[want[c]]
+        votes[c] += _gender_votes(stripped[s_], nm.split(" ")[heads[c]], articles[s_], tokens)
+    out = list(names)
+    for c, i in want.items():
+        m, n, f = votes[c].tolist()
+        ending = "r" if m > n + f else "s" if n > m + f else ""
+        if ending:
+            toks = names[i].split(" ")
+            out[i] = " ".join([t + ending for t in toks[:heads[c]]] + toks[heads[c]:])
+    return out
 
 
 def _oblique(surface: str) -> int:

@@ -4,7 +4,9 @@ documents.
 The tagger gives spans in the normalised text the model saw; :func:`mention_row` maps
 one back to the original text (``pipeline.normalize.to_original``) and adds what the
 linker needs besides the output columns: ``next_chars`` (to find "Name (ABBR)"
-definitions) and ``norm_text`` (the span as the model saw it). :func:`corpus_part` runs
+definitions), ``prev_chars`` (the article before a name: "der Deutsche Bundestag" gives
+the gender its canonical name is inflected for) and ``norm_text`` (the span as the model
+saw it). :func:`corpus_part` runs
 :mod:`pipeline.ner.corpus_pass` over one part of a run's documents
 (:func:`pipeline.finish.corpus_pass_parts` over all of them).
 """
@@ -22,6 +24,8 @@ from ..normalize import normalize_text, to_original
 
 #: characters after a mention kept for the linker ("Name (ABBR)")
 NEXT_CHARS = 4
+#: characters before a mention kept for the linker (an article and a quotation mark: "der „")
+PREV_CHARS = 6
 
 
 def mention_row(doc_id: str, text: str, norm, start: int, end: int, label: str, kind: str, sent: int,
@@ -36,6 +40,7 @@ def mention_row(doc_id: str, text: str, norm, start: int, end: int, label: str, 
         "start_char": ostart, "end_char": oend, "text": surface, "label": label, "kind": kind,
         "title": (title.strip(" ,;:.") or None) if title else None,
         "next_chars": text[oend : oend + NEXT_CHARS],
+        "prev_chars": text[max(0, ostart - PREV_CHARS) : ostart],
         # what the model saw: mojibake repaired, entities unescaped, tags and invisible
         # characters gone; the linker keys names on this form
         "norm_text": norm.text[start:end],
@@ -56,9 +61,10 @@ def sentence_bounds(norm, starts: list[int]) -> list[tuple[int, int]]:
 
 
 def mention_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The mentions table of mention rows, with the linker's two extra columns."""
+    """The mentions table of mention rows, with the linker's three extra columns."""
     mentions = schemas.conform(pd.DataFrame(rows), "mentions")
     mentions["next_chars"] = [r["next_chars"] for r in rows]
+    mentions["prev_chars"] = [r["prev_chars"] for r in rows]
     mentions["norm_text"] = [r["norm_text"] for r in rows]
     return mentions
 

@@ -110,6 +110,45 @@ def test_canonical_name_is_a_nominative_correctly_cased_full_form(link_cfg):
     assert by_text(linked)["Vereinten Nationen"] == {"ORG:vereinte-nationen"}
 
 
+def test_canonical_name_in_the_strong_form_the_articles_before_its_mentions_show(link_cfg):
+    """ "der Deutsche Bundestag" -> "Deutscher Bundestag" (the citation form), from the
+    article before a mention: only where it tells the gender, and only for German
+    adjectives of non-person names."""
+    org = lambda t, lab="ORG": (t, lab)  # noqa: E731
+    docs = [
+        # masculine: "den Bundestag" (no dative plural: the noun ends in no -n); "im",
+        # "der Bundestag" (may be a feminine dative) tell nothing
+        ("d1", [("im ", org("Deutschen Bundestag")), ("den ", org("Bundestag")), ("der ", org("Bundestag"))]),
+        # neuter, two adjectives: "das Deutsche Rote Kreuz"
+        ("d2", [("das ", org("Deutsche Rote Kreuz")), ("des ", org("Deutschen Roten Kreuzes"))]),
+        # feminine: unchanged
+        ("d3", [("die ", org("Europäische Union")), ("der ", org("Europäischen Union"))]),
+        # "den" before "-en" and a noun in "-n": a dative plural may be meant, unchanged
+        ("d4", [("den ", org("Vereinten Nationen")), ("die ", org("Vereinten Nationen"))]),
+        # a place, after a quotation mark: "das „Rote Meer"
+        ("d5", [("das „", org("Rote Meer", "LOC"))]),
+        # a foreign word that only looks like an adjective ("der" is a feminine dative here)
+        ("d6", [("der ", org("Delaware River Port Authority"))]),
+        # "-al" counts only where the word is also inflected in the corpus
+        ("d7", [("der ", org("Nationale Sicherheitsrat"))]),
+        ("d8", [("der ", org("Internationale Strafgerichtshof")), ("des ", org("Internationalen Gerichts"))]),
+        # the articles disagree: no majority, unchanged
+        ("d9", [("das ", org("Weiße Haus", "LOC")), ("der ", org("Weiße Haus", "LOC"))]),
+        # persons keep their form
+        ("d10", [("der ", ("Große Karl", "PER"))]),
+    ]
+    m = mentions(*[(d, [it for _, it in items]) for d, items in docs])
+    m["prev_chars"] = [prev for _, items in docs for prev, _ in items]
+    linked, ents = link(m, link_cfg)
+    names = set(ents["canonical_name"])
+    assert {"Deutscher Bundestag", "Deutsches Rotes Kreuz", "Europäische Union", "Vereinte Nationen",
+            "Rotes Meer", "Delaware River Port Authority", "Nationale Sicherheitsrat",
+            "Internationaler Strafgerichtshof", "Weiße Haus", "Große Karl"} <= names, names
+    # without the column the "-e" form stays
+    _, ents = link(m.drop(columns="prev_chars"), link_cfg)
+    assert {"Deutsche Bundestag", "Deutsche Rote Kreuz", "Rote Meer"} <= set(ents["canonical_name"])
+
+
 def test_upper_case_form_preferred_to_a_lower_case_one(link_cfg):
     m = mentions(("d1", [("bundestag", "ORG"), ("bundestag", "ORG")]), ("d2", [("Bundestag", "ORG")]))
     linked, ents = link(m, link_cfg)
