@@ -33,6 +33,18 @@ def test_canonical_names_take_the_gender_the_articles_in_the_text_show():
     assert "prev_chars" not in res.mentions.columns  # the linker's column is not output
 
 
+def test_sources_of_an_attribution_line_are_found_and_carried_into_the_text():
+    """"Quelle: Sputnik" names an organisation the model does not know; the article's
+    other "Sputnik" (in "Laut Sputnik ...") then gets it too, and the byline's author
+    and the photographer are persons."""
+    res = run({"a": "Laut Sputnik besichtigten Putin und Kim den Weltraumbahnhof.\n"
+                    "Quelle: Sputnik © Artem Geodakjan\n\nMinh Duc (Laut RT, Sputnik)"})
+    got = {(t, lab) for t, lab in zip(res.mentions["text"], res.mentions["label"])}
+    assert {("Sputnik", "ORG"), ("RT", "ORG"), ("Artem Geodakjan", "PER"), ("Minh Duc", "PER")} <= got
+    assert (res.mentions["text"] == "Sputnik").sum() == 3
+    assert res.mentions.loc[res.mentions["text"] == "Sputnik", "entity_id"].nunique() == 1
+
+
 def test_run_on_mapping_and_dataframe():
     res = run({"a": "Olaf Scholz reiste nach Rom.", "b": "Scholz kam zurück."})
     assert list(res.documents["doc_id"]) == ["a", "b"]

@@ -501,3 +501,34 @@ def test_a_form_the_model_read_under_two_labels_is_a_name_and_is_filled_in():
     ks = [i for i in range(len(text)) if text.startswith("Kreml", i)]
     spans = [(ks[0], ks[0] + 5, "PER", "name"), (ks[1], ks[1] + 5, "LOC", "name")]
     assert len(propagate(text, spans)) == 6
+
+
+def _credits(text, spans=()):
+    from pipeline.ner.model import is_known_place
+    from pipeline.ner.postprocess import credit_lines
+
+    return [(text[s:e], lab) for s, e, lab, _ in credit_lines(text, list(spans), is_place=is_known_place)]
+
+
+def test_attribution_lines_name_their_sources_and_photographers():
+    assert _credits("Quelle: Sputnik © Artem Geodakjan") == [("Sputnik", "ORG"), ("Artem Geodakjan", "PER")]
+    assert _credits("    Quelle: AFP, dpa, AP") == [("AFP", "ORG"), ("dpa", "ORG"), ("AP", "ORG")]
+    assert _credits("Foto: Getty Images") == [("Getty Images", "ORG")]
+    # a byline before a bracket of sources is the author; a place before one is a dateline
+    assert _credits("Minh Duc (Laut RT, Sputnik)") == [("Minh Duc", "PER"), ("RT", "ORG"), ("Sputnik", "ORG")]
+    assert _credits("New York (AP)") == [("AP", "ORG")]
+    # without a cue a bracket of sources holds acronyms only
+    assert _credits("Der Kanzler reiste ab. (AFP, dpa)") == [("AFP", "ORG"), ("dpa", "ORG")]
+    assert _credits("Mehr zum Thema (Update)") == []
+    # a two-word name that may be a person or a firm is left to the model
+    assert _credits("Bild: REUTERS/Fabrizio Bensch") == [("REUTERS", "ORG")]
+
+
+def test_a_credit_with_a_word_that_is_no_name_adds_nothing_and_the_model_keeps_its_spans():
+    assert _credits("Foto: privat") == []
+    assert _credits("Kommentar (0)") == []
+    assert _credits("Fotostrecke (12 Bilder)") == []
+    # running text is no credit line
+    assert _credits("Die Quelle: ein Bericht der Regierung.") == []
+    text = "Quelle: Sputnik"
+    assert _credits(text, [(8, 15, "MISC", "name")]) == [("Sputnik", "MISC")]

@@ -28,6 +28,7 @@ from .postprocess import (
     Work,
     WorkLimitExceeded,
     complete_names,
+    credit_lines,
     extend_surnames,
     drop_common_nouns,
     drop_sentence_adverbs,
@@ -446,6 +447,7 @@ class NerTagger:
         spans = join_place_names(text, sorted(spans), joined_place_names(), work)
         if self.cfg.surnames:
             spans = extend_surnames(text, spans, is_title=is_title, country=is_country, work=work)
+        spans = credit_lines(text, spans, is_place=is_known_place)
         if self.cfg.propagate:
             spans = propagate(text, spans, work)
             if self.cfg.parts:
@@ -530,6 +532,17 @@ def is_place_name(form: str) -> bool:
     key = name_key(form, "LOC")
     # regions of fewer than five letters name too many first elements ("Mon", "Nord")
     return key in countries().by_key or (len(key) >= 5 and key in area_names())
+
+
+@lru_cache(maxsize=1 << 12)
+def is_known_place(form: str) -> bool:
+    """A place name :func:`is_place_name` knows, or a city or region of the gazetteer."""
+    from ..places import gazetteer
+
+    if is_place_name(form):
+        return True
+    g = gazetteer()
+    return form in g.cities or form in g.regions
 
 
 @lru_cache(maxsize=1)

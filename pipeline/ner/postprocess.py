@@ -259,6 +259,106 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
 _RARE_LABELS = frozenset({"PER", "LOC"})
 
 
+# --------------------------------------------------------------------------- credit lines
+
+#: a line that credits its sources: "Quelle: Sputnik © Artem Geodakjan", "Foto: AFP / dpa"
+_CREDIT_LINE = re.compile(r"[ \t]*(?:Quellen?|Fotos?|Bild(?:er)?|Grafik|Video|Karte|Mit Material von)[ \t]*:"
+                          r"[ \t]*(?P<list>[^\n]{1,100}?)[ \t]*$", re.MULTILINE)
+#: a line ending in a bracket of sources: "Minh Duc (Laut RT, Sputnik)", "(AFP, dpa)"; the
+#: words before the bracket, when they are the whole line, may be the author
+_CREDIT_BRACKET = re.compile(r"^[ \t]*(?P<by>[^()\n]{0,200}?)[ \t]*\([ \t]*(?P<cue>(?:[Ll]aut|Quellen?:|[Mm]it Material von)"
+                             r"[ \t]+)?(?P<list>[^()\n]{1,80}?)[ \t]*\)[ \t]*$", re.MULTILINE)
+_CREDIT_SEP = re.compile(r"\s*(?:,|;|/|&|\bund\b|©)\s*")
+#: words of a credit that name no source
+_CREDIT_FILLERS = frozenset(
+    "archiv archivbild privat screenshot screenshots symbolbild symbolfoto montage collage handout illustration "
+    "grafik karte video foto fotos bild bilder text quelle quellen material agenturen agentur pressebild "
+    "hersteller red redaktion".split())
+#: words that make a credit an organisation rather than a photographer ("Getty Images")
+_CREDIT_ORG_WORDS = frozenset("images image press presse news media agency agentur online tv photo photos "
+                              "pictures picture stock".split())
+_CREDIT_TOKEN = re.compile(r"[A-ZÄÖÜ][\w'’.-]*\w|[A-ZÄÖÜ]", re.UNICODE)
+
+
+def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
+    """Sources and authors in attribution lines, annotated like running text: a line
+    "Quelle: X, Y" / "Foto: X" gives X and Y as organisations (one word, an acronym, or
+    words such as "Images", "Press": "Getty Images"), a photographer after "©" ("©
+    Artem Geodakjan") as a person; a line ending in a bracket of sources ("(AFP,
+    dpa)", "(Laut RT, Sputnik)") gives them too, and the two or three capitalised words
+    before the bracket, when they are the whole line, as its author ("Minh Duc", not
+    where ``is_place(words)`` says they are a place, "New York (AP)"). Without a cue
+    ("Laut", "Quelle:") a bracket counts only where its items are acronyms ("(AFP, dpa)";
+    "(Update)" is none). A credit the model tagged keeps the model's span; a list with a
+    word that is no name ("Foto: privat", "(Teil 2)") adds nothing."""
+    taken = sorted((s, e) for s, e, _, _ in spans)
+    starts = [s for s, _ in taken]
+
+    def free(s: int, e: int) -> bool:
+        i = bisect.bisect_left(starts, e)
+        return not any(ts < e and te > s for ts, te in taken[max(0, i - 8):i])
+
+    new: list[Span] = []
+
+    def add(items: list[tuple[int, int, str]]) -> None:
+        for s, e, lab in items:
+            if free(s, e):
+                new.append((s, e, lab, "name"))
+
+    for m in _CREDIT_LINE.finditer(text):
+        items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=False)
+        if items:
+            add(items)
+    for m in _CREDIT_BRACKET.finditer(text):
+        items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=m.group("cue") is None)
+        if not items:
+            continue
+        add(items)
+        by = m.group("by")
+        toks = by.split()
+        if (2 <= len(toks) <= 3 and all(_CREDIT_TOKEN.fullmatch(t) and not t.isupper() for t in toks)
+                and not any(t.casefold() in _CREDIT_ORG_WORDS or t.casefold() in _CREDIT_FILLERS for t in toks)
+                and not (is_place is not None and (is_place(by) or any(is_place(t) for t in toks)))):
+            add([(m.start("by"), m.start("by") + len(by), "PER")])
+    return sorted(spans + new) if new else spans
+
+
+def _credit_items(text: str, a: int, b: int, acronyms_only: bool) -> list[tuple[int, int, str]]:
+    """The sources of a credit list ``text[a:b]`` as (start, end, label); empty where one
+    of its items is no name."""
+    out = []
+    pos = a
+    after_copyright = False
+    for sep in list(_CREDIT_SEP.finditer(text, a, b)) + [None]:
+        e = sep.start() if sep is not None else b
+        item = text[pos:e]
+        if item.strip():
+            s0 = pos + len(item) - len(item.lstrip())
+            e0 = s0 + len(item.strip())
+            form = text[s0:e0]
+            toks = form.split()
+            lower_acronym = form.isalpha() and form.islower() and 2 <= len(form) <= 4
+            if acronyms_only:
+                ok = (form.isalpha() and form.isupper() and 2 <= len(form) <= 6) or lower_acronym
+            else:
+                ok = (1 <= len(toks) <= 4 and all(_CREDIT_TOKEN.fullmatch(t) for t in toks)) or lower_acronym
+            if not ok or any(t.casefold() in _CREDIT_FILLERS for t in toks):
+                return []
+            named = len(toks) > 1 and not any(t.isupper() or t.casefold() in _CREDIT_ORG_WORDS for t in toks)
+            if not named:
+                out.append((s0, e0, "ORG"))
+            elif after_copyright and len(toks) <= 3:  # a photographer
+                out.append((s0, e0, "PER"))
+            # other names of two or more words may be people or firms ("Fabrizio Bensch",
+            # "Deutsche Bank"): left to the model
+        after_copyright = sep is not None and "©" in sep.group(0)
+        if sep is not None:
+            pos = sep.end()
+    if acronyms_only and not any(text[s:e].isupper() for s, e, _ in out):
+        return []
+    return out
+
+
 def _propagated_form(text: str, span: Span, labels: dict) -> str:
     """The name form a propagated span copies (its text, without the genitive it took)."""
     form = text[span[0]:span[1]]
