@@ -532,3 +532,38 @@ def test_a_credit_with_a_word_that_is_no_name_adds_nothing_and_the_model_keeps_i
     assert _credits("Die Quelle: ein Bericht der Regierung.") == []
     text = "Quelle: Sputnik"
     assert _credits(text, [(8, 15, "MISC", "name")]) == [("Sputnik", "MISC")]
+
+
+def test_a_capitalised_adjective_before_a_compass_noun_is_a_region():
+    from pipeline.ner.postprocess import compass_regions
+
+    def regions(text, spans=()):
+        return [(text[s:e], lab) for s, e, lab, _ in compass_regions(text, list(spans))]
+
+    assert regions("Er lebt im Fernen Osten Russlands.") == [("Fernen Osten", "LOC")]
+    assert regions("Der Krieg im Nahen Osten geht weiter.") == [("Nahen Osten", "LOC")]
+    # a span of one of its words grows to the name; one reaching further stays
+    text = "im Mittleren Westen der USA"
+    assert regions(text, [(13, 19, "LOC", "name")]) == [("Mittleren Westen", "LOC")]
+    text = "das Festival Wilder Westen Open Air"
+    assert regions(text, [(13, 35, "MISC", "name")]) == [("Wilder Westen Open Air", "MISC")]
+    # an article or a preposition opening a sentence, a lower-case adjective: no name
+    assert regions("Den Osten kennt er. Im Norden regnet es.") == []
+    assert regions("Er fuhr in den fernen Osten.") == []
+
+
+def test_an_abbreviation_in_brackets_after_a_name_takes_its_label():
+    from pipeline.link.compare import abbreviation_defines
+    from pipeline.ner.postprocess import bracket_abbreviations
+
+    def abbrs(text, spans):
+        return [(text[s:e], lab) for s, e, lab, _ in bracket_abbreviations(text, spans, abbreviation_defines)]
+
+    text = "am Östlichen Wirtschaftsforum (EEF) in Wladiwostok"
+    assert abbrs(text, [(3, 29, "MISC", "name")]) == [("Östlichen Wirtschaftsforum", "MISC"), ("EEF", "MISC")]
+    text = "Der Bundesgerichtshof (BGH) in Karlsruhe"
+    assert abbrs(text, [(4, 21, "ORG", "name")])[-1] == ("BGH", "ORG")
+    # letters the name does not give, a bracket that is no abbreviation, a short name
+    assert len(abbrs("die Europäische Union (UNO) tagte", [(4, 21, "ORG", "name")])) == 1
+    assert len(abbrs("die Europäische Union (Brüssel) tagte", [(4, 21, "ORG", "name")])) == 1
+    assert len(abbrs("Iran (IR) droht", [(0, 4, "LOC", "name")])) == 1

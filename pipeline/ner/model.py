@@ -27,6 +27,8 @@ from .postprocess import (
     Span,
     Work,
     WorkLimitExceeded,
+    bracket_abbreviations,
+    compass_regions,
     complete_names,
     credit_lines,
     extend_surnames,
@@ -448,6 +450,8 @@ class NerTagger:
         if self.cfg.surnames:
             spans = extend_surnames(text, spans, is_title=is_title, country=is_country, work=work)
         spans = credit_lines(text, spans, is_place=is_known_place)
+        spans = compass_regions(text, spans)
+        spans = bracket_abbreviations(text, spans, _abbreviation_defines())
         if self.cfg.propagate:
             spans = propagate(text, spans, work)
             if self.cfg.parts:

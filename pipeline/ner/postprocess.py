@@ -259,6 +259,59 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
 _RARE_LABELS = frozenset({"PER", "LOC"})
 
 
+# --------------------------------------------------------------------------- names the model leaves out
+
+#: a capitalised adjective before a compass noun: a region's name ("im Fernen Osten",
+#: "den Nahen Osten", "im Mittleren Westen", "im Hohen Norden")
+_COMPASS_NAME = re.compile(r"\b([A-ZÄÖÜ][a-zäöüß]{2,}(?:e|en|er|es|em)) (Osten|Westen|Norden|Süden)\b")
+#: an abbreviation in brackets right after a name: "Östlichen Wirtschaftsforum (EEF)"
+_BRACKET_ABBR = re.compile(r"[ \t]*\(([A-ZÄÖÜ][A-ZÄÖÜa-zäöü0-9&-]{1,9})\)")
+
+
+def compass_regions(text: str, spans: list[Span]) -> list[Span]:
+    """A capitalised adjective before "Osten"/"Westen"/"Norden"/"Süden" inside a sentence
+    is a region's name, a place ("im Fernen Osten", "im Nahen Osten"); the adjective must
+    be no common word ("Den Osten", "Im Norden" at a sentence start are none). A span of
+    either word alone becomes the whole name; one that reaches further stays."""
+    out = list(spans)
+    for m in _COMPASS_NAME.finditer(text):
+        s, e = m.span()
+        if _is_common_word(m.group(1)) or _sentence_start(text, s):
+            continue
+        inside = [sp for sp in out if sp[0] < e and sp[1] > s]
+        if any(sp[0] < s or sp[1] > e for sp in inside):
+            continue
+        out = [sp for sp in out if sp not in inside] + [(s, e, "LOC", "name")]
+    return sorted(out) if len(out) != len(spans) or out != spans else spans
+
+
+def bracket_abbreviations(text: str, spans: list[Span], defines) -> list[Span]:
+    """An abbreviation in brackets right after a name it abbreviates is a name with that
+    name's label ("Östlichen Wirtschaftsforum (EEF)", "Internationaler Währungsfonds
+    (IWF)"; ``defines(short, long)``: :func:`pipeline.link.compare.abbreviation_defines`),
+    where the model did not tag it; the article's other uses of it follow by
+    propagation."""
+    taken = {(s, e) for s, e, _, _ in spans}
+    starts = sorted(s for s, _, _, _ in spans)
+    new = []
+    for s, e, label, kind in spans:
+        if kind != "name" or (" " not in text[s:e] and len(text[s:e]) < 8):  # a long form, not "Iran (IR)"
+            continue
+        m = _BRACKET_ABBR.match(text, e)
+        if m is None:
+            continue
+        a, b = m.span(1)
+        short = m.group(1)
+        if sum(c.isupper() for c in short) < 2 or (a, b) in taken:
+            continue
+        i = bisect.bisect_left(starts, a)
+        if i < len(starts) and starts[i] < b:
+            continue
+        if defines(short, text[s:e]):
+            new.append((a, b, label, "name"))
+    return sorted(spans + new) if new else spans
+
+
 # --------------------------------------------------------------------------- credit lines
 
 #: a line that credits its sources: "Quelle: Sputnik © Artem Geodakjan", "Foto: AFP / dpa"
