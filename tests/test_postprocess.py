@@ -520,8 +520,12 @@ def test_attribution_lines_name_their_sources_and_photographers():
     # without a cue a bracket of sources holds acronyms only
     assert _credits("Der Kanzler reiste ab. (AFP, dpa)") == [("AFP", "ORG"), ("dpa", "ORG")]
     assert _credits("Mehr zum Thema (Update)") == []
+    # the photographer after an agency and "/", also in capitals and over the model's reading
+    assert _credits("Bild: REUTERS/Fabrizio Bensch") == [("REUTERS", "ORG"), ("Fabrizio Bensch", "PER")]
+    text = "Foto: APA/HANS KLAUS TECHT"
+    assert _credits(text, [(10, 26, "ORG", "name")]) == [("APA", "ORG"), ("HANS KLAUS TECHT", "PER")]
     # a two-word name that may be a person or a firm is left to the model
-    assert _credits("Bild: REUTERS/Fabrizio Bensch") == [("REUTERS", "ORG")]
+    assert _credits("Quelle: Deutsche Bank") == []
 
 
 def test_a_credit_with_a_word_that_is_no_name_adds_nothing_and_the_model_keeps_its_spans():

@@ -336,8 +336,9 @@ _CREDIT_TOKEN = re.compile(r"[A-ZÄÖÜ][\w'’.-]*\w|[A-ZÄÖÜ]", re.UNICODE)
 def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
     """Sources and authors in attribution lines, annotated like running text: a line
     "Quelle: X, Y" / "Foto: X" gives X and Y as organisations (one word, an acronym, or
-    words such as "Images", "Press": "Getty Images"), a photographer after "©" ("©
-    Artem Geodakjan") as a person; a line ending in a bracket of sources ("(AFP,
+    words such as "Images", "Press": "Getty Images"), a photographer after "©" or after
+    an agency and "/" ("© Artem Geodakjan", "dpa/Michael Kappeler") as a person, also
+    where the model read an organisation; a line ending in a bracket of sources ("(AFP,
     dpa)", "(Laut RT, Sputnik)") gives them too, and the two or three capitalised words
     before the bracket, when they are the whole line, as its author ("Minh Duc", not
     where ``is_place(words)`` says they are a place, "New York (AP)"). Without a cue
@@ -353,10 +354,14 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
 
     new: list[Span] = []
 
+    relabel: dict[tuple[int, int], str] = {}
+
     def add(items: list[tuple[int, int, str]]) -> None:
         for s, e, lab in items:
             if free(s, e):
-                new.append((s, e, lab, "name"))
+                new.append((s, e, lab.rstrip("!"), "name"))
+            elif lab.endswith("!"):
+                relabel[(s, e)] = lab.rstrip("!")
 
     for m in _CREDIT_LINE.finditer(text):
         items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=False)
@@ -373,15 +378,19 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
                 and not any(t.casefold() in _CREDIT_ORG_WORDS or t.casefold() in _CREDIT_FILLERS for t in toks)
                 and not (is_place is not None and (is_place(by) or any(is_place(t) for t in toks)))):
             add([(m.start("by"), m.start("by") + len(by), "PER")])
+    if relabel:
+        spans = [(s, e, relabel.get((s, e), lab), kind) for s, e, lab, kind in spans]
     return sorted(spans + new) if new else spans
 
 
 def _credit_items(text: str, a: int, b: int, acronyms_only: bool) -> list[tuple[int, int, str]]:
     """The sources of a credit list ``text[a:b]`` as (start, end, label); empty where one
-    of its items is no name."""
+    of its items is no name. A name of two or three words after "©" or after a source and
+    "/" is the photographer ("© Artem Geodakjan", "dpa/Michael Kappeler", "APA/HANS
+    KLAUS TECHT"), labelled ``"PER!"``: it overrides the model's reading."""
     out = []
     pos = a
-    after_copyright = False
+    person_slot = False
     for sep in list(_CREDIT_SEP.finditer(text, a, b)) + [None]:
         e = sep.start() if sep is not None else b
         item = text[pos:e]
@@ -397,14 +406,14 @@ def _credit_items(text: str, a: int, b: int, acronyms_only: bool) -> list[tuple[
                 ok = (1 <= len(toks) <= 4 and all(_CREDIT_TOKEN.fullmatch(t) for t in toks)) or lower_acronym
             if not ok or any(t.casefold() in _CREDIT_FILLERS for t in toks):
                 return []
-            named = len(toks) > 1 and not any(t.isupper() or t.casefold() in _CREDIT_ORG_WORDS for t in toks)
-            if not named:
+            org_word = any(t.casefold() in _CREDIT_ORG_WORDS for t in toks)
+            if len(toks) == 1 or org_word:
                 out.append((s0, e0, "ORG"))
-            elif after_copyright and len(toks) <= 3:  # a photographer
-                out.append((s0, e0, "PER"))
-            # other names of two or more words may be people or firms ("Fabrizio Bensch",
-            # "Deutsche Bank"): left to the model
-        after_copyright = sep is not None and "©" in sep.group(0)
+            elif person_slot and len(toks) <= 3 and all(len(t) >= 2 for t in toks):
+                out.append((s0, e0, "PER!"))
+            # other names of two or more words may be people or firms ("Deutsche
+            # Bank", "Fabrizio Bensch" without an agency before it): left to the model
+        person_slot = sep is not None and ("©" in sep.group(0) or ("/" in sep.group(0) and bool(out)))
         if sep is not None:
             pos = sep.end()
     if acronyms_only and not any(text[s:e].isupper() for s, e, _ in out):
