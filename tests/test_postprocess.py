@@ -524,8 +524,10 @@ def test_attribution_lines_name_their_sources_and_photographers():
     assert _credits("Bild: REUTERS/Fabrizio Bensch") == [("REUTERS", "ORG"), ("Fabrizio Bensch", "PER")]
     text = "Foto: APA/HANS KLAUS TECHT"
     assert _credits(text, [(10, 26, "ORG", "name")]) == [("APA", "ORG"), ("HANS KLAUS TECHT", "PER")]
-    # a two-word name that may be a person or a firm is left to the model
-    assert _credits("Quelle: Deutsche Bank") == []
+    # a source of two words is a person or a firm: left to the model, unless an
+    # institution's word tells ("Bank")
+    assert _credits("Quelle: Hans Müller") == []
+    assert _credits("Quelle: Deutsche Bank") == [("Deutsche Bank", "ORG")]
 
 
 def test_a_credit_with_a_word_that_is_no_name_adds_nothing_and_the_model_keeps_its_spans():
@@ -571,3 +573,34 @@ def test_an_abbreviation_in_brackets_after_a_name_takes_its_label():
     assert len(abbrs("die Europäische Union (UNO) tagte", [(4, 21, "ORG", "name")])) == 1
     assert len(abbrs("die Europäische Union (Brüssel) tagte", [(4, 21, "ORG", "name")])) == 1
     assert len(abbrs("Iran (IR) droht", [(0, 4, "LOC", "name")])) == 1
+
+
+def test_photo_credits_after_a_caption_and_several_credits_on_one_line():
+    # a credit after the caption's sentence; the first name of a photo credit is the photographer
+    assert _credits("Er hilft Flüchtlingen. Foto: Holger Hollemann") == [("Holger Hollemann", "PER")]
+    assert _credits("ein. Foto: Kay Nietfeld Bild: dpa-infocom GmbH") == [
+        ("Kay Nietfeld", "PER"), ("dpa-infocom GmbH", "ORG")]
+    assert _credits("© dpa-infocom GmbH") == [("dpa-infocom GmbH", "ORG")]
+    # institutions are no photographers
+    assert _credits("Foto: Deutsche Bahn") == [("Deutsche Bahn", "ORG")]
+    # the cue word is no name, whatever the model read
+    text = "Foto: Picture Alliance"
+    assert _credits(text, [(0, 4, "MISC", "name")]) == [("Picture Alliance", "ORG")]
+    # a cue inside a sentence is none
+    assert _credits("Die Quelle: Merkel sagte es.") == []
+
+
+def test_spans_lose_trailing_function_words_and_need_a_letter():
+    from pipeline.ner.postprocess import trim_spans
+
+    def trim(text):
+        return [text[s:e] for s, e, _, _ in trim_spans(text, [(0, len(text), "ORG", "name")])]
+
+    assert trim("Die Rechte und") == ["Die Rechte"]
+    assert trim("Demokratischen Partei für das") == ["Demokratischen Partei"]
+    assert trim("Bundesverband, der") == ["Bundesverband"]
+    # names with inner or final capitalised words keep them
+    assert trim("Bosnien und Herzegowina") == ["Bosnien und Herzegowina"]
+    assert trim("Frankfurt am Main") == ["Frankfurt am Main"]
+    assert trim("16.03.2016") == [] and trim("2:31:37") == []
+    assert trim("Hannover 96") == ["Hannover 96"]

@@ -1762,6 +1762,16 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
         cdf["ntok"] = cdf["surface"].map(ntok)
         cdf["hyphen"] = cdf["surface"].map(hyph)
         cdf["lower"] = cdf["surface"].map(lower)
+        # a name in capitals ("LONDON" of a dateline) where the entity also has it in
+        # ordinary case: the ordinary form (acronyms of four letters or fewer keep theirs)
+        shouting = {s_ for s_ in us if s_.isupper() and any(len(t) >= 5 for t in s_.split(" "))}
+        if shouting:
+            plain = set(zip(cdf["comp"].tolist(), cdf["surface"].str.casefold().tolist(),
+                            (~cdf["surface"].isin(shouting)).tolist()))
+            cdf["shout"] = [int(s_ in shouting and (c, s_.casefold(), True) in plain)
+                            for c, s_ in zip(cdf["comp"], cdf["surface"])]
+        else:
+            cdf["shout"] = 0
         labs = np.asarray(node_label, dtype=object)[cdf["node"].to_numpy()]
         # inflected adjectives inside non-person names ("Östlichen Wirtschaftsforum")
         cdf["oblique"] = [0 if lab == "PER" else _oblique(s) for s, lab in zip(cdf["surface"], labs)]
@@ -1791,9 +1801,9 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
         country_comp = has_code[cdf["comp"].to_numpy()]
         cdf["cldr"] = is_cn.astype(int)
         cdf["rank_tok"] = np.where(country_comp, 0, cdf["ntok"].to_numpy())
-        cdf = cdf.sort_values(["comp", "tier", "cldr", "lower", "rank_tok", "oblique", "strong", "freq", "hyphen",
-                               "surface", "node"],
-                              ascending=[True, True, False, True, False, True, True, False, True, True, True],
+        cdf = cdf.sort_values(["comp", "tier", "cldr", "lower", "shout", "rank_tok", "oblique", "strong", "freq",
+                               "hyphen", "surface", "node"],
+                              ascending=[True, True, False, True, True, False, True, True, False, True, True, True],
                               kind="stable")
         best = cdf.drop_duplicates("comp")
         # only inflected forms in the corpus: their adjectives in the nominative where safe

@@ -47,6 +47,7 @@ from .postprocess import (
     refine_spans,
     split_compound,
     split_roles,
+    trim_spans,
 )
 
 log = logging.getLogger("pipeline")
@@ -473,6 +474,7 @@ class NerTagger:
                 e -= 1
             if e > s:
                 clean.append((s, e, label, kind))
+        clean = trim_spans(text, clean)
         if self.cfg.derivs_need_place:  # after the split: "römisch-katholischen"
             clean = drop_unplaced_derivs(text, clean, derives_from_place)
         return sorted(set(clean))

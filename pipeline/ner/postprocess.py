@@ -259,6 +259,31 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
 _RARE_LABELS = frozenset({"PER", "LOC"})
 
 
+#: lower-case function words a name never ends with ("Die Rechte und", "Institut der")
+_TRAILING_FUNCTION_WORDS = frozenset("und oder sowie der die das des dem den für von vom zu zur zum mit in im an am "
+                                     "auf aus bei beim nach über unter wie ein eine einer".split())
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def trim_spans(text: str, spans: list[Span]) -> list[Span]:
+    """Spans cut back to a name: lower-case function words at the end go ("Die Rechte
+    und" -> "Die Rechte", "Demokratischen Partei für das" -> "Demokratischen Partei"),
+    with the whitespace and punctuation before them; a span without a letter is no name
+    ("16.03.2016", "2:31:37")."""
+    out = []
+    for s, e, label, kind in spans:
+        while True:
+            cut = text.rfind(" ", s, e)
+            if cut <= s or text[cut + 1:e] not in _TRAILING_FUNCTION_WORDS:
+                break
+            e = cut
+            while e > s and not text[e - 1].isalnum():
+                e -= 1
+        if e > s and _LETTER.search(text, s, e):
+            out.append((s, e, label, kind))
+    return out
+
+
 # --------------------------------------------------------------------------- names the model leaves out
 
 #: a capitalised adjective before a compass noun: a region's name ("im Fernen Osten",
@@ -314,9 +339,14 @@ def bracket_abbreviations(text: str, spans: list[Span], defines) -> list[Span]:
 
 # --------------------------------------------------------------------------- credit lines
 
-#: a line that credits its sources: "Quelle: Sputnik © Artem Geodakjan", "Foto: AFP / dpa"
-_CREDIT_LINE = re.compile(r"[ \t]*(?:Quellen?|Fotos?|Bild(?:er)?|Grafik|Video|Karte|Mit Material von)[ \t]*:"
-                          r"[ \t]*(?P<list>[^\n]{1,100}?)[ \t]*$", re.MULTILINE)
+#: the cue of a credit, a word of its own anywhere on a line ("... Flüchtlinge. Foto: Holger
+#: Hollemann", "aussehen.Foto: Bahn", "| Quelle: DGAP"), or "©" at a line's start ("©
+#: dpa-infocom GmbH"); the list after it decides (a sentence is no list of names)
+_CREDIT_CUE = re.compile(r"(?:(?<![^\W\d_])(?P<cue>Quellen?|Fotos?|Bild(?:er)?|Grafik|Video|Karte|Mit Material von)"
+                         r"[ \t]*:|^[ \t]*(?P<copy>©|\([cC]\))(?=[ \t]*[\w(]))[ \t]*", re.MULTILINE)
+#: a further cue inside a credit line ("Foto: Kay Nietfeld Bild: dpa-infocom GmbH")
+_CREDIT_NEXT_CUE = re.compile(r"[ \t]+(?:Quellen?|Fotos?|Bild(?:er)?|Grafik|Video|Karte)[ \t]*:[ \t]*")
+_PHOTO_CUES = frozenset({"Foto", "Fotos", "Bild", "Bilder"})
 #: a line ending in a bracket of sources: "Minh Duc (Laut RT, Sputnik)", "(AFP, dpa)"; the
 #: words before the bracket, when they are the whole line, may be the author
 _CREDIT_BRACKET = re.compile(r"^[ \t]*(?P<by>[^()\n]{0,200}?)[ \t]*\([ \t]*(?P<cue>(?:[Ll]aut|Quellen?:|[Mm]it Material von)"
@@ -327,24 +357,33 @@ _CREDIT_FILLERS = frozenset(
     "archiv archivbild privat screenshot screenshots symbolbild symbolfoto montage collage handout illustration "
     "grafik karte video foto fotos bild bilder text quelle quellen material agenturen agentur pressebild "
     "hersteller red redaktion".split())
-#: words that make a credit an organisation rather than a photographer ("Getty Images")
+#: words that make a credit an organisation rather than a photographer ("Getty Images",
+#: "dpa-infocom GmbH")
 _CREDIT_ORG_WORDS = frozenset("images image press presse news media agency agentur online tv photo photos "
-                              "pictures picture stock".split())
-_CREDIT_TOKEN = re.compile(r"[A-ZÄÖÜ][\w'’.-]*\w|[A-ZÄÖÜ]", re.UNICODE)
+                              "pictures picture stock alliance verlag zeitung gmbh ag se kg inc ltd llc plc "
+                              "corp group gruppe".split())
+#: endings of institutions' words, which make a credit no person ("Deutsche Bahn", "Stadt Wien")
+_CREDIT_ORG_ENDINGS = ("bahn", "bank", "stadt", "land", "polizei", "feuerwehr", "ministerium", "amt", "universität",
+                       "museum", "verband", "verein", "institut", "klinik", "klinikum", "verlag", "werke", "partei",
+                       "regierung", "gemeinde", "kirche", "bistum", "zoo", "theater", "oper", "festival", "heer",
+                       "präsidium", "direktion", "behörde", "dienst", "zentrum", "schule", "gericht", "kammer")
+_CREDIT_TOKEN = re.compile(r"[A-ZÄÖÜ][\w'’.-]*\w|[A-ZÄÖÜ]|[a-zäöü]{2,6}-[\w-]*\w", re.UNICODE)
 
 
 def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
-    """Sources and authors in attribution lines, annotated like running text: a line
-    "Quelle: X, Y" / "Foto: X" gives X and Y as organisations (one word, an acronym, or
-    words such as "Images", "Press": "Getty Images"), a photographer after "©" or after
-    an agency and "/" ("© Artem Geodakjan", "dpa/Michael Kappeler") as a person, also
-    where the model read an organisation; a line ending in a bracket of sources ("(AFP,
-    dpa)", "(Laut RT, Sputnik)") gives them too, and the two or three capitalised words
-    before the bracket, when they are the whole line, as its author ("Minh Duc", not
-    where ``is_place(words)`` says they are a place, "New York (AP)"). Without a cue
-    ("Laut", "Quelle:") a bracket counts only where its items are acronyms ("(AFP, dpa)";
-    "(Update)" is none). A credit the model tagged keeps the model's span; a list with a
-    word that is no name ("Foto: privat", "(Teil 2)") adds nothing."""
+    """Sources and authors in attribution lines, annotated like running text: a credit
+    "Quelle: X, Y" / "Foto: X" (to the end of its line) gives X
+    and Y as organisations (one word, an acronym, or words such as "Images", "GmbH":
+    "Getty Images"); a name of two or three words first in a photo credit, after "©" or
+    after an agency and "/" is the photographer, a person also where the model read an
+    organisation ("Foto: Holger Hollemann", "© Artem Geodakjan", "dpa/Michael
+    Kappeler"); the cue word itself is no name. A line ending in a bracket of sources
+    ("(AFP, dpa)", "(Laut RT, Sputnik)") gives them too, and the two or three
+    capitalised words before the bracket, when they are the whole line, as its author
+    ("Minh Duc", not where ``is_place(words)`` says they are a place, "New York (AP)").
+    Without a cue ("Laut", "Quelle:") a bracket counts only where its items are acronyms
+    ("(AFP, dpa)"; "(Update)" is none). A credit the model tagged keeps the model's span;
+    a list with a word that is no name ("Foto: privat", "(Teil 2)") adds nothing."""
     taken = sorted((s, e) for s, e, _, _ in spans)
     starts = [s for s, _ in taken]
 
@@ -353,8 +392,8 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
         return not any(ts < e and te > s for ts, te in taken[max(0, i - 8):i])
 
     new: list[Span] = []
-
     relabel: dict[tuple[int, int], str] = {}
+    cue_words: set[tuple[int, int]] = set()
 
     def add(items: list[tuple[int, int, str]]) -> None:
         for s, e, lab in items:
@@ -363,12 +402,29 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
             elif lab.endswith("!"):
                 relabel[(s, e)] = lab.rstrip("!")
 
-    for m in _CREDIT_LINE.finditer(text):
-        items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=False)
-        if items:
-            add(items)
+    done = 0  # the end of the last credit line read (a further cue on it was read with it)
+    for m in _CREDIT_CUE.finditer(text):
+        if m.start() < done:
+            continue
+        line_end = text.find("\n", m.end())
+        line_end = done = len(text) if line_end < 0 else line_end
+        a, photo = m.end(), m.group("copy") is not None or m.group("cue") in _PHOTO_CUES
+        if m.group("cue"):
+            cue_words.add(m.span("cue"))
+        for nxt in list(_CREDIT_NEXT_CUE.finditer(text, a, line_end)) + [None]:
+            b = nxt.start() if nxt is not None else line_end
+            while b > a and text[b - 1] in " \t.":
+                b -= 1
+            if b > a:
+                add(_credit_items(text, a, b, acronyms_only=False, photo=photo, is_place=is_place))
+            if nxt is not None:
+                word = nxt.group(0).strip(" \t:")
+                w0 = nxt.start() + nxt.group(0).index(word)
+                cue_words.add((w0, w0 + len(word)))
+                a, photo = nxt.end(), word in _PHOTO_CUES
     for m in _CREDIT_BRACKET.finditer(text):
-        items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=m.group("cue") is None)
+        items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=m.group("cue") is None,
+                              is_place=is_place)
         if not items:
             continue
         add(items)
@@ -378,19 +434,21 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
                 and not any(t.casefold() in _CREDIT_ORG_WORDS or t.casefold() in _CREDIT_FILLERS for t in toks)
                 and not (is_place is not None and (is_place(by) or any(is_place(t) for t in toks)))):
             add([(m.start("by"), m.start("by") + len(by), "PER")])
-    if relabel:
-        spans = [(s, e, relabel.get((s, e), lab), kind) for s, e, lab, kind in spans]
-    return sorted(spans + new) if new else spans
+    if relabel or cue_words:
+        spans = [(s, e, relabel.get((s, e), lab), kind) for s, e, lab, kind in spans if (s, e) not in cue_words]
+    return sorted(spans + new) if new or cue_words else spans
 
 
-def _credit_items(text: str, a: int, b: int, acronyms_only: bool) -> list[tuple[int, int, str]]:
+def _credit_items(text: str, a: int, b: int, acronyms_only: bool, photo: bool = False, is_place=None
+                  ) -> list[tuple[int, int, str]]:
     """The sources of a credit list ``text[a:b]`` as (start, end, label); empty where one
-    of its items is no name. A name of two or three words after "©" or after a source and
-    "/" is the photographer ("© Artem Geodakjan", "dpa/Michael Kappeler", "APA/HANS
-    KLAUS TECHT"), labelled ``"PER!"``: it overrides the model's reading."""
+    of its items is no name. A name of two or three words first in a ``photo`` credit,
+    after "©" or after a source and "/" is the photographer ("© Artem Geodakjan", "dpa/Michael Kappeler", "APA/HANS
+    KLAUS TECHT"; not a place, "Bad Tölz", nor an institution, "Polizeipräsidium München"); one in
+    capitals is labelled ``"PER!"``: it overrides the model's reading."""
     out = []
     pos = a
-    person_slot = False
+    person_slot = photo  # "Foto: Holger Hollemann"
     for sep in list(_CREDIT_SEP.finditer(text, a, b)) + [None]:
         e = sep.start() if sep is not None else b
         item = text[pos:e]
@@ -406,11 +464,17 @@ def _credit_items(text: str, a: int, b: int, acronyms_only: bool) -> list[tuple[
                 ok = (1 <= len(toks) <= 4 and all(_CREDIT_TOKEN.fullmatch(t) for t in toks)) or lower_acronym
             if not ok or any(t.casefold() in _CREDIT_FILLERS for t in toks):
                 return []
-            org_word = any(t.casefold() in _CREDIT_ORG_WORDS for t in toks)
-            if len(toks) == 1 or org_word:
+            org_word = any(t.casefold() in _CREDIT_ORG_WORDS or t.casefold().endswith(_CREDIT_ORG_ENDINGS)
+                           for t in toks)
+            if len(toks) == 1 and len(form) < 3 and not form.isupper() and not lower_acronym:
+                pass  # "© We": a word, not a source
+            elif len(toks) == 1 or org_word:
                 out.append((s0, e0, "ORG"))
-            elif person_slot and len(toks) <= 3 and all(len(t) >= 2 for t in toks):
-                out.append((s0, e0, "PER!"))
+            elif (person_slot and len(toks) <= 3 and all(len(t) >= 2 for t in toks)
+                  and len({t.isupper() for t in toks}) == 1  # "LTV Sachsen" is no name in capitals
+                  and not (is_place is not None and is_place(form))):
+                # the model reads a name in capitals as an organisation: overruled
+                out.append((s0, e0, "PER!" if form.isupper() else "PER"))
             # other names of two or more words may be people or firms ("Deutsche
             # Bank", "Fabrizio Bensch" without an agency before it): left to the model
         person_slot = sep is not None and ("©" in sep.group(0) or ("/" in sep.group(0) and bool(out)))

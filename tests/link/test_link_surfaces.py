@@ -149,6 +149,18 @@ def test_canonical_name_in_the_strong_form_the_articles_before_its_mentions_show
     assert {"Deutsche Bundestag", "Deutsche Rote Kreuz", "Rote Meer"} <= set(ents["canonical_name"])
 
 
+def test_a_name_in_capitals_yields_to_its_ordinary_form(link_cfg):
+    """Datelines and headlines shout ("LONDON (dpa)"): the entity is named in ordinary
+    case where the corpus has it so; a short acronym keeps its most frequent form."""
+    m = mentions(("d1", [("LONDON", "LOC"), ("LONDON", "LOC")]), ("d2", [("London", "LOC")]),
+                 ("d3", [("NASA", "ORG"), ("NASA", "ORG")]), ("d4", [("Nasa", "ORG")]),
+                 ("d5", [("FRANKFURT", "LOC")]))
+    linked, ents = link(m, link_cfg)
+    names = set(ents["canonical_name"])
+    assert {"London", "NASA", "FRANKFURT"} <= names and not names & {"LONDON", "Nasa"}
+    assert same(linked, "LONDON", "London") and same(linked, "NASA", "Nasa")
+
+
 def test_upper_case_form_preferred_to_a_lower_case_one(link_cfg):
     m = mentions(("d1", [("bundestag", "ORG"), ("bundestag", "ORG")]), ("d2", [("Bundestag", "ORG")]))
     linked, ents = link(m, link_cfg)
