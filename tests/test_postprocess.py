@@ -604,3 +604,13 @@ def test_spans_lose_trailing_function_words_and_need_a_letter():
     assert trim("Frankfurt am Main") == ["Frankfurt am Main"]
     assert trim("16.03.2016") == [] and trim("2:31:37") == []
     assert trim("Hannover 96") == ["Hannover 96"]
+
+
+def test_an_authors_line_names_a_person():
+    assert _credits("Titel\nvon ALEXANDER MÜLLER\nText") == [("ALEXANDER MÜLLER", "PER")]
+    assert _credits("Von Peter Heusch") == [("Peter Heusch", "PER")]
+    # a place or an institution is no author; a place the model found stays one
+    assert _credits("Von Deutsche Bahn") == [] and _credits("Von Bad Tölz") == []
+    assert _credits("Von Berlin Hbf", [(4, 14, "LOC", "name")]) == [("Berlin Hbf", "LOC")]
+    # a sentence is no author's line
+    assert _credits("Von Berlin aus fuhr er weiter.") == []

@@ -351,6 +351,9 @@ _PHOTO_CUES = frozenset({"Foto", "Fotos", "Bild", "Bilder"})
 #: words before the bracket, when they are the whole line, may be the author
 _CREDIT_BRACKET = re.compile(r"^[ \t]*(?P<by>[^()\n]{0,200}?)[ \t]*\([ \t]*(?P<cue>(?:[Ll]aut|Quellen?:|[Mm]it Material von)"
                              r"[ \t]+)?(?P<list>[^()\n]{1,80}?)[ \t]*\)[ \t]*$", re.MULTILINE)
+#: an author's line: "Von Peter Heusch", "von ALEXANDER MÜLLER", "Text: Anna Berg"
+_BYLINE = re.compile(r"^[ \t]*(?:[Vv]on|Text:|Autor:|Autorin:)[ \t]+(?P<by>[A-ZÄÖÜ][\w'’-]+(?:[ \t]+[A-ZÄÖÜ][\w'’.-]+){1,2})"
+                     r"[ \t]*$", re.MULTILINE)
 _CREDIT_SEP = re.compile(r"\s*(?:,|;|/|&|\bund\b|©)\s*")
 #: words of a credit that name no source
 _CREDIT_FILLERS = frozenset(
@@ -380,7 +383,8 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
     Kappeler"); the cue word itself is no name. A line ending in a bracket of sources
     ("(AFP, dpa)", "(Laut RT, Sputnik)") gives them too, and the two or three
     capitalised words before the bracket, when they are the whole line, as its author
-    ("Minh Duc", not where ``is_place(words)`` says they are a place, "New York (AP)").
+    ("Minh Duc", not where ``is_place(words)`` says they are a place, "New York (AP)");
+    so are the two or three names of a line "Von Peter Heusch" ("von ALEXANDER MÜLLER").
     Without a cue ("Laut", "Quelle:") a bracket counts only where its items are acronyms
     ("(AFP, dpa)"; "(Update)" is none). A credit the model tagged keeps the model's span;
     a list with a word that is no name ("Foto: privat", "(Teil 2)") adds nothing."""
@@ -434,6 +438,14 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
                 and not any(t.casefold() in _CREDIT_ORG_WORDS or t.casefold() in _CREDIT_FILLERS for t in toks)
                 and not (is_place is not None and (is_place(by) or any(is_place(t) for t in toks)))):
             add([(m.start("by"), m.start("by") + len(by), "PER")])
+    for m in _BYLINE.finditer(text):
+        by = m.group("by")
+        toks = by.split()
+        if (len({t.isupper() for t in toks}) == 1
+                and not any(t.casefold() in _CREDIT_ORG_WORDS or t.casefold().endswith(_CREDIT_ORG_ENDINGS)
+                            for t in toks)
+                and not (is_place is not None and is_place(by))):
+            add([(m.start("by"), m.end("by"), "PER!" if by.isupper() else "PER")])
     if relabel or cue_words:
         spans = [(s, e, relabel.get((s, e), lab), kind) for s, e, lab, kind in spans if (s, e) not in cue_words]
     return sorted(spans + new) if new or cue_words else spans
