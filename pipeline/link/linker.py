@@ -1145,7 +1145,35 @@ def spacing_level(ctx: LinkContext) -> Edges:
     cand = np.array([i for i, q in enumerate(squeezed) if q in spaced], dtype=np.int64)
     grp = pd.factorize(pd.Series([squeezed[i] for i in cand.tolist()], dtype=object))[0]
     a, b = C.group_edges(grp, cand)
+    if len(a):
+        # a space that one name has and the other lacks must follow a word as written: a
+        # key folds adjective-like endings ("State Oil" -> "stat oil"), and "stat" + "oil"
+        # is another firm ("Statoil"); "Deutscher Fußball-Bund" / "Deutsche Fußballbund"
+        # differ after "fussball", written so
+        g = ctx.groups[["node", "s"]]
+        g = g[g["node"].isin(cand)].drop_duplicates()
+        written: dict[int, set[str]] = {}
+        for i, s_ in zip(g["node"].tolist(), g["s"].tolist()):
+            written.setdefault(int(i), set()).update(translit_key(fold(ctx.S.stripped[s_])).split(" "))
+        keep = np.array([_spaces_as_written(nodes.tkey[x], nodes.tkey[y], written.get(x, set()), written.get(y, set()))
+                         for x, y in zip(a.tolist(), b.tolist())], dtype=bool)
+        a, b = a[keep], b[keep]
     return Edges(a, b, C.SPACING)
+
+
+def _spaces_as_written(x: str, y: str, written_x: set[str], written_y: set[str]) -> bool:
+    """Whether each space one key has and the other lacks follows a token written so in
+    that key's names (see :func:`spacing_level`)."""
+    def cuts(t: str) -> dict[int, str]:
+        out, n = {}, 0
+        for tok in t.split(" ")[:-1]:
+            n += len(tok)
+            out[n] = tok
+        return out
+
+    cx, cy = cuts(x), cuts(y)
+    return (all(tok in written_x for p, tok in cx.items() if p not in cy)
+            and all(tok in written_y for p, tok in cy.items() if p not in cx))
 
 
 @register_level("surname.v1")

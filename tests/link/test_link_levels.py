@@ -84,6 +84,13 @@ def test_spacing_level_joins_compounds_written_with_and_without_hyphens_but_not_
     assert sorted(got) == [("a 4", "a4"), ("bermuda dreieck", "bermudadreieck")]
     assert e.level.name == "spacing"
     assert edges("spacing.v1", mentions(("d1", [("A4", "LOC")]), ("d2", [("A4", "LOC")])))[0] == []
+    # the key folds an adjective-like ending ("State Oil" -> "stat oil"): no surface of it
+    # is the one word, so it does not meet another firm's name
+    assert edges("spacing.v1", mentions(("d1", [("State Oil", "ORG")]), ("d2", [("Statoil", "ORG")])))[0] == []
+    # a folded adjective away from the space that differs is no obstacle
+    got, _ = edges("spacing.v1", mentions(("d1", [("Deutscher Fußball-Bund", "ORG")]),
+                                          ("d2", [("Deutsche Fußballbund", "ORG")])))
+    assert got == [("deutsch fussball bund", "deutsch fussballbund")]
 
 
 def test_surname_level():
