@@ -274,7 +274,8 @@ def genitive_bases(key: str) -> list[str]:
 
     ``-s`` is a candidate unless the base would end in s/ß/x/z (those names take an
     apostrophe, "Klaus'", which :func:`fold` removes already); ``-ens`` likewise; ``-es``
-    after a consonant ("Bundestages" -> "bundestag"). Only
+    after a consonant ("Bundestages" -> "bundestag"), also after s/ß/x/z ("Hauses" ->
+    "haus", "Kreuzes" -> "kreuz"). Only
     the final token is inflected. The caller accepts a candidate only when the base is
     attested (another mention of the corpus, or a known country name).
 
@@ -291,10 +292,14 @@ def genitive_bases(key: str) -> list[str]:
     for end in ("ens", "s", "es"):
         if last.endswith(end) and len(last) - len(end) >= 2:
             base = last[: -len(end)]
-            if base.endswith(_NO_GENITIVE_S_AFTER) or not base[-1].isalpha():
+            if not base[-1].isalpha():
                 continue
-            # -es only after a consonant and on longer words ("Bundestages", "Staates")
-            if end == "es" and (base[-1] in "aeiouy" or len(base) < 5):
+            if end == "es":
+                # -es after a consonant on longer words ("Bundestages", "Staates"), and
+                # after s/ß/x/z, which take no bare -s ("Hauses", "Kreuzes", "Flusses")
+                if base[-1] in "aeiouy" or len(base) < (4 if base.endswith(_NO_GENITIVE_S_AFTER) else 5):
+                    continue
+            elif base.endswith(_NO_GENITIVE_S_AFTER):
                 continue
             out.append(prefix + base)
     return out

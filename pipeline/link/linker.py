@@ -33,6 +33,7 @@ See ``docs/linking-at-scale.md``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -480,7 +481,7 @@ class _InDocument:
     pair_scope: pd.DataFrame
     short_forms: dict[str, set[str]]
     abbr_global: list
-    articles: np.ndarray  # (surfaces, 4): mentions after "der", "die", "das", "den"
+    articles: np.ndarray  # (surfaces, 5): mentions after "der", "die", "das", "den", "des"
 
 
 def _in_documents(P: MentionParts, S: "_Surfaces", cfg: LinkConfig, node_label_u: list[str],
@@ -590,7 +591,7 @@ def _in_document_task(i: int, src, cols: list[str], spill: str | None, s, d, S: 
     Returns the part's distinct (label, key) pairs in order of first mention (as
     "label<SEP>key", with the surface of each one's first mention), its short forms and
     abbreviation definitions, the articles before its names (``articles``: codes
-    surface * 4 + article, :data:`_ARTICLES_BEFORE`, and their counts), and per mention the local pair code, partial-name level,
+    surface * 5 + article, :data:`_ARTICLES_BEFORE`, and their counts), and per mention the local pair code, partial-name level,
     short-form flag and affiliation; with ``spill`` those arrays are written there
     (``plocal``, ``partial``, ``abbr``, ``aff``) instead of returned."""
     if spill is not None:
@@ -650,15 +651,15 @@ def _in_document_task(i: int, src, cols: list[str], spill: str | None, s, d, S: 
 
 
 #: the definite articles counted before names (their order is their code)
-_ARTICLES_BEFORE = ("der", "die", "das", "den")
-_ARTICLE_BEFORE = re.compile("(?:^|\\W)(der|die|das|den)\\s+[„“\"»«‚']?$", re.IGNORECASE)
+_ARTICLES_BEFORE = ("der", "die", "das", "den", "des")
+_ARTICLE_BEFORE = re.compile("(?:^|\\W)(der|die|das|den|des)\\s+[„“\"»«‚']?$", re.IGNORECASE)
 _ARTICLE_CODE = {a: i for i, a in enumerate(_ARTICLES_BEFORE)}
 
 
 def _articles_before(m: pd.DataFrame, s: np.ndarray, lab_m: np.ndarray, is_deriv: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The definite articles right before a part's non-person names, from the optional
-    ``prev_chars`` column: (codes surface * 4 + article, counts)."""
+    ``prev_chars`` column: (codes surface * 5 + article, counts)."""
     none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     if "prev_chars" not in m.columns:
         return none
@@ -710,7 +711,7 @@ class LinkContext:
     prev_edges: list[tuple[int, int]]
     short_forms: dict[str, set[str]]
     abbr_global: list
-    articles: np.ndarray  # per surface, mentions after "der", "die", "das", "den"
+    articles: np.ndarray  # per surface, mentions after "der", "die", "das", "den", "des"
     forbidden_pairs: set[tuple[str, str]]
     uf: UnionFind
 
@@ -2108,8 +2109,9 @@ def _nominative(surface: str, tokens: frozenset[str]) -> str:
     Nationen" -> "Vereinte Nationen", "Internationalen Währungsfonds" -> "Internationale
     Währungsfonds" (the form after "der/die/das"). Only a capitalised token followed by a
     capitalised one, ending in -en/-em, whose stem ends in an adjective suffix (-isch,
-    -lich, -ig, -al, ...), that is a participle ("Vereinten") or an ordinal ("Zweiten"), or
-    whose "-e" form is a token of the corpus; other tokens ("Baden", "Garten") are kept."""
+    -lich, -ig, -al, ...), that is a participle ("Vereinten"), an ordinal ("Zweiten") or a
+    plain adjective ("Kalten"), or whose "-e" form is a token of the corpus; other tokens
+    ("Baden", "Garten") are kept."""
     toks = surface.split(" ")
     out = list(toks)
     for i, t in enumerate(toks[:-1]):
@@ -2119,7 +2121,7 @@ def _nominative(surface: str, tokens: frozenset[str]) -> str:
             continue
         stem = fold(t[:-2])
         if (stem.endswith(_ADJ_STEM_SUFFIXES) or _PARTICIPLE.match(stem) or stem in _ORDINALS
-                or t[:-1] in tokens):
+                or stem in _PLAIN_ADJECTIVES or t[:-1] in tokens):
             out[i] = t[:-1]
     return " ".join(out)
 
@@ -2184,6 +2186,33 @@ def _head_of(name: str, tokens: frozenset[str]) -> int | None:
     return i or None
 
 
+#: the gender of common head nouns of names, by the end of the (folded) noun: German grammar,
+#: for names whose articles tell nothing ("im Zweiten Weltkrieg", "des Statistischen
+#: Bundesamtes"); the longest end wins; feminine ends keep the "-e" as they are
+_HEAD_GENDER = {
+    **dict.fromkeys("krieg bund verband tag rat hof fonds preis dienst kongress verein rundfunk sender konzern "
+                    "ozean fluss wald berg platz park markt turm dom palast bahnhof hafen kanal golf kreis bezirk "
+                    "staat senat osten westen norden sueden orient gipfel pokal orden ausschuss gerichtshof "
+                    "flughafen vertrag pakt plan frieden ball geist stuhl".split(), "m"),
+    **dict.fromkeys("reich amt haus kreuz meer gebirge gericht institut zentrum komitee parlament forum tribunal "
+                    "museum theater werk buero ministerium abkommen gesetz programm netzwerk kommando bistum "
+                    "festival fernsehen".split(), "n"),
+    **dict.fromkeys("ung heit keit schaft tion sion taet partei union bank bahn zeitung kommission agentur "
+                    "organisation gesellschaft kirche republik heirat liga".split(), "f"),
+}
+_HEAD_ENDS = sorted(_HEAD_GENDER, key=len, reverse=True)
+
+
+def _head_gender(noun: str) -> str | None:
+    """"m", "n" or "f" for a head noun by its end ("Weltkrieg" m, "Bundesamt" n,
+    "Fußball-Bund" m), None where the table does not know it."""
+    k = fold(noun.rpartition("-")[2])
+    for end in _HEAD_ENDS:
+        if k.endswith(end) and (len(k) == len(end) or len(end) >= 3):
+            return _HEAD_GENDER[end]
+    return None
+
+
 def _gender_votes(surface: str, head: str, counts: np.ndarray, tokens: frozenset[str]) -> tuple[int, int, int]:
     """(masculine, neuter, feminine or plural) votes of the articles before one surface
     of an entity whose name's head noun is ``head``: "der/das/die" before the "-e" form
@@ -2191,7 +2220,7 @@ def _gender_votes(surface: str, head: str, counts: np.ndarray, tokens: frozenset
     where the noun ends in no "-n" ("den Deutschen Bundestag", "den Bundestag":
     masculine; "den Vereinten Nationen" may be a dative plural), "das"/"die" before the
     noun alone. "der" before the noun alone may be a feminine dative and counts for none."""
-    der, die, das, den = (int(x) for x in counts)
+    der, die, das, den = (int(x) for x in counts[:4])
     toks = surface.split(" ")
     if len(toks) >= 2 and toks[1][:1].isupper():
         if _adjective_e(toks[0], tokens):
@@ -2212,36 +2241,74 @@ def _citation_forms(names: list[str], comps: np.ndarray, labels: np.ndarray, g_c
     """Non-person names that open with adjectives in "-e" (the form after "der/die/das":
     "Deutsche Bundestag") in the citation form, strong for the head noun's gender, where
     the articles before the entity's mentions show it (:func:`_gender_votes`, a majority
-    over the other two): masculine "Deutscher Bundestag", neuter "Rotes Kreuz"; feminine
-    and plural names, and names whose gender the corpus does not show, keep the "-e".
+    over the other two): masculine "Deutscher Bundestag", neuter "Rotes Kreuz"; where no
+    article tells, the gender of a common head noun (:func:`_head_gender`: "Zweiter
+    Weltkrieg", "Statistisches Bundesamt"); feminine and plural names, and names whose
+    gender neither shows, keep the "-e". A
+    name whose noun the corpus only shows in the genitive, after "des" ("des Statistischen
+    Bundesamtes"), is shown without the genitive ending ("Statistische Bundesamt").
     ``names[i]`` is the name of component ``comps[i]``."""
     want: dict[int, int] = {}
     heads: dict[int, int] = {}
-    if not articles.any():
-        return names
+    runs: dict[int, int] = {}  # the index of the last word of the nouns after the adjectives
+    names = list(names)
     tokens = _corpus_tokens(stripped)
     for i, (c, nm, lab) in enumerate(zip(comps.tolist(), names, labels.tolist())):
         h = _head_of(nm, tokens) if lab != "PER" else None
         if h is not None:
             want[c], heads[c] = i, h
+            toks = nm.split(" ")
+            # the run of capitalised words after the adjectives: a compound written apart
+            # ("Deutsche Fußball Liga" is a Liga), up to a lower-case word ("für")
+            runs[c] = h + sum(1 for _ in itertools.takewhile(lambda t: t[:1].isupper() or t[:1].isdigit(),
+                                                             toks[h + 1:]))
     if not want:
         return names
     sel = np.isin(g_comp, np.fromiter(want, dtype=np.int64))
     pairs = pd.DataFrame({"c": g_comp[sel], "s": g_s[sel]}).drop_duplicates()
     votes = {c: np.zeros(3, dtype=np.int64) for c in want}
+    genitive = {c: 0 for c in want}  # "des" before the names with the run's last word, less other articles
     for c, s_ in zip(pairs["c"].tolist(), pairs["s"].tolist()):
         if is_deriv_u[s_] or not articles[s_].any():
             continue
-        nm = names[want[c]]
-        votes[c] += _gender_votes(stripped[s_], nm.split(" ")[heads[c]], articles[s_], tokens)
+        toks = names[want[c]].split(" ")
+        votes[c] += _gender_votes(stripped[s_], toks[heads[c]], articles[s_], tokens)
+        if toks[runs[c]] in stripped[s_].split(" "):
+            genitive[c] += int(articles[s_][4]) - int(articles[s_][:4].sum())
     out = list(names)
     for c, i in want.items():
+        toks = names[i].split(" ")
+        h, r = heads[c], runs[c]
+        # the noun in the genitive is the run's only word, or the second after a first one
+        # in no genitive ("Deutschen Fußball Verbands", not "Königlichen Rats Irans")
+        if genitive[c] > 0 and (r == h or (r == h + 1 and not toks[h].endswith("s"))):
+            toks[r] = _genitive_noun_base(toks[r], tokens)
+            names[i] = out[i] = " ".join(toks)
         m, n, f = votes[c].tolist()
         ending = "r" if m > n + f else "s" if n > m + f else ""
+        if not (m or n or f):  # no article tells: the gender of the run's last noun the table knows
+            genders = [g for g in map(_head_gender, toks[h:r + 1]) if g is not None]
+            ending = {"m": "r", "n": "s"}.get(genders[-1] if genders else "", "")
         if ending:
-            toks = names[i].split(" ")
-            out[i] = " ".join([t + ending for t in toks[:heads[c]]] + toks[heads[c]:])
+            out[i] = " ".join([t + ending for t in toks[:h]] + toks[h:])
     return out
+
+
+def _genitive_noun_base(word: str, tokens: frozenset[str]) -> str:
+    """A noun in the genitive without its ending: "Bundesamtes" -> "Bundesamt",
+    "Fußball-Verbands" -> "Fußball-Verband"; "-es" loses only the "s" where the corpus
+    writes the word so ("Gebirges" -> "Gebirge")."""
+    if word.endswith("es") and len(word) >= 6 and word[-3] not in "aeiouäöüy":
+        return word[:-1] if word[:-1] in tokens else word[:-2]
+    if (word.endswith("s") and len(word) >= 5 and word[-2] not in "sxzß"
+            and not fold(word).endswith(_S_NOMINATIVES)):
+        return word[:-1]
+    return word
+
+
+#: ends of nouns whose nominative ends in "s" (their genitive is the same): "Fonds",
+#: "Zirkus", "Kosmos", "Ergebnis"
+_S_NOMINATIVES = ("fonds", "us", "os", "is", "as")
 
 
 def _oblique(surface: str) -> int:

@@ -32,6 +32,10 @@ def test_genitive_candidates():
     assert genitive_bases("strauss") == []  # never after s/ß/x/z
     assert genitive_bases("marx") == []
     assert genitive_bases("putin") == []
+    # -es after s/ß/x/z, which take no bare -s: "des Weißen Hauses", "des Roten Kreuzes"
+    assert "weiss haus" in genitive_bases("weiss hauses")
+    assert "rot kreuz" in genitive_bases("rot kreuzes")
+    assert genitive_bases("jones") == ["jone"]  # a short base after a vowel stays out
 
 
 def test_translit_key_variants():
