@@ -269,7 +269,7 @@ def strip_titles(text: str) -> str:
 _NO_GENITIVE_S_AFTER = ("s", "x", "z")  # ß is already folded to "ss"
 
 
-def genitive_bases(key: str) -> list[str]:
+def genitive_bases(key: str, short: bool = False) -> list[str]:
     """Candidate base keys if ``key`` is a German genitive, best first.
 
     ``-s`` is a candidate unless the base would end in s/ß/x/z (those names take an
@@ -277,7 +277,9 @@ def genitive_bases(key: str) -> list[str]:
     after a consonant ("Bundestages" -> "bundestag"), also after s/ß/x/z ("Hauses" ->
     "haus", "Kreuzes" -> "kreuz"). Only
     the final token is inflected. The caller accepts a candidate only when the base is
-    attested (another mention of the corpus, or a known country name).
+    attested (another mention of the corpus, or a known country name). ``short``: "-es"
+    also on four-letter bases ("Amtes" -> "amt" inside a longer name; on a name of its
+    own too many foreign names end so: "Hughes", "Jones").
 
     >>> genitive_bases("kim jong uns")
     ['kim jong un']
@@ -297,12 +299,23 @@ def genitive_bases(key: str) -> list[str]:
             if end == "es":
                 # -es after a consonant on longer words ("Bundestages", "Staates"), and
                 # after s/ß/x/z, which take no bare -s ("Hauses", "Kreuzes", "Flusses")
-                if base[-1] in "aeiouy" or len(base) < (4 if base.endswith(_NO_GENITIVE_S_AFTER) else 5):
+                if base[-1] in "aeiouy" or len(base) < (4 if short or base.endswith(_NO_GENITIVE_S_AFTER) else 5):
                     continue
             elif base.endswith(_NO_GENITIVE_S_AFTER):
                 continue
             out.append(prefix + base)
     return out
+
+
+def head_genitive_bases(key: str) -> list[str]:
+    """Candidate base keys of a name whose first word is a noun in the genitive and the
+    rest follows it ("amtsgerichts berlin charlottenburg" -> "amtsgericht berlin
+    charlottenburg", "bundesministeriums fur wirtschaft"), for names other than persons;
+    the caller accepts one only when it is attested."""
+    first, sep, rest = key.partition(" ")
+    if not sep or len(first) < 6:
+        return []
+    return [f"{b} {rest}" for b in genitive_bases(first, short=True)]
 
 
 # --------------------------------------------------------------------------- transliteration

@@ -56,7 +56,7 @@ from .aliases import area_names, area_of, compass_region, countries, inhabitant_
     normalize_aliases, place_adjectives, resolve_aliases_path, split_compass, stem_prefix_match
 from .cluster import UnionFind, components, explain
 from .qc import qc_flags
-from .keys import _fold_adjective, adjective_lemma, clean_surface, fold, genitive_bases, \
+from .keys import _fold_adjective, adjective_lemma, clean_surface, fold, genitive_bases, head_genitive_bases, \
     is_abbreviation, n_tokens, name_key, slug, strip_titles, translit_key
 
 log = logging.getLogger("pipeline")
@@ -126,7 +126,7 @@ class _Surfaces:
                         (lab, base) in attested or (lab == "LOC" and base in countries_by_key)):
                     self.key[i], self.genitive[i], self.form_rule[i] = base, True, C.INFLECTION
                     continue
-            if self.kind[i] == "deriv" or not key.endswith("s"):
+            if self.kind[i] == "deriv" or (not key.endswith("s") and (lab == "PER" or " " not in key)):
                 continue
             # a key that is itself a token of a longer name, or a country, is a real name;
             # so is an acronym in capitals ("ALS" is no genitive of "AL")
@@ -134,7 +134,10 @@ class _Surfaces:
                 continue
             if len(self.stripped[i]) <= 5 and self.stripped[i].isupper():
                 continue
-            for base in genitive_bases(key):
+            bases = genitive_bases(key) if key.endswith("s") else []
+            if lab != "PER":  # "des Amtsgerichts Berlin-Charlottenburg"
+                bases += head_genitive_bases(key)
+            for base in bases:
                 if ((lab, base) in attested or (lab, base) in tokens_of_long
                         or (lab == "LOC" and base in countries_by_key)):
                     self.key[i], self.genitive[i] = base, True

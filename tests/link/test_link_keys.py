@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.link.keys import (adjective_candidates, fold, genitive_bases, is_abbreviation,
+from pipeline.link.keys import (adjective_candidates, fold, genitive_bases, head_genitive_bases, is_abbreviation,
                                 name_key, slug, strip_titles, translit_key)
 
 
@@ -36,6 +36,10 @@ def test_genitive_candidates():
     assert "weiss haus" in genitive_bases("weiss hauses")
     assert "rot kreuz" in genitive_bases("rot kreuzes")
     assert genitive_bases("jones") == ["jone"]  # a short base after a vowel stays out
+    # a first word in the genitive before the rest of the name
+    assert "amtsgericht berlin" in head_genitive_bases("amtsgerichts berlin")
+    assert "bundesamt fur statistik" in head_genitive_bases("bundesamtes fur statistik")
+    assert head_genitive_bases("berlin") == [] and head_genitive_bases("haus am see") == []
 
 
 def test_translit_key_variants():

@@ -188,6 +188,17 @@ def test_a_genitive_in_es_after_s_or_z_joins_its_nominative(link_cfg):
     assert not set(ents["canonical_name"]) & {"Weiße Hauses", "Rote Kreuzes"}
 
 
+def test_a_name_whose_first_word_is_in_the_genitive_joins_its_nominative(link_cfg):
+    m = mentions(("d1", [("Amtsgericht Berlin-Charlottenburg", "ORG")]),
+                 ("d2", [("Amtsgerichts Berlin-Charlottenburg", "ORG")]),
+                 ("d3", [("Bundesministeriums für Wirtschaft", "ORG")]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Amtsgericht Berlin-Charlottenburg", "Amtsgerichts Berlin-Charlottenburg")
+    assert "Amtsgericht Berlin-Charlottenburg" in set(ents["canonical_name"])
+    # not attested: its own entity
+    assert by_text(linked)["Bundesministeriums für Wirtschaft"] != by_text(linked)["Amtsgerichts Berlin-Charlottenburg"]
+
+
 def test_upper_case_form_preferred_to_a_lower_case_one(link_cfg):
     m = mentions(("d1", [("bundestag", "ORG"), ("bundestag", "ORG")]), ("d2", [("Bundestag", "ORG")]))
     linked, ents = link(m, link_cfg)
