@@ -137,11 +137,13 @@ class _Surfaces:
             bases = genitive_bases(key) if key.endswith("s") else []
             if lab != "PER":  # "des Amtsgerichts Berlin-Charlottenburg"
                 bases += head_genitive_bases(key)
-            for base in bases:
-                if ((lab, base) in attested or (lab, base) in tokens_of_long
-                        or (lab == "LOC" and base in countries_by_key)):
-                    self.key[i], self.genitive[i] = base, True
-                    break
+            # a base that is a name of its own first ("Dresdens" -> "dresden"), then a word
+            # of a longer name (whose key folds adjectives: "Dresdner Frauenkirche" gives
+            # "dresd", no name)
+            found = next((b for b in bases if (lab, b) in attested or (lab == "LOC" and b in countries_by_key)),
+                         None) or next((b for b in bases if (lab, b) in tokens_of_long), None)
+            if found is not None:
+                self.key[i], self.genitive[i] = found, True
 
     def resolve_articles(self) -> None:
         """A name that starts with an article ("Der Spiegel", "Die Linke", "The

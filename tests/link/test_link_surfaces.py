@@ -199,6 +199,14 @@ def test_a_name_whose_first_word_is_in_the_genitive_joins_its_nominative(link_cf
     assert by_text(linked)["Bundesministeriums für Wirtschaft"] != by_text(linked)["Amtsgerichts Berlin-Charlottenburg"]
 
 
+def test_a_genitive_takes_a_name_of_its_own_before_a_word_of_a_longer_name(link_cfg):
+    """"Dresdens" could be "Dresden" + s or "Dresd" + ens; the key of "Dresdner
+    Frauenkirche" folds its adjective to "dresd", which is no name."""
+    m = mentions(("d1", [("Dresden", "LOC"), ("Dresdner Frauenkirche", "LOC")]), ("d2", [("Dresdens", "LOC")]))
+    linked, _ = link(m, link_cfg)
+    assert same(linked, "Dresden", "Dresdens")
+
+
 def test_upper_case_form_preferred_to_a_lower_case_one(link_cfg):
     m = mentions(("d1", [("bundestag", "ORG"), ("bundestag", "ORG")]), ("d2", [("Bundestag", "ORG")]))
     linked, ents = link(m, link_cfg)
