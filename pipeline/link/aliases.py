@@ -390,7 +390,7 @@ def resolve_aliases_path(value: str) -> Path | None:
 _INHABITANT_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("aender", ("and", "ande")), ("ianer", ("ien", "ia")), ("aner", ("a", "", "anien")),
     ("enser", ("ina", "a")), ("ier", ("ien",)), ("ner", ("en", "n")),
-    ("er", ("", "en", "n")), ("e", ("en", "land", "ien")),
+    ("er", ("", "en", "n", "e")), ("e", ("en", "land", "ien")),
 )
 
 
@@ -398,7 +398,8 @@ def inhabitant_place(surface: str, places: set[str] | frozenset[str] | dict,
                      exclude: str | None = None) -> str | None:
     """The key of a known place (in ``places``) an inhabitant or city-adjective form
     derives from: "Wiener"/"wiener" -> "wien", "Österreichers" -> "oesterreich",
-    "Niederländer" -> "niederlande", "Erlanger" -> "erlangen"; None when no known place
+    "Niederländer" -> "niederlande", "Erlanger" -> "erlangen", "Wittenberger" ->
+    "wittenberge"; None when no known place
     fits (``exclude``: a key not to return, the form's own key). The
     genitive/plural "-s"/"-n" and the feminine "-in"/"-innen" are dropped first; a name of
     up to three words changes in its last ("New Yorker" -> "new york")."""

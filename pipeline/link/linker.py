@@ -142,6 +142,8 @@ class _Surfaces:
             # "dresd", no name)
             found = next((b for b in bases if (lab, b) in attested or (lab == "LOC" and b in countries_by_key)),
                          None) or next((b for b in bases if (lab, b) in tokens_of_long), None)
+            if found is None and lab == "LOC" and " " not in key:
+                found = _known_city_base(self.stripped[i], key, bases)  # "Traunsteins"
             if found is not None:
                 self.key[i], self.genitive[i] = found, True
 
@@ -165,6 +167,22 @@ class _Surfaces:
 #: articles a name may start with (folded), and the labels of such names
 _ARTICLES = frozenset({"der", "die", "das", "the"})
 _ARTICLE_LABELS = frozenset({"ORG", "MISC"})
+
+
+def _known_city_base(surface: str, key: str, bases: list[str]) -> str | None:
+    """The base of a place's genitive that the gazetteer knows as a city or region
+    ("Traunsteins" -> "traunstein", "Sachsens" -> "sachsen"), when no mention names it; not for a form the gazetteer knows itself
+    ("Paris", not "Pari"), nor for bases under five letters."""
+    from ..places import gazetteer
+
+    g = gazetteer()
+    if surface in g.cities or surface in g.regions:  # "Paris", "Athens": a name of its own
+        return None
+    for b in bases:
+        cut = len(key) - len(b)
+        if 0 < cut and len(surface) - cut >= 5 and (surface[:-cut] in g.cities or surface[:-cut] in g.regions):
+            return b
+    return None
 
 
 def _akey(text: str, label: str) -> str:
@@ -800,6 +818,9 @@ def build_context(mentions: pd.DataFrame | MentionParts, cfg: LinkConfig, *,
     loc_set = {S.key[i] for i in range(U) if S.label[i] == "LOC" and S.kind[i] != "deriv"}
     if cfg.link_derivs:
         _derived_names(S, adjs, loc_set, ctry)
+        # a name that became a derived form is no place of its own for the others
+        # ("Genfer" written as a name and as an adjective: both go to Genf)
+        loc_set = {S.key[i] for i in range(U) if S.label[i] == "LOC" and S.kind[i] != "deriv"}
     if S.deriv_idx:
         loc_keys = sorted(loc_set)
         known_places = loc_set | (set(ctry.by_key) if ctry is not None else set())

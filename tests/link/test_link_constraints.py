@@ -111,6 +111,7 @@ def test_inhabitant_forms_attach_to_their_place(link_cfg):
     assert inhabitant_place("Erlangerinnen", places) == "erlangen"
     assert inhabitant_place("Darmstädter", {"darmstadt"}) == "darmstadt"
     assert inhabitant_place("New Yorker", {"new york"}) == "new york"
+    assert inhabitant_place("Wittenberger", {"wittenberge"}) == "wittenberge"  # a place in "-e"
     m = mentions(("d1", [("Wien", "LOC"), ("Wiener", "LOC", "deriv"), ("wiener", "MISC")]),
                  ("d2", [("Griechenland", "LOC"), ("griechischen", "LOC", "deriv"), ("Erlangen", "LOC")]),
                  ("d3", [("Erlanger", "LOC")]))
@@ -118,3 +119,19 @@ def test_inhabitant_forms_attach_to_their_place(link_cfg):
     assert same(linked, "Wien", "Wiener", "wiener")
     assert same(linked, "Erlangen", "Erlanger")
     assert not any(e.startswith("LOC:wiener") for e in ents["entity_id"])
+
+
+def test_a_form_written_as_a_name_and_as_an_adjective_goes_to_its_place_either_way(link_cfg):
+    """"Genfer" tagged once as a name and once as an adjective: the name becomes a derived
+    form, and the adjective must not make a place of the name's key."""
+    m = mentions(("d1", [("Genf", "LOC"), ("Genfer", "LOC")]), ("d2", [("Genfer", "LOC", "deriv")]))
+    linked, ents = link(m, link_cfg)
+    assert set(linked["entity_id"]) == {"LOC:genf"}
+
+
+def test_a_places_genitive_joins_the_place_the_gazetteer_knows(link_cfg):
+    m = mentions(("d1", [("Traunsteins", "LOC"), ("Traunsteiner", "LOC", "deriv")]),
+                 ("d2", [("Paris", "LOC"), ("Athens", "LOC"), ("Sachsens", "LOC")]))
+    linked, ents = link(m, link_cfg)
+    assert same(linked, "Traunsteins", "Traunsteiner")
+    assert {"Traunstein", "Paris", "Athens", "Sachsen"} <= set(ents["canonical_name"])
