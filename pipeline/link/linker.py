@@ -171,8 +171,9 @@ _ARTICLE_LABELS = frozenset({"ORG", "MISC"})
 
 def _known_city_base(surface: str, key: str, bases: list[str]) -> str | None:
     """The base of a place's genitive that the gazetteer knows as a city or region
-    ("Traunsteins" -> "traunstein", "Sachsens" -> "sachsen"), when no mention names it; not for a form the gazetteer knows itself
-    ("Paris", not "Pari"), nor for bases under five letters."""
+    ("Traunsteins" -> "traunstein", "Sachsens" -> "sachsen"), when no mention names it;
+    not for a form the gazetteer knows itself ("Paris", not "Pari"), nor for bases under
+    five letters."""
     from ..places import gazetteer
 
     g = gazetteer()
@@ -614,9 +615,10 @@ def _in_document_task(i: int, src, cols: list[str], spill: str | None, s, d, S: 
     Returns the part's distinct (label, key) pairs in order of first mention (as
     "label<SEP>key", with the surface of each one's first mention), its short forms and
     abbreviation definitions, the articles before its names (``articles``: codes
-    surface * 5 + article, :data:`_ARTICLES_BEFORE`, and their counts), and per mention the local pair code, partial-name level,
-    short-form flag and affiliation; with ``spill`` those arrays are written there
-    (``plocal``, ``partial``, ``abbr``, ``aff``) instead of returned."""
+    surface * 5 + article, :data:`_ARTICLES_BEFORE`, and their counts), and per mention
+    the local pair code, partial-name level, short-form flag and affiliation; with
+    ``spill`` those arrays are written there (``plocal``, ``partial``, ``abbr``, ``aff``)
+    instead of returned."""
     if spill is not None:
         s, d = np.load(_spilled(spill, i, "s")), np.load(_spilled(spill, i, "d"))
     m = src[cols] if isinstance(src, pd.DataFrame) else pd.read_parquet(src, columns=cols).reset_index(drop=True)

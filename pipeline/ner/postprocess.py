@@ -307,7 +307,7 @@ def compass_regions(text: str, spans: list[Span]) -> list[Span]:
         if any(sp[0] < s or sp[1] > e for sp in inside):
             continue
         out = [sp for sp in out if sp not in inside] + [(s, e, "LOC", "name")]
-    return sorted(out) if len(out) != len(spans) or out != spans else spans
+    return sorted(out) if out != spans else spans
 
 
 def bracket_abbreviations(text: str, spans: list[Span], defines) -> list[Span]:
@@ -349,11 +349,12 @@ _CREDIT_NEXT_CUE = re.compile(r"[ \t]+(?:Quellen?|Fotos?|Bild(?:er)?|Grafik|Vide
 _PHOTO_CUES = frozenset({"Foto", "Fotos", "Bild", "Bilder"})
 #: a line ending in a bracket of sources: "Minh Duc (Laut RT, Sputnik)", "(AFP, dpa)"; the
 #: words before the bracket, when they are the whole line, may be the author
-_CREDIT_BRACKET = re.compile(r"^[ \t]*(?P<by>[^()\n]{0,200}?)[ \t]*\([ \t]*(?P<cue>(?:[Ll]aut|Quellen?:|[Mm]it Material von)"
-                             r"[ \t]+)?(?P<list>[^()\n]{1,80}?)[ \t]*\)[ \t]*$", re.MULTILINE)
+_CREDIT_BRACKET = re.compile(r"^[ \t]*(?P<by>[^()\n]{0,200}?)[ \t]*\([ \t]*"
+                             r"(?P<cue>(?:[Ll]aut|Quellen?:|[Mm]it Material von)[ \t]+)?"
+                             r"(?P<list>[^()\n]{1,80}?)[ \t]*\)[ \t]*$", re.MULTILINE)
 #: an author's line: "Von Peter Heusch", "von ALEXANDER MÜLLER", "Text: Anna Berg"
-_BYLINE = re.compile(r"^[ \t]*(?:[Vv]on|Text:|Autor:|Autorin:)[ \t]+(?P<by>[A-ZÄÖÜ][\w'’-]+(?:[ \t]+[A-ZÄÖÜ][\w'’.-]+){1,2})"
-                     r"[ \t]*$", re.MULTILINE)
+_BYLINE = re.compile(r"^[ \t]*(?:[Vv]on|Text:|Autor:|Autorin:)[ \t]+"
+                     r"(?P<by>[A-ZÄÖÜ][\w'’-]+(?:[ \t]+[A-ZÄÖÜ][\w'’.-]+){1,2})[ \t]*$", re.MULTILINE)
 _CREDIT_SEP = re.compile(r"\s*(?:,|;|/|&|\bund\b|©)\s*")
 #: words of a credit that name no source
 _CREDIT_FILLERS = frozenset(

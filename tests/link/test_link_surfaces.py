@@ -196,7 +196,8 @@ def test_a_name_whose_first_word_is_in_the_genitive_joins_its_nominative(link_cf
     assert same(linked, "Amtsgericht Berlin-Charlottenburg", "Amtsgerichts Berlin-Charlottenburg")
     assert "Amtsgericht Berlin-Charlottenburg" in set(ents["canonical_name"])
     # not attested: its own entity
-    assert by_text(linked)["Bundesministeriums für Wirtschaft"] != by_text(linked)["Amtsgerichts Berlin-Charlottenburg"]
+    ids = by_text(linked)
+    assert ids["Bundesministeriums für Wirtschaft"] != ids["Amtsgerichts Berlin-Charlottenburg"]
 
 
 def test_a_genitive_takes_a_name_of_its_own_before_a_word_of_a_longer_name(link_cfg):
