@@ -167,3 +167,26 @@ def test_the_names_search_structure_is_built_once_for_all_parts(monkeypatch):
         found.append(part.find(text, doc_id="elsewhere"))
     assert len(built) == 1
     assert found == [[(15, 27, "PER"), (32, 45, "PER")]] * 6
+
+
+def test_a_mention_the_corpus_pass_adds_takes_the_sentence_that_holds_it():
+    """The tagger's sentences are not kept; a new mention takes the sentence of the
+    mention before it, or of the one after it where that sentence holds it."""
+    import pandas as pd
+
+    import pipeline.ner.corpus_pass as cp
+    from pipeline.config import load_config
+    from pipeline.ner.mentions import corpus_part
+
+    rows = [{"doc_id": d, "text": "Anna Petrowa", "label": "PER", "kind": "name"} for d in ("d1", "d2")]
+    names = cp.names_from_votes([cp.corpus_votes(rows)])
+    text = "Das war in Berlin. Dann traf Anna Petrowa in Paris ein."
+    docs = pd.DataFrame({"doc_id": ["d3"], "status": ["ok"], "text": [text]})
+    b, p = text.index("Berlin"), text.index("Paris")
+    ment = pd.DataFrame({"doc_id": ["d3", "d3"], "start_char": [b, p], "end_char": [b + 6, p + 5],
+                         "sentence_index": [0, 1], "sentence_start": [0.0, 19.0],
+                         "sentence_end": [18.0, float(len(text))]})
+    added, counts = corpus_part(docs, ment, names.for_part(rows), load_config())
+    assert [(r["text"], r["sentence_index"], r["sentence_start"], r["sentence_end"]) for r in added] == [
+        ("Anna Petrowa", 1, 19, len(text))]
+    assert counts == {"d3": 3}

@@ -102,17 +102,23 @@ def corpus_part(docs: pd.DataFrame, mentions: pd.DataFrame, names, cfg: Config
         if not found:
             continue
         sents, sent_starts, sent_ends = sent_all[idx], sent_start_all[idx], sent_end_all[idx]
-        n = len(idx)
+        n = n_before = len(idx)
         for s, e, label in found:
             row = mention_row(doc_id, text, norm, s, e, label, "name", 0, n + 1)
             if row is None:
                 continue
-            # the sentence of the nearest mention before it (the tagger's sentences are not kept)
+            # the sentence of the nearest mention before it, or of the one after it where
+            # that sentence holds it (the tagger's sentences are not kept)
             k = int(np.searchsorted(starts, row["start_char"], "right")) - 1  # -1: none before
             row["sentence_index"] = int(sents[k]) if k >= 0 else 0
             if k >= 0 and not np.isnan(sent_ends[k]) and row["end_char"] <= sent_ends[k]:
                 row["sentence_start"] = int(sent_starts[k])
                 row["sentence_end"] = int(sent_ends[k])
+            elif (k + 1 < n_before and not np.isnan(sent_starts[k + 1])
+                  and sent_starts[k + 1] <= row["start_char"] and row["end_char"] <= sent_ends[k + 1]):
+                row["sentence_index"] = int(sents[k + 1])
+                row["sentence_start"] = int(sent_starts[k + 1])
+                row["sentence_end"] = int(sent_ends[k + 1])
             n += 1
             added.append(row)
         counts[doc_id] = n
