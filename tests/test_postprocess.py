@@ -614,3 +614,17 @@ def test_an_authors_line_names_a_person():
     assert _credits("Von Berlin Hbf", [(4, 14, "LOC", "name")]) == [("Berlin Hbf", "LOC")]
     # a sentence is no author's line
     assert _credits("Von Berlin aus fuhr er weiter.") == []
+
+
+def test_a_lower_case_first_part_of_a_compound_is_narrowed_where_it_is_a_name():
+    text = "eine dpa-Meldung, der ödp-Kreisverband und pro-indonesischen Kräfte"
+
+    def narrowed(word, label, known=()):
+        i = text.index(word)
+        return [text[a:b] for a, b, _, _ in split_compound(text, (i, i + len(word), label, "part"), known)]
+
+    assert narrowed("dpa-Meldung", "ORG") == ["dpa"]
+    assert narrowed("ödp-Kreisverband", "ORG") == ["ödp"]
+    # a lower-case prefix of another label only where the document names it
+    assert narrowed("pro-indonesischen", "MISC") == ["pro-indonesischen"]
+    assert narrowed("pro-indonesischen", "MISC", {"pro"}) == ["pro"]

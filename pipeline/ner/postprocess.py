@@ -135,7 +135,9 @@ def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work 
     """Narrow ``part`` spans to the name inside a compound and split coordinated derivs.
 
     - ``Kreml-Sprecher`` (part) -> ``Kreml``: every hyphen segment but the last (the head),
-      and none of a role compound's role prefix: ``XYZ-Ko-Chefin`` -> ``XYZ``; a name span
+      and none of a role compound's role prefix: ``XYZ-Ko-Chefin`` -> ``XYZ``; a lower-case
+      first part where it is a known name or an organisation's short form (``dpa-Meldung``
+      -> ``dpa``, ``ödp-Kreisverbandes`` -> ``ödp``); a name span
       that is such a role compound (``SPD-Chef``, not a person) becomes a part.
     - ``Kremlsprecher`` (part, no hyphen) -> ``Kreml`` when a name found in the same
       document is a prefix of it, ``Europawahl`` -> ``Europa`` (LOC) when a place name is
@@ -153,16 +155,19 @@ def split_compound(text: str, span: Span, known: Iterable[str] = (), work: Work 
         if k is not None and segs[0][:1].isupper() and segs[0].lower() not in ROLE_PREFIXES:
             kind = "part"  # "SPD-Chef" as a name: the party is a part of a role word
     if kind == "part":
+        known = known if isinstance(known, (set, frozenset, dict)) else set(known)
         if "-" in s.strip("-"):
             segs = s.rstrip("-").split("-")
             k = _role_tail(segs, is_title)
             head = "-".join(segs[:k]) if k else s.rstrip("-").rsplit("-", 1)[0]
-            if head and head[0].isupper():
+            # a lower-case head too where it is a name of the document or an
+            # organisation's short form ("dpa-Meldung", "ödp-Kreisverbandes")
+            if head and (head[0].isupper() or head in known
+                         or (label == "ORG" and head.isalpha() and head.islower() and 2 <= len(head) <= 4)):
                 return [(start, start + len(head), label, kind)]
             return [span]
         # the longest known name that is a prefix followed by at least 3 more characters,
         # the first of them lower case: look its prefixes up rather than every name
-        known = known if isinstance(known, (set, frozenset, dict)) else set(known)
         (work or Work()).charge(len(s))
         for k in range(len(s) - 3, 1, -1):
             if s[k].islower() and s[:k] in known:
