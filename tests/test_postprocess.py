@@ -628,3 +628,13 @@ def test_a_lower_case_first_part_of_a_compound_is_narrowed_where_it_is_a_name():
     # a lower-case prefix of another label only where the document names it
     assert narrowed("pro-indonesischen", "MISC") == ["pro-indonesischen"]
     assert narrowed("pro-indonesischen", "MISC", {"pro"}) == ["pro"]
+
+
+def test_a_dated_credit_names_its_agency_and_not_its_newsroom():
+    # Der Standard closes articles with "(red, 12.5.2016)" or "(APA, 12.5.2016)"
+    text = "Das ist so. (red, 12.5.2016)"
+    assert _credits(text, [(13, 16, "ORG", "name")]) == []
+    assert _credits("Text. (APA, 12.5.2016)") == [("APA", "ORG")]
+    # a person's credit is left to the model; a date in running text is no credit
+    assert _credits("(Karin Riss, 12.5.2016)", [(1, 11, "PER", "name")]) == [("Karin Riss", "PER")]
+    assert _credits("Er kam (am 12.5.) an.") == []

@@ -360,6 +360,7 @@ _CREDIT_BRACKET = re.compile(r"^[ \t]*(?P<by>[^()\n]{0,200}?)[ \t]*\([ \t]*"
 #: an author's line: "Von Peter Heusch", "von ALEXANDER MÜLLER", "Text: Anna Berg"
 _BYLINE = re.compile(r"^[ \t]*(?:[Vv]on|Text:|Autor:|Autorin:)[ \t]+"
                      r"(?P<by>[A-ZÄÖÜ][\w'’-]+(?:[ \t]+[A-ZÄÖÜ][\w'’.-]+){1,2})[ \t]*$", re.MULTILINE)
+_CREDIT_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})?")
 _CREDIT_SEP = re.compile(r"\s*(?:,|;|/|&|\bund\b|©)\s*")
 #: words of a credit that name no source
 _CREDIT_FILLERS = frozenset(
@@ -407,7 +408,9 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
 
     def add(items: list[tuple[int, int, str]]) -> None:
         for s, e, lab in items:
-            if free(s, e):
+            if lab == "DROP":
+                cue_words.add((s, e))
+            elif free(s, e):
                 new.append((s, e, lab.rstrip("!"), "name"))
             elif lab.endswith("!"):
                 relabel[(s, e)] = lab.rstrip("!")
@@ -467,6 +470,9 @@ def _credit_items(text: str, a: int, b: int, acronyms_only: bool, photo: bool = 
     out = []
     pos = a
     person_slot = photo  # "Foto: Holger Hollemann"
+    # a dated credit ("(red, 12.5.2016)", "(APA, 12.5.2016)"): its date is skipped and a
+    # filler word in it ("red": the newsroom) is no name, also where the model read one
+    dated = bool(_CREDIT_DATE.search(text, a, b))
     for sep in list(_CREDIT_SEP.finditer(text, a, b)) + [None]:
         e = sep.start() if sep is not None else b
         item = text[pos:e]
@@ -476,6 +482,12 @@ def _credit_items(text: str, a: int, b: int, acronyms_only: bool, photo: bool = 
             form = text[s0:e0]
             toks = form.split()
             lower_acronym = form.isalpha() and form.islower() and 2 <= len(form) <= 4
+            if dated and (_CREDIT_DATE.fullmatch(form) or form.casefold() in _CREDIT_FILLERS):
+                if not _CREDIT_DATE.fullmatch(form):
+                    out.append((s0, e0, "DROP"))
+                if sep is not None:
+                    pos = sep.end()
+                continue
             if acronyms_only:
                 ok = (form.isalpha() and form.isupper() and 2 <= len(form) <= 6) or lower_acronym
             else:
@@ -498,7 +510,7 @@ def _credit_items(text: str, a: int, b: int, acronyms_only: bool, photo: bool = 
         person_slot = sep is not None and ("©" in sep.group(0) or ("/" in sep.group(0) and bool(out)))
         if sep is not None:
             pos = sep.end()
-    if acronyms_only and not any(text[s:e].isupper() for s, e, _ in out):
+    if acronyms_only and not dated and not any(text[s:e].isupper() for s, e, _ in out):
         return []
     return out
 
