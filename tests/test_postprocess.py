@@ -638,3 +638,9 @@ def test_a_dated_credit_names_its_agency_and_not_its_newsroom():
     # a person's credit is left to the model; a date in running text is no credit
     assert _credits("(Karin Riss, 12.5.2016)", [(1, 11, "PER", "name")]) == [("Karin Riss", "PER")]
     assert _credits("Er kam (am 12.5.) an.") == []
+
+
+def test_the_cue_word_stays_a_name_where_no_credit_follows_it():
+    # the tabloid quoted before a headline, not a photo credit
+    text = "Bild: Merkel tritt zurück"
+    assert _credits(text, [(0, 4, "ORG", "name")]) == [("Bild", "ORG")]

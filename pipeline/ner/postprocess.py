@@ -422,19 +422,20 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
         line_end = text.find("\n", m.end())
         line_end = done = len(text) if line_end < 0 else line_end
         a, photo = m.end(), m.group("copy") is not None or m.group("cue") in _PHOTO_CUES
-        if m.group("cue"):
-            cue_words.add(m.span("cue"))
+        cue = m.span("cue") if m.group("cue") else None
         for nxt in list(_CREDIT_NEXT_CUE.finditer(text, a, line_end)) + [None]:
             b = nxt.start() if nxt is not None else line_end
             while b > a and text[b - 1] in " \t.":
                 b -= 1
-            if b > a:
-                add(_credit_items(text, a, b, acronyms_only=False, photo=photo, is_place=is_place))
+            items = _credit_items(text, a, b, acronyms_only=False, photo=photo, is_place=is_place) if b > a else []
+            if items:
+                add(items)
+                if cue is not None:  # a credit's cue is no name ("Bild" before a headline may be)
+                    cue_words.add(cue)
             if nxt is not None:
                 word = nxt.group(0).strip(" \t:")
                 w0 = nxt.start() + nxt.group(0).index(word)
-                cue_words.add((w0, w0 + len(word)))
-                a, photo = nxt.end(), word in _PHOTO_CUES
+                a, photo, cue = nxt.end(), word in _PHOTO_CUES, (w0, w0 + len(word))
     for m in _CREDIT_BRACKET.finditer(text):
         items = _credit_items(text, m.start("list"), m.end("list"), acronyms_only=m.group("cue") is None,
                               is_place=is_place)
