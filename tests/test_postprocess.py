@@ -344,6 +344,12 @@ def test_an_abbreviation_defined_in_brackets_takes_the_long_forms_label_in_the_d
                       ("Europäische Union", "ORG"), ("EZB", "MISC"))
     out = label_by_form(text, spans, abbreviation=abbreviation_defines)
     assert [lab for *_, lab, _ in out] == ["ORG", "ORG", "ORG", "ORG", "MISC"]  # EZB is not derivable
+    # the model read the defining bracket right and a later use wrong: the later one
+    # follows; an English acronym of the German name ("Interamerikanische" -> "Inter-American")
+    text = "Die Interamerikanische Entwicklungsbank (IADB) warnt. Die IADB sagt es."
+    spans = _spans_of(text, ("Interamerikanische Entwicklungsbank", "ORG"), ("IADB", "ORG"), ("IADB", "MISC"))
+    out = label_by_form(text, spans, abbreviation=abbreviation_defines)
+    assert [lab for *_, lab, _ in out] == ["ORG", "ORG", "ORG"]
 
 
 def test_a_one_word_person_mostly_after_an_article_is_a_common_noun():

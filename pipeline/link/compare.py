@@ -305,7 +305,7 @@ _EN_GLOSS: dict[str, str] = {
     "staat": "state", "nachrichten": "news", "presse": "press", "rundfunk": "broadcasting",
     "raumstation": "space station", "unterstuetzung": "assistance", "truppe": "force",
     "streitkraefte": "forces", "institut": "institute", "universitaet": "university", "verband": "association",
-    "gesellschaft": "society", "stiftung": "foundation", "polizei": "police",
+    "gesellschaft": "society", "stiftung": "foundation", "polizei": "police", "inter": "inter",
 }
 _GLOSS_RE = re.compile("|".join(sorted(map(re.escape, _EN_GLOSS), key=len, reverse=True)))
 

@@ -996,7 +996,7 @@ def label_by_form(text: str, spans: list[Span], abbreviation=None, country=None)
     relabel: dict[str, str] = {f: next(iter(labs)) for f, labs in by_class.items() if len(labs) == 1}
     if abbreviation is not None:
         for (s1, e1, l1, k1), (s2, e2, l2, k2) in zip(out, out[1:]):
-            if (k1 == k2 == "name" and l1 != "PER" and l1 != l2 and text[e1:s2] == " ("
+            if (k1 == k2 == "name" and l1 != "PER" and text[e1:s2] == " ("
                     and text[e2:e2 + 1] == ")" and text[s2:e2].isupper() and abbreviation(text[s2:e2], text[s1:e1])):
                 relabel[text[s2:e2]] = l1
     if short_org or relabel:
