@@ -204,6 +204,12 @@ def gazetteer() -> Gazetteer:
     return g
 
 
+def is_city_or_region(name: str) -> bool:
+    """Whether the gazetteer knows ``name`` (as written) as a city or a region."""
+    g = gazetteer()
+    return name in g.cities or name in g.regions
+
+
 def _cache_file() -> Path | None:
     """``<cache>/gazetteer-<key>.pickle``: the cache folder is ``$PIPELINE_CACHE_DIR``,
     else ``$XDG_CACHE_HOME/de-news-pipeline``, else ``~/.cache/de-news-pipeline``

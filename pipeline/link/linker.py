@@ -174,14 +174,13 @@ def _known_city_base(surface: str, key: str, bases: list[str]) -> str | None:
     ("Traunsteins" -> "traunstein", "Sachsens" -> "sachsen"), when no mention names it;
     not for a form the gazetteer knows itself ("Paris", not "Pari"), nor for bases under
     five letters."""
-    from ..places import gazetteer
+    from ..places import is_city_or_region
 
-    g = gazetteer()
-    if surface in g.cities or surface in g.regions:  # "Paris", "Athens": a name of its own
+    if is_city_or_region(surface):  # "Paris", "Athens": a name of its own
         return None
     for b in bases:
         cut = len(key) - len(b)
-        if 0 < cut and len(surface) - cut >= 5 and (surface[:-cut] in g.cities or surface[:-cut] in g.regions):
+        if 0 < cut and len(surface) - cut >= 5 and is_city_or_region(surface[:-cut]):
             return b
     return None
 
@@ -1823,9 +1822,8 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
         # ordinary case: the ordinary form (acronyms of four letters or fewer keep theirs)
         shouting = {s_ for s_ in us if s_.isupper() and any(len(t) >= 5 for t in s_.split(" "))}
         if shouting:
-            plain = set(zip(cdf["comp"].tolist(), cdf["surface"].str.casefold().tolist(),
-                            (~cdf["surface"].isin(shouting)).tolist()))
-            cdf["shout"] = [int(s_ in shouting and (c, s_.casefold(), True) in plain)
+            plain = {(c, s_.casefold()) for c, s_ in zip(cdf["comp"], cdf["surface"]) if s_ not in shouting}
+            cdf["shout"] = [int(s_ in shouting and (c, s_.casefold()) in plain)
                             for c, s_ in zip(cdf["comp"], cdf["surface"])]
         else:
             cdf["shout"] = 0
@@ -1866,14 +1864,14 @@ def _finish(ctx: LinkContext, comp: np.ndarray, ea: np.ndarray, eb: np.ndarray, 
         # only inflected forms in the corpus: their adjectives in the nominative where safe
         # ("Vereinten Nationen" -> "Vereinte Nationen")
         names = best["surface"].tolist()
+        tokens = _corpus_tokens(S.stripped)
         if (best["oblique"].to_numpy() > 0).any():
-            tokens = _corpus_tokens(S.stripped)
             names = [_nominative(nm, tokens) if ob else nm
                      for nm, ob in zip(names, best["oblique"].tolist())]
         # "Deutsche Bundestag" -> "Deutscher Bundestag" where the articles show the gender
         names = _citation_forms(names, best["comp"].to_numpy(),
                                 np.asarray(node_label, dtype=object)[best["node"].to_numpy()],
-                                g_comp, g_s, S.stripped, ctx.articles, ctx.is_deriv_u)
+                                g_comp, g_s, S.stripped, tokens, ctx.articles, ctx.is_deriv_u)
         canon = dict(zip(best["comp"].tolist(), names))
         anchor_of = dict(zip(best["comp"].tolist(), best["node"].tolist()))
     else:
@@ -2264,8 +2262,8 @@ def _gender_votes(surface: str, head: str, counts: np.ndarray, tokens: frozenset
 
 
 def _citation_forms(names: list[str], comps: np.ndarray, labels: np.ndarray, g_comp: np.ndarray,
-                    g_s: np.ndarray, stripped: list[str], articles: np.ndarray, is_deriv_u: np.ndarray
-                    ) -> list[str]:
+                    g_s: np.ndarray, stripped: list[str], tokens: frozenset[str], articles: np.ndarray,
+                    is_deriv_u: np.ndarray) -> list[str]:
     """Non-person names that open with adjectives in "-e" (the form after "der/die/das":
     "Deutsche Bundestag") in the citation form, strong for the head noun's gender, where
     the articles before the entity's mentions show it (:func:`_gender_votes`, a majority
@@ -2275,12 +2273,11 @@ def _citation_forms(names: list[str], comps: np.ndarray, labels: np.ndarray, g_c
     gender neither shows, keep the "-e". A
     name whose noun the corpus only shows in the genitive, after "des" ("des Statistischen
     Bundesamtes"), is shown without the genitive ending ("Statistische Bundesamt").
-    ``names[i]`` is the name of component ``comps[i]``."""
+    ``names[i]`` is the name of component ``comps[i]``; ``tokens``: the corpus's
+    capitalised tokens (:func:`_corpus_tokens`)."""
     want: dict[int, int] = {}
     heads: dict[int, int] = {}
     runs: dict[int, int] = {}  # the index of the last word of the nouns after the adjectives
-    names = list(names)
-    tokens = _corpus_tokens(stripped)
     for i, (c, nm, lab) in enumerate(zip(comps.tolist(), names, labels.tolist())):
         h = _head_of(nm, tokens) if lab != "PER" else None
         if h is not None:
@@ -2311,7 +2308,7 @@ def _citation_forms(names: list[str], comps: np.ndarray, labels: np.ndarray, g_c
         # in no genitive ("Deutschen Fußball Verbands", not "Königlichen Rats Irans")
         if genitive[c] > 0 and (r == h or (r == h + 1 and not toks[h].endswith("s"))):
             toks[r] = _genitive_noun_base(toks[r], tokens)
-            names[i] = out[i] = " ".join(toks)
+            out[i] = " ".join(toks)
         m, n, f = votes[c].tolist()
         ending = "r" if m > n + f else "s" if n > m + f else ""
         if not (m or n or f):  # no article tells: the gender of the run's last noun the table knows

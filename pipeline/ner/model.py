@@ -543,12 +543,9 @@ def is_place_name(form: str) -> bool:
 @lru_cache(maxsize=1 << 12)
 def is_known_place(form: str) -> bool:
     """A place name :func:`is_place_name` knows, or a city or region of the gazetteer."""
-    from ..places import gazetteer
+    from ..places import is_city_or_region
 
-    if is_place_name(form):
-        return True
-    g = gazetteer()
-    return form in g.cities or form in g.regions
+    return is_place_name(form) or is_city_or_region(form)
 
 
 @lru_cache(maxsize=1)

@@ -207,6 +207,15 @@ def _whole_name_end(text: str, s: int, e: int) -> int | None:
         return e + 1
     return e if _is_boundary(text, e) else None
 
+def _occupied(text: str, spans: Iterable[Span]) -> bytearray:
+    """One byte per character of ``text``, 1 where one of ``spans`` covers it: new spans
+    are checked against it so that they never overlap one the text already has."""
+    occupied = bytearray(len(text) + 1)
+    for s, e, *_ in spans:
+        occupied[s:e] = b"\x01" * (e - s)
+    return occupied
+
+
 def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Span]:
     """Tag other exact occurrences of names the model found in the same text.
 
@@ -227,10 +236,7 @@ def propagate(text: str, spans: list[Span], work: Work | None = None) -> list[Sp
         labels.setdefault(form, Counter())[label] += 1
     if not labels:
         return spans
-    taken = sorted((s, e) for s, e, _, _ in spans)
-    occupied = bytearray(len(text) + 1)
-    for s, e in taken:
-        occupied[s:e] = b"\x01" * (e - s)
+    occupied = _occupied(text, spans)
     new: list[Span] = []
     for s, e in _Trie(labels).finditer(text, work or Work()):
         form = text[s:e]
@@ -321,8 +327,7 @@ def bracket_abbreviations(text: str, spans: list[Span], defines) -> list[Span]:
     (IWF)"; ``defines(short, long)``: :func:`pipeline.link.compare.abbreviation_defines`),
     where the model did not tag it; the article's other uses of it follow by
     propagation."""
-    taken = {(s, e) for s, e, _, _ in spans}
-    starts = sorted(s for s, _, _, _ in spans)
+    occupied = None
     new = []
     for s, e, label, kind in spans:
         if kind != "name" or (" " not in text[s:e] and len(text[s:e]) < 8):  # a long form, not "Iran (IR)"
@@ -332,10 +337,11 @@ def bracket_abbreviations(text: str, spans: list[Span], defines) -> list[Span]:
             continue
         a, b = m.span(1)
         short = m.group(1)
-        if sum(c.isupper() for c in short) < 2 or (a, b) in taken:
+        if sum(c.isupper() for c in short) < 2:
             continue
-        i = bisect.bisect_left(starts, a)
-        if i < len(starts) and starts[i] < b:
+        if occupied is None:
+            occupied = _occupied(text, spans)
+        if any(occupied[a:b]):
             continue
         if defines(short, text[s:e]):
             new.append((a, b, label, "name"))
@@ -395,12 +401,13 @@ def credit_lines(text: str, spans: list[Span], is_place=None) -> list[Span]:
     Without a cue ("Laut", "Quelle:") a bracket counts only where its items are acronyms
     ("(AFP, dpa)"; "(Update)" is none). A credit the model tagged keeps the model's span;
     a list with a word that is no name ("Foto: privat", "(Teil 2)") adds nothing."""
-    taken = sorted((s, e) for s, e, _, _ in spans)
-    starts = [s for s, _ in taken]
+    occupied: bytearray | None = None  # the spans the text has (made when a credit is found)
 
     def free(s: int, e: int) -> bool:
-        i = bisect.bisect_left(starts, e)
-        return not any(ts < e and te > s for ts, te in taken[max(0, i - 8):i])
+        nonlocal occupied
+        if occupied is None:
+            occupied = _occupied(text, spans)
+        return not any(occupied[s:e])
 
     new: list[Span] = []
     relabel: dict[tuple[int, int], str] = {}
@@ -545,9 +552,7 @@ def complete_names(text: str, spans: list[Span], work: Work | None = None) -> li
         for k, c in enumerate(longer):
             if k and (c == "-" or c == " " and longer[k + 1:k + 2].isupper()):
                 longer_by_form.setdefault(longer[:k], {}).setdefault(len(longer), set()).add(longer)
-    occupied = bytearray(len(text) + 1)
-    for s, e, _, _ in spans:
-        occupied[s:e] = b"\x01" * (e - s)
+    occupied = _occupied(text, spans)
     out: list[Span] = []
     for s, e, label, kind in spans:
         form = text[s:e]
@@ -657,9 +662,7 @@ def part_prefix_candidates(text: str, spans: list[Span], work: Work | None = Non
     names = {text[s:e]: label for s, e, label, kind in spans if kind in ("name", "part") and e - s >= 4}
     if not names:
         return spans
-    occupied = bytearray(len(text) + 1)
-    for s, e, _, _ in spans:
-        occupied[s:e] = b"\x01" * (e - s)
+    occupied = _occupied(text, spans)
     new = []
     # what re.finditer(r"\b(name|...)([a-zäöüß]{4,})") finds, names longest first
     work = work or Work()
@@ -1341,9 +1344,7 @@ def extend_surnames(text: str, spans: list[Span], *, is_title=None, country=None
         return spans
     out = [(s, e, "PER" if kind == "name" and base(text[s:e]) in ok else label, kind) for s, e, label, kind in spans]
     out = _split_two_persons(text, out, ok, owners, given, full)
-    occupied = bytearray(len(text) + 1)
-    for s, e, _, _ in out:
-        occupied[s:e] = b"\x01" * (e - s)
+    occupied = _occupied(text, out)
     lower_words = None
     new: list[Span] = []
     for s, e in _Trie(ok).finditer(text, work or Work()):
